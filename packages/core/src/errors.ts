@@ -1,0 +1,41 @@
+/**
+ * Every error ortvision throws on purpose is an `OrtVisionError`, so callers can tell our typed failures from
+ * bugs. Subclasses say which part of the input was wrong; messages name the offending value and what was
+ * expected.
+ */
+export class OrtVisionError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A model id, revision or file that does not exist locally or on the Hub. */
+export class ModelNotFoundError extends OrtVisionError {}
+
+/** The Hub refused access: a token is missing or lacks the rights for a gated/private repository. */
+export class AuthenticationError extends OrtVisionError {}
+
+/** A download failed after its retries (network fault, bad status, checksum mismatch, write error). */
+export class DownloadError extends OrtVisionError {}
+
+/** Image bytes that cannot be decoded, an unsupported format, or pixels outside the documented limits. */
+export class InvalidImageError extends OrtVisionError {}
+
+/** A config file that is missing, not JSON, or has a field of the wrong type or value. */
+export class ConfigError extends OrtVisionError {}
+
+/** The requested device cannot run: no GPU, or the CUDA execution provider binaries are not installed. */
+export class DeviceUnavailableError extends OrtVisionError {}
+
+/** A tensor or input whose shape, rank, dtype or batch length does not match what the model expects. */
+export class InputShapeError extends OrtVisionError {}
+
+/** An argument with a value outside what the function accepts (NaN threshold, empty label list, ...). */
+export class InvalidArgumentError extends OrtVisionError {}
+
+/** A call on an object whose native resources were already released with `dispose()`. */
+export class DisposedError extends OrtVisionError {}
+
+/** A fixture, npy file or manifest that does not follow the documented format. */
+export class FixtureFormatError extends OrtVisionError {}

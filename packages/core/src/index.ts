@@ -1,0 +1,5 @@
+// The public surface of @ortvision/core. Each area has its own index; test utilities live in
+// '@ortvision/core/testing' so that they never load in users' programs.
+export * from './errors.js';
+export * from './tensor/index.js';
+export * from './runtime/index.js';

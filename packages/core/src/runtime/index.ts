@@ -1,0 +1,2 @@
+export { ModelSession, fromOrtTensor, toOrtTensor } from './session.js';
+export type { CreateSessionOptions, NamedTensors } from './session.js';

@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FixtureFormatError } from '../errors.js';
+
+function findUp(start: string): string | undefined {
+  let dir = resolve(start);
+  for (;;) {
+    const candidate = join(dir, 'fixtures');
+    if (existsSync(join(candidate, 'README.md')) && existsSync(join(candidate, 'images'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * The repository's `fixtures/` folder: `ORTVISION_FIXTURES` when set, else the first `fixtures/` (with README.md
+ * and images/) above the current directory or above this module.
+ */
+export function fixturesRoot(): string {
+  const fromEnv = process.env.ORTVISION_FIXTURES;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new FixtureFormatError(`ORTVISION_FIXTURES=${fromEnv} does not exist`);
+    return resolve(fromEnv);
+  }
+  const found = findUp(process.cwd()) ?? findUp(dirname(fileURLToPath(import.meta.url)));
+  if (!found) {
+    throw new FixtureFormatError(
+      'cannot find the fixtures/ folder above the current directory; set ORTVISION_FIXTURES to its path',
+    );
+  }
+  return found;
+}
+
+/** Path of a fixture folder (e.g. `fixturePath('vit-cls')`) or of a file inside it. */
+export function fixturePath(fixture: string, ...parts: string[]): string {
+  return join(fixturesRoot(), fixture, ...parts);
+}
+
+/** Path of one of the shared test images (e.g. `fixtureImagePath('cats.png')`). */
+export function fixtureImagePath(name: string): string {
+  return join(fixturesRoot(), 'images', name);
+}

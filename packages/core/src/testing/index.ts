@@ -1,0 +1,22 @@
+export { parseNpy, readNpy } from './npy.js';
+export {
+  assertTensorClose,
+  compareArrays,
+  compareTensors,
+  describeComparison,
+  ToleranceError,
+} from './compare.js';
+export type { Comparison, Tolerance } from './compare.js';
+export { caseKinds, isNpyReference, loadFixture, validateManifest } from './manifest.js';
+export type {
+  CaseKind,
+  Fixture,
+  FixtureManifest,
+  GraphDescription,
+  JsonValue,
+  ModelCase,
+  PipelineCase,
+  PostprocessCase,
+  ProcessorCase,
+} from './manifest.js';
+export { fixtureImagePath, fixturePath, fixturesRoot } from './fixtures.js';

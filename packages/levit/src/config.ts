@@ -1,0 +1,2 @@
+/** The `model_type` of config.json that this package handles. */
+export const MODEL_TYPE = 'levit';

@@ -1,0 +1,2 @@
+// The model classes over the ONNX graphs for LeViT (issue #6 fills this in).
+export {};

@@ -1,0 +1,8 @@
+import { describe, expect, it } from 'vitest';
+import * as pkg from './index.js';
+
+describe('@ortvision/perceiver', () => {
+  it('declares the model_type it handles', () => {
+    expect(pkg.MODEL_TYPE).toBe('perceiver');
+  });
+});

@@ -1,0 +1,2 @@
+// The post-processing of model outputs for Perceiver (issue #7 fills this in).
+export {};
