@@ -1,0 +1,38 @@
+import type { NamedTensors, Tensor } from '@ortvision/core';
+import type {
+  Fixture,
+  JsonValue,
+  ModelCase,
+  PipelineCase,
+  PostprocessCase,
+  ProcessorCase,
+} from '@ortvision/core/testing';
+
+/** What an adapter gets besides the case: the fixture and path helpers. */
+export interface CaseContext {
+  fixture: Fixture;
+  /** Absolute path of a file named relative to the fixture folder (e.g. `onnx/model.onnx`). */
+  fixtureFile(relative: string): string;
+  /** Absolute path of a test image named as in manifests (relative to the shared images folder). */
+  imagePath(name: string): string;
+  /** Reads a .npy named relative to the fixture folder. */
+  readNpy(relative: string): Promise<Tensor>;
+}
+
+/**
+ * Maps one `model_type`'s manifest cases to the public API of its package. Keys are the manifest's `call`
+ * (processor and post-process cases) or `task` (pipeline cases). Model cases default to a generic graph run;
+ * an adapter overrides `model` to run them through its package's model classes.
+ *
+ * Results are compared by the runner: processor and model results as named tensors against the case's .npy
+ * files, post-process and pipeline results as JSON against `expected` (numbers within atol, `{npy}` arrays
+ * loaded and compared element-wise, everything else exact).
+ */
+export interface ConformanceAdapter {
+  processor?: Record<string, (testCase: ProcessorCase, context: CaseContext) => Promise<NamedTensors>>;
+  model?: (testCase: ModelCase, context: CaseContext) => Promise<NamedTensors>;
+  postprocess?: Record<string, (testCase: PostprocessCase, context: CaseContext) => Promise<JsonValue>>;
+  pipeline?: Record<string, (testCase: PipelineCase, context: CaseContext) => Promise<JsonValue>>;
+  /** Releases models the adapter cached across cases. */
+  dispose?(): Promise<void>;
+}
