@@ -1,0 +1,88 @@
+/**
+ * A small benchmark harness: several variants of the same work are run interleaved (A B C A B C ...) after a
+ * warm-up, so that machine drift hits every variant alike; we report medians, min/max and ratios to a baseline.
+ */
+export interface Variant {
+  name: string;
+  /** One measured run. May be async. */
+  run: () => unknown | Promise<unknown>;
+}
+
+export interface BenchOptions {
+  warmup?: number;
+  iterations?: number;
+}
+
+export interface VariantResult {
+  name: string;
+  samplesMs: number[];
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+}
+
+export interface SuiteResult {
+  suite: string;
+  case: string;
+  iterations: number;
+  variants: VariantResult[];
+  /** Peak resident set size seen by the process so far, in MiB. */
+  peakRssMiB: number;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Runs the variants interleaved and returns their timings. */
+export async function compare(
+  suite: string,
+  caseName: string,
+  variants: Variant[],
+  { warmup = 2, iterations = 10 }: BenchOptions = {},
+): Promise<SuiteResult> {
+  for (let i = 0; i < warmup; i++) for (const variant of variants) await variant.run();
+  const samples = variants.map(() => [] as number[]);
+  for (let i = 0; i < iterations; i++) {
+    for (const [index, variant] of variants.entries()) {
+      const start = performance.now();
+      await variant.run();
+      samples[index]!.push(performance.now() - start);
+    }
+  }
+  return {
+    suite,
+    case: caseName,
+    iterations,
+    variants: variants.map((variant, index) => {
+      const values = samples[index]!;
+      return {
+        name: variant.name,
+        samplesMs: values,
+        medianMs: median(values),
+        minMs: Math.min(...values),
+        maxMs: Math.max(...values),
+      };
+    }),
+    peakRssMiB: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+  };
+}
+
+/** A markdown table: one row per variant, with its median relative to the first variant. */
+export function toMarkdown(result: SuiteResult): string {
+  const base = result.variants[0]!.medianMs;
+  const rows = result.variants.map(
+    (v) =>
+      `| ${v.name} | ${v.medianMs.toFixed(2)} | ${v.minMs.toFixed(2)} | ${v.maxMs.toFixed(2)} | ${(v.medianMs / base).toFixed(2)}x |`,
+  );
+  return [
+    `### ${result.suite}: ${result.case} (${result.iterations} runs, peak RSS ${result.peakRssMiB} MiB)`,
+    '',
+    `| variant | median ms | min ms | max ms | vs ${result.variants[0]!.name} |`,
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
