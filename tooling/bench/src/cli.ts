@@ -2,25 +2,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type SuiteResult, toMarkdown } from './harness.js';
+import { suites } from './suites.js';
 
-/**
- * `pnpm bench [--quick] [suite...]`. Each suite module exports `run(options)` returning its results; quick mode
- * uses fewer iterations and smaller inputs (CI smoke run, not a pass/fail test).
- */
-export interface SuiteOptions {
-  quick: boolean;
-}
-export type Suite = (options: SuiteOptions) => Promise<SuiteResult[]>;
-
-const suites: Record<string, () => Promise<{ run: Suite }>> = {};
-
-/** Suites register here; the import is lazy so one suite's dependencies don't slow the others. */
-export function registerSuite(name: string, load: () => Promise<{ run: Suite }>): void {
-  suites[name] = load;
-}
-
+// `pnpm bench [--quick] [suite...]`: runs the named suites (all by default), prints markdown tables and writes
+// results/<date>.json. Quick mode (fewer iterations, smaller inputs) is a smoke run for CI, not a pass/fail test.
 async function main(argv: string[]): Promise<void> {
-  await import('./suites.js');
   const quick = argv.includes('--quick');
   const names = argv.filter((arg) => !arg.startsWith('--'));
   const selected = names.length > 0 ? names : Object.keys(suites);

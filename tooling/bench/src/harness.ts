@@ -86,3 +86,11 @@ export function toMarkdown(result: SuiteResult): string {
     '',
   ].join('\n');
 }
+
+export interface SuiteOptions {
+  /** Fewer iterations and smaller inputs: a smoke run for CI, not a measurement. */
+  quick: boolean;
+}
+
+/** A benchmark suite module exports `run`. */
+export type Suite = (options: SuiteOptions) => Promise<SuiteResult[]>;

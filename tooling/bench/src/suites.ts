@@ -1,4 +1,7 @@
-// Every benchmark suite, by name (`pnpm bench <name>`). Add a line per suite.
-import { registerSuite } from './cli.js';
+import type { Suite } from './harness.js';
 
-void registerSuite;
+/**
+ * Every benchmark suite by name (`pnpm bench <name>`), loaded lazily so one suite's dependencies don't slow the
+ * others. A suite is a module `src/<name>.bench.ts` exporting `run: Suite`; add one line per suite.
+ */
+export const suites: Record<string, () => Promise<{ run: Suite }>> = {};
