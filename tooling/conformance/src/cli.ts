@@ -1,2 +1,61 @@
-console.error('the conformance runner is being written');
-process.exit(2);
+#!/usr/bin/env node
+import { resolve } from 'node:path';
+import { findAdapter } from './adapters/index.js';
+import { type CaseResult, formatResult, runFixture, summarize } from './runner.js';
+
+const usage = `usage: pnpm conformance [--images <dir>] <fixture-dir>...
+
+Runs every case of each fixture's reference/manifest.json through the ortvision packages and compares with the
+expected values. Prints one line per case and ends with "N passed, M failed".
+Exit code: 0 all passed, 1 a case failed, 2 a case could not be run (no adapter for its call or task).
+--images <dir>  where the manifests' image names are found (default: <fixture-dir>/../images)`;
+
+async function main(argv: string[]): Promise<number> {
+  const dirs: string[] = [];
+  let imagesDir: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      console.log(usage);
+      return 0;
+    }
+    if (arg === '--images') imagesDir = argv[++i];
+    else if (arg.startsWith('--')) {
+      console.error(`unknown option ${arg}\n${usage}`);
+      return 2;
+    } else dirs.push(arg);
+  }
+  if (dirs.length === 0 || (imagesDir === undefined && argv.includes('--images'))) {
+    console.error(usage);
+    return 2;
+  }
+  // pnpm runs root scripts from the workspace root; INIT_CWD is where the user typed the command.
+  const base = process.env.INIT_CWD ?? process.cwd();
+  const results: CaseResult[] = [];
+  for (const dir of dirs) {
+    try {
+      results.push(
+        ...(await runFixture(resolve(base, dir), {
+          adapters: findAdapter,
+          imagesDir: imagesDir === undefined ? undefined : resolve(base, imagesDir),
+          onResult: (result) => console.log(formatResult(result)),
+        })),
+      );
+    } catch (error) {
+      console.log(`FAIL ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+      results.push({
+        fixture: dir,
+        kind: 'model',
+        name: '(manifest)',
+        status: 'fail',
+        worst: Number.NaN,
+        detail: String(error),
+      });
+    }
+  }
+  const summary = summarize(results);
+  for (const line of summary.lines) console.log(line);
+  return summary.exitCode;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,4 +1,4 @@
-export { parseNpy, readNpy } from './npy.js';
+export { encodeNpy, parseNpy, readNpy } from './npy.js';
 export {
   assertTensorClose,
   compareArrays,

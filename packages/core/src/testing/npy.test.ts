@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FixtureFormatError } from '../errors.js';
+import { Tensor } from '../tensor/tensor.js';
 import { fixturePath } from './fixtures.js';
-import { parseNpy, readNpy } from './npy.js';
+import { encodeNpy, parseNpy, readNpy } from './npy.js';
 
 /** Builds a version-1 .npy file the way numpy.save writes it (header padded so data starts at a multiple of 64). */
 function npy(descr: string, shape: number[], data: Uint8Array, fortran = false): Uint8Array {
@@ -65,5 +66,30 @@ describe('parseNpy', () => {
     const tensor = await readNpy(fixturePath('vit-cls', 'reference', 'model-batch2-in.pixel_values.npy'));
     expect(tensor.dtype).toBe('float32');
     expect(tensor.dims).toEqual([2, 3, 32, 32]);
+  });
+});
+
+describe('encodeNpy', () => {
+  it('round-trips every supported dtype through parseNpy', () => {
+    const tensors = [
+      new Tensor('float32', new Float32Array([1, 2.5, -3, 4]), [2, 2]),
+      new Tensor('int64', new BigInt64Array([9n, -9n]), [2]),
+      new Tensor('bool', new Uint8Array([1, 0, 0]), [1, 3]),
+      new Tensor('int8', new Int8Array([-7]), []),
+    ];
+    for (const tensor of tensors) {
+      const bytes = encodeNpy(tensor);
+      const back = parseNpy(bytes);
+      expect(back.dtype).toBe(tensor.dtype);
+      expect(back.dims).toEqual(tensor.dims);
+      expect(back.toNumbers()).toEqual(tensor.toNumbers());
+    }
+  });
+
+  it('pads the header so the data starts at a multiple of 64 bytes, as numpy does', () => {
+    const bytes = encodeNpy(new Tensor('float32', new Float32Array(3), [3]));
+    const headerLength = new DataView(bytes.buffer).getUint16(8, true);
+    expect((10 + headerLength) % 64).toBe(0);
+    expect(bytes[10 + headerLength - 1]).toBe(0x0a);
   });
 });

@@ -91,3 +91,22 @@ export function parseNpy(bytes: Uint8Array, source = '<buffer>'): Tensor {
 export async function readNpy(path: string): Promise<Tensor> {
   return parseNpy(await readFile(path), path);
 }
+
+const descriptorOf: Record<DataType, string> = Object.fromEntries(
+  Object.entries(descriptors).map(([descr, { dtype }]) => [dtype, descr]),
+) as Record<DataType, string>;
+
+/** Encodes a Tensor as a version-1 .npy file, as numpy.save writes it (header padded to 64 bytes). */
+export function encodeNpy(tensor: Tensor): Uint8Array {
+  const shape = tensor.dims.length === 1 ? `(${tensor.dims[0]},)` : `(${tensor.dims.join(', ')})`;
+  let header = `{'descr': '${descriptorOf[tensor.dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
+  header += `${' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64)}\n`;
+  const data = new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+  const bytes = new Uint8Array(10 + header.length + data.length);
+  bytes.set(MAGIC);
+  bytes.set([1, 0], 6);
+  new DataView(bytes.buffer).setUint16(8, header.length, true);
+  bytes.set(new TextEncoder().encode(header), 10);
+  bytes.set(data, 10 + header.length);
+  return bytes;
+}

@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Tensor } from '@ortvision/core';
+import { encodeNpy, fixturePath, fixturesRoot, readNpy } from '@ortvision/core/testing';
+import { describe, expect, it } from 'vitest';
+import type { ConformanceAdapter } from './adapter.js';
+import { formatResult, runFixture, summarize } from './runner.js';
+
+const none = async () => undefined;
+
+describe('runFixture', () => {
+  it('runs the ViT model case through a generic session and reports cases without an adapter', async () => {
+    const results = await runFixture(fixturePath('vit-cls'), { adapters: none });
+    const model = results.filter((r) => r.kind === 'model');
+    expect(model.map((r) => [r.name, r.status])).toEqual([['batch2', 'ok']]);
+    expect(model[0]!.worst).toBeLessThan(1e-4);
+    const processor = results.filter((r) => r.kind === 'processor');
+    expect(processor.length).toBe(12);
+    expect(processor.every((r) => r.status === 'no-adapter')).toBe(true);
+    expect(processor[0]!.detail).toBe("no adapter for processor call 'ViTImageProcessor' (model_type 'vit')");
+    const summary = summarize(results);
+    expect(summary).toMatchObject({ passed: 1, failed: 0, notRun: 15, exitCode: 2 });
+    expect(summary.lines.at(-1)).toBe('1 passed, 0 failed');
+  });
+
+  it('fails a model case whose expected output differs, saying which output and where', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ortvision-conformance-'));
+    await cp(fixturePath('vit-cls'), join(dir, 'vit-cls'), { recursive: true });
+    const logitsFile = join(dir, 'vit-cls', 'reference', 'model-batch2-out.logits.npy');
+    const logits = await readNpy(logitsFile);
+    const shifted = Float32Array.from(logits.data as Float32Array);
+    shifted[7] = shifted[7]! + 0.5;
+    await writeFile(logitsFile, encodeNpy(new Tensor('float32', shifted, logits.dims)));
+
+    const results = await runFixture(join(dir, 'vit-cls'), {
+      adapters: none,
+      imagesDir: join(fixturesRoot(), 'images'),
+    });
+    const model = results.find((r) => r.kind === 'model')!;
+    expect(model.status).toBe('fail');
+    expect(model.detail).toMatch(/^logits: worst 0\.5\d* at \[1, 2\]/);
+    expect(summarize(results).exitCode).toBe(1);
+    expect(formatResult(model)).toMatch(/^FAIL vit-cls model\/batch2 {2}worst 0\.5/);
+  });
+
+  it('compares processor results exactly unless the case gives atol, and reports adapter errors as failures', async () => {
+    const seen: string[] = [];
+    const adapter: ConformanceAdapter = {
+      processor: {
+        ViTImageProcessor: async (testCase, context) => {
+          seen.push(context.imagePath((testCase.inputs.images as string[])[0]!));
+          if (testCase.name === 'logo') throw new RangeError('boom');
+          const expected = await context.readNpy(testCase.outputs.pixel_values!);
+          if (testCase.name === 'cats') return { pixel_values: expected };
+          // One float32 step off in one element: exact comparison must fail, a JPEG case's atol must pass.
+          const data = Float32Array.from(expected.data as Float32Array);
+          data[3] = data[3]! + 1e-3;
+          return { pixel_values: new Tensor('float32', data, expected.dims) };
+        },
+      },
+    };
+    const results = await runFixture(fixturePath('vit-cls'), { adapters: async () => adapter });
+    const byName = new Map(results.filter((r) => r.kind === 'processor').map((r) => [r.name, r]));
+    expect(byName.get('cats')!.status).toBe('ok');
+    expect(byName.get('chelsea')!.status).toBe('fail');
+    expect(byName.get('chelsea_exif6')!.status).toBe('ok'); // atol 0.04 in the manifest
+    expect(byName.get('logo')!.detail).toBe('RangeError: boom');
+    expect(seen[0]).toBe(join(fixturesRoot(), 'images', 'cats.png'));
+  });
+});
+
+describe('pnpm conformance', () => {
+  const cli = join(dirname(fileURLToPath(import.meta.url)), 'cli.ts');
+  const run = (...args: string[]) =>
+    promisify(execFile)(
+      process.execPath,
+      ['--conditions=@ortvision/source', '--import', 'tsx', cli, ...args],
+      {
+        cwd: dirname(fixturesRoot()),
+      },
+    ).then(
+      (out) => ({ code: 0, stdout: out.stdout }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+
+  it('prints one line per case, ends with "N passed, M failed" and exits 0 when all pass', async () => {
+    const { code, stdout } = await run('fixtures/vit-base');
+    const lines = stdout.trim().split('\n');
+    expect(lines.at(-1)).toBe('1 passed, 0 failed');
+    expect(lines[0]).toMatch(/^ok {3}vit-base model\/\S+ {2}worst /);
+    expect(code).toBe(0);
+  });
+
+  it('exits 2 and names the missing adapter', async () => {
+    const { code, stdout } = await run('fixtures/vit-cls');
+    expect(stdout).toMatch(/case\(s\) not run: no adapter for processor call 'ViTImageProcessor'/);
+    expect(code).toBe(2);
+  });
+
+  it('exits 2 with usage on no arguments, and reports a missing fixture as a failure', async () => {
+    expect((await run()).code).toBe(2);
+    const missing = await run('fixtures/does-not-exist');
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/no fixture manifest at/);
+  });
+});
