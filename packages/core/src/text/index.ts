@@ -1,1 +1,7 @@
-export {};
+export { Tokenizer } from './tokenizer.js';
+export type { DecodeOptions, EncodeOptions, TokenIds } from './tokenizer.js';
+export type { BatchEncoding, Padding, PaddingTruncationOptions, Truncation } from './batch-encoding.js';
+export { parseTokenizerSettings } from './tokenizer-config.js';
+export type { Side, SpecialTokenRole, TokenizerSettings } from './tokenizer-config.js';
+export { readTokenizerFiles } from './tokenizer-files.js';
+export type { TokenizerFiles } from './tokenizer-files.js';
