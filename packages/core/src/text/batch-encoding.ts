@@ -53,7 +53,8 @@ function parsePadding(padding: unknown): Strategy['padding'] {
 
 function parseTruncation(truncation: unknown, maxLength: number | undefined, padding: unknown): boolean {
   // transformers: "max_length alone activates truncation" (only when padding is left at False)
-  if (truncation === undefined) return maxLength !== undefined && (padding === undefined || padding === false);
+  if (truncation === undefined)
+    return maxLength !== undefined && (padding === undefined || padding === false);
   if (truncation === true || truncation === 'longest_first') return true;
   if (truncation === false || truncation === 'do_not_truncate') return false;
   throw new InvalidArgumentError(
@@ -88,7 +89,10 @@ export function resolveStrategy(options: PaddingTruncationOptions, modelMaxLengt
  * `<|startoftext|>` ... `<|endoftext|>`: 2).
  */
 export function checkRoomForSpecialTokens(strategy: Strategy, numSpecialTokens: number): void {
-  const length = Math.min(strategy.truncateTo ?? Number.POSITIVE_INFINITY, strategy.padTo ?? Number.POSITIVE_INFINITY);
+  const length = Math.min(
+    strategy.truncateTo ?? Number.POSITIVE_INFINITY,
+    strategy.padTo ?? Number.POSITIVE_INFINITY,
+  );
   if (length < numSpecialTokens) {
     throw new InvalidArgumentError(
       `maxLength ${length} is too small: each sequence needs ${numSpecialTokens} special tokens, so maxLength must be >= ${numSpecialTokens}`,
@@ -107,7 +111,12 @@ export function truncateIds(ids: number[], room: number, side: Side): number[] {
  * cannot share one length (no padding, or longer than `'max_length'` without truncation) are an InputShapeError,
  * as transformers fails to build tensors from them.
  */
-export function padIds(rows: readonly number[][], strategy: Strategy, padId: number | undefined, side: Side): BatchEncoding {
+export function padIds(
+  rows: readonly number[][],
+  strategy: Strategy,
+  padId: number | undefined,
+  side: Side,
+): BatchEncoding {
   let longest = 0;
   for (const row of rows) longest = Math.max(longest, row.length);
   const seq = strategy.padding === 'max_length' ? strategy.padTo! : longest;

@@ -41,8 +41,11 @@ function describe(value: unknown): string {
 function tokenContent(value: unknown, where: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
-  if (typeof value === 'object' && typeof (value as Json).content === 'string') return (value as Json).content as string;
-  throw new ConfigError(`${where} must be a string or an object with a "content" string, got ${describe(value)}`);
+  if (typeof value === 'object' && typeof (value as Json).content === 'string')
+    return (value as Json).content as string;
+  throw new ConfigError(
+    `${where} must be a string or an object with a "content" string, got ${describe(value)}`,
+  );
 }
 
 function side(config: Json, key: string, source: string): Side {
@@ -78,7 +81,9 @@ export function parseTokenizerSettings(
   }
   const cleanUp = tokenizerConfig.clean_up_tokenization_spaces ?? true;
   if (typeof cleanUp !== 'boolean') {
-    throw new ConfigError(`${source}: clean_up_tokenization_spaces must be a boolean, got ${describe(cleanUp)}`);
+    throw new ConfigError(
+      `${source}: clean_up_tokenization_spaces must be a boolean, got ${describe(cleanUp)}`,
+    );
   }
   const specialTokens: Partial<Record<SpecialTokenRole, string>> = {};
   for (const role of specialTokenRoles) {

@@ -71,29 +71,44 @@ describe.each(fixtures)('$name tokenizer', ({ dir, fixture, tokenizer }) => {
   });
 
   const tokenization = fixture.manifest.pipeline.filter((c) => c.task === 'tokenization');
-  it.each(tokenization.map((c) => [c.name, c] as const))('pipeline case %s: every string alone', (_name, testCase) => {
-    const texts = testCase.inputs.text as string[];
-    const expected = testCase.expected as number[][];
-    expect(texts.length).toBe(expected.length);
-    const options = encodeOptions(testCase.kwargs);
-    const got = texts.map((text) => tokenizer.encode(text, options).input_ids.toNumbers());
-    expect(got).toEqual(expected);
-  });
+  it.each(tokenization.map((c) => [c.name, c] as const))(
+    'pipeline case %s: every string alone',
+    (_name, testCase) => {
+      const texts = testCase.inputs.text as string[];
+      const expected = testCase.expected as number[][];
+      expect(texts.length).toBe(expected.length);
+      const options = encodeOptions(testCase.kwargs);
+      const got = texts.map((text) => tokenizer.encode(text, options).input_ids.toNumbers());
+      expect(got).toEqual(expected);
+    },
+  );
 
-  it.each(tokenization.map((c) => [c.name, c] as const))('pipeline case %s: as one padded batch', (_name, testCase) => {
-    const texts = testCase.inputs.text as string[];
-    const expected = testCase.expected as number[][];
-    const { input_ids, attention_mask } = tokenizer.encode(texts, { ...encodeOptions(testCase.kwargs), padding: true });
-    const seq = Math.max(...expected.map((ids) => ids.length));
-    expect(input_ids.dims).toEqual([texts.length, seq]);
-    const ids = input_ids.toNumbers();
-    const mask = attention_mask.toNumbers();
-    expected.forEach((row, i) => {
-      const pad = seq - row.length;
-      expect(ids.slice(i * seq, (i + 1) * seq)).toEqual([...row, ...Array<number>(pad).fill(tokenizer.padTokenId!)]);
-      expect(mask.slice(i * seq, (i + 1) * seq)).toEqual([...Array<number>(row.length).fill(1), ...Array<number>(pad).fill(0)]);
-    });
-  });
+  it.each(tokenization.map((c) => [c.name, c] as const))(
+    'pipeline case %s: as one padded batch',
+    (_name, testCase) => {
+      const texts = testCase.inputs.text as string[];
+      const expected = testCase.expected as number[][];
+      const { input_ids, attention_mask } = tokenizer.encode(texts, {
+        ...encodeOptions(testCase.kwargs),
+        padding: true,
+      });
+      const seq = Math.max(...expected.map((ids) => ids.length));
+      expect(input_ids.dims).toEqual([texts.length, seq]);
+      const ids = input_ids.toNumbers();
+      const mask = attention_mask.toNumbers();
+      expected.forEach((row, i) => {
+        const pad = seq - row.length;
+        expect(ids.slice(i * seq, (i + 1) * seq)).toEqual([
+          ...row,
+          ...Array<number>(pad).fill(tokenizer.padTokenId!),
+        ]);
+        expect(mask.slice(i * seq, (i + 1) * seq)).toEqual([
+          ...Array<number>(row.length).fill(1),
+          ...Array<number>(pad).fill(0),
+        ]);
+      });
+    },
+  );
 
   const decodeCases = fixture.manifest.postprocess.filter((c) => c.call.endsWith('.batch_decode'));
   it.each(decodeCases.map((c) => [c.name, c] as const))('postprocess case %s', async (_name, testCase) => {

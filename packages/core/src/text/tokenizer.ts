@@ -144,7 +144,9 @@ export class Tokenizer {
     const texts = checkTexts(text);
     const addSpecialTokens = options.addSpecialTokens ?? true;
     if (typeof addSpecialTokens !== 'boolean') {
-      throw new InvalidArgumentError(`addSpecialTokens must be a boolean, got ${describeValue(addSpecialTokens)}`);
+      throw new InvalidArgumentError(
+        `addSpecialTokens must be a boolean, got ${describeValue(addSpecialTokens)}`,
+      );
     }
     const strategy = resolveStrategy(options, this.modelMaxLength);
     if (strategy.padding !== 'do_not_pad' && this.padTokenId === undefined) {
@@ -156,7 +158,8 @@ export class Tokenizer {
     checkRoomForSpecialTokens(strategy, numSpecial);
     const rows = texts.map((t) => {
       let ids = this.backend.encode(t, { add_special_tokens: false }).ids;
-      if (strategy.truncateTo !== undefined) ids = truncateIds(ids, strategy.truncateTo - numSpecial, this.truncationSide);
+      if (strategy.truncateTo !== undefined)
+        ids = truncateIds(ids, strategy.truncateTo - numSpecial, this.truncationSide);
       return addSpecialTokens ? [...this.prefixIds, ...ids, ...this.suffixIds] : ids;
     });
     return padIds(rows, strategy, this.padTokenId, this.paddingSide);
@@ -173,7 +176,10 @@ export class Tokenizer {
   }
 
   /** Decodes each row of a [batch, seq] tensor or list of id lists, as transformers' `batch_decode`. */
-  batchDecode(ids: Tensor<'int64'> | Tensor<'int32'> | readonly TokenIds[], options: DecodeOptions = {}): string[] {
+  batchDecode(
+    ids: Tensor<'int64'> | Tensor<'int32'> | readonly TokenIds[],
+    options: DecodeOptions = {},
+  ): string[] {
     if (Array.isArray(ids)) return ids.map((row: TokenIds) => this.decode(row, options));
     const tensor = ids as Tensor<'int64'> | Tensor<'int32'>;
     if (tensor.dims.length !== 2) {
@@ -197,7 +203,8 @@ export class Tokenizer {
     if (ids.length === 0) return '';
     const text = this.backend.decode(ids, {
       skip_special_tokens: options.skipSpecialTokens ?? false,
-      clean_up_tokenization_spaces: options.cleanUpTokenizationSpaces ?? this.settings.cleanUpTokenizationSpaces,
+      clean_up_tokenization_spaces:
+        options.cleanUpTokenizationSpaces ?? this.settings.cleanUpTokenizationSpaces,
     });
     return this.tokenizerClass !== undefined && classesThatStripDecodedText.has(this.tokenizerClass)
       ? text.trim()
@@ -208,7 +215,9 @@ export class Tokenizer {
     if (token === undefined) return undefined;
     const id = this.backend.token_to_id(token);
     if (id === undefined) {
-      throw new ConfigError(`${source}: ${role} ${JSON.stringify(token)} is not in tokenizer.json's vocabulary`);
+      throw new ConfigError(
+        `${source}: ${role} ${JSON.stringify(token)} is not in tokenizer.json's vocabulary`,
+      );
     }
     return id;
   }
@@ -224,12 +233,16 @@ export class Tokenizer {
     const tokens = processor([SEQUENCE_MARKER], null, true).tokens;
     const at = tokens.indexOf(SEQUENCE_MARKER);
     if (at < 0 || tokens.indexOf(SEQUENCE_MARKER, at + 1) >= 0) {
-      throw new ConfigError(`${source}/tokenizer.json: the post_processor does not place one sequence between special tokens`);
+      throw new ConfigError(
+        `${source}/tokenizer.json: the post_processor does not place one sequence between special tokens`,
+      );
     }
     const toId = (token: string) => {
       const id = this.backend.token_to_id(token);
       if (id === undefined) {
-        throw new ConfigError(`${source}/tokenizer.json: post_processor token ${JSON.stringify(token)} has no id`);
+        throw new ConfigError(
+          `${source}/tokenizer.json: post_processor token ${JSON.stringify(token)} has no id`,
+        );
       }
       return id;
     };
@@ -240,9 +253,12 @@ export class Tokenizer {
 function checkTexts(text: unknown): readonly string[] {
   if (typeof text === 'string') return [text];
   if (!Array.isArray(text)) {
-    throw new InvalidArgumentError(`text must be a string or an array of strings, got ${describeValue(text)}`);
+    throw new InvalidArgumentError(
+      `text must be a string or an array of strings, got ${describeValue(text)}`,
+    );
   }
-  if (text.length === 0) throw new InvalidArgumentError('text is an empty array: encode needs at least one string');
+  if (text.length === 0)
+    throw new InvalidArgumentError('text is an empty array: encode needs at least one string');
   text.forEach((item, index) => {
     if (typeof item !== 'string') {
       throw new InvalidArgumentError(
