@@ -1,1 +1,18 @@
-export {};
+export { Image } from './image.js';
+export type { ChannelCount, RawPixels } from './image.js';
+export { DEFAULT_MAX_PIXELS, decodeImage, loadImage, loadImages } from './load.js';
+export type { ImageInput, LoadImageOptions } from './load.js';
+export { PIL_RESAMPLE_CODES, resizePixels, toResampleFilter } from './resample.js';
+export type { PixelBuffer, ResampleFilter, ResampleInput } from './resample.js';
+export { configSizeDict, resizeOutputSize, shortestEdgeSize, toSizeDict } from './size.js';
+export type { SizeDict, SizeInput } from './size.js';
+export { centerCrop, padImage, pixelLookup, stackPlanar, toPlanar, writePlanar } from './transforms.js';
+export type { ImageSize, Padding, PixelScaling, PlanarImage } from './transforms.js';
+export { ImageProcessor, readPreprocessorConfig } from './image-processor.js';
+export type {
+  ImageProcessorConfig,
+  ImageProcessorOutput,
+  PreprocessOptions,
+  ResolvedPreprocessOptions,
+} from './image-processor.js';
+export { preprocessOptionsFromKwargs } from './kwargs.js';

@@ -39,31 +39,30 @@ describe('resizePixels against PIL', () => {
     expect(new Set(refs.cases.map((c) => c.resample))).toEqual(new Set([0, 1, 2, 3, 4, 5]));
   });
 
-  it.each(refs.cases.map((c) => [`${c.source} -> ${c.width}x${c.height} ${toResampleFilter(c.resample)}`, c]))(
-    '%s',
-    async (_label, c) => {
-      const testCase = c as RefCase;
-      const shape = refs.sources[testCase.source]!;
-      const data = await flat(testCase.source);
-      const src = data.subarray(0, shape.width * shape.height * shape.channels);
-      const size = testCase.width * testCase.height * shape.channels;
-      const expected = data.subarray(testCase.offset, testCase.offset + size);
-      const got = resizePixels({ ...shape, data: src }, testCase.width, testCase.height, testCase.resample);
-      expect(got.length).toBe(size);
-      let mismatches = 0;
-      let first = -1;
-      for (let i = 0; i < size; i++) {
-        if (got[i] !== expected[i]) {
-          mismatches++;
-          if (first < 0) first = i;
-        }
+  it.each(
+    refs.cases.map((c) => [`${c.source} -> ${c.width}x${c.height} ${toResampleFilter(c.resample)}`, c]),
+  )('%s', async (_label, c) => {
+    const testCase = c as RefCase;
+    const shape = refs.sources[testCase.source]!;
+    const data = await flat(testCase.source);
+    const src = data.subarray(0, shape.width * shape.height * shape.channels);
+    const size = testCase.width * testCase.height * shape.channels;
+    const expected = data.subarray(testCase.offset, testCase.offset + size);
+    const got = resizePixels({ ...shape, data: src }, testCase.width, testCase.height, testCase.resample);
+    expect(got.length).toBe(size);
+    let mismatches = 0;
+    let first = -1;
+    for (let i = 0; i < size; i++) {
+      if (got[i] !== expected[i]) {
+        mismatches++;
+        if (first < 0) first = i;
       }
-      expect(
-        mismatches,
-        first < 0 ? '' : `first mismatch at ${first}: got ${got[first]}, PIL ${expected[first]}`,
-      ).toBe(0);
-    },
-  );
+    }
+    expect(
+      mismatches,
+      first < 0 ? '' : `first mismatch at ${first}: got ${got[first]}, PIL ${expected[first]}`,
+    ).toBe(0);
+  });
 });
 
 describe('resizePixels', () => {
