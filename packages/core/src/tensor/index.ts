@@ -1,2 +1,10 @@
 export { Tensor, isDataType, shapeSize } from './tensor.js';
 export type { AnyTypedArray, DataType, DataTypeMap, TypedArrayOf } from './tensor.js';
+export { sigmoid, softmax } from './activation.js';
+export { argmax, l2Normalize, mean } from './reduction.js';
+export type { L2NormalizeOptions, ReduceOptions } from './reduction.js';
+export { topK } from './top-k.js';
+export type { TopKOptions, TopKResult } from './top-k.js';
+export { permute, reshape, slice, squeeze, unsqueeze } from './layout.js';
+export type { SliceSpec } from './layout.js';
+export { interpolateBilinear } from './interpolate.js';
