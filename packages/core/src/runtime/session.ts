@@ -1,49 +1,91 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { DisposedError, InputShapeError, ModelNotFoundError } from '../errors.js';
-import { type DataType, Tensor, isDataType } from '../tensor/tensor.js';
+import { DeviceUnavailableError, DisposedError, InputShapeError, ModelNotFoundError } from '../errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import {
+  CUDA_INSTALL_HINT,
+  type Device,
+  type DeviceOption,
+  type DeviceProbes,
+  type DeviceSelection,
+  executionProvidersFor,
+  selectDevice,
+} from './device.js';
+import { type GraphInput, checkFeeds, describeInputs } from './input-check.js';
+import { fromOrtTensor, toOrtTensor } from './ort-tensor.js';
+import { defaultSessionOptions } from './session-options.js';
 
 export interface CreateSessionOptions {
-  /** Passed to ONNX Runtime as is (thread counts, graph optimization level, ...). */
+  /** 'cpu' (default), 'cuda', or 'auto' (CUDA when it can run, else CPU). */
+  device?: DeviceOption;
+  /** Which GPU for 'cuda' / 'auto' (default 0). */
+  deviceId?: number;
+  /** Passed to ONNX Runtime over our defaults (thread counts, graph optimization level, ...). */
   sessionOptions?: ort.InferenceSession.SessionOptions;
+  /** Device checks, for tests. */
+  probes?: DeviceProbes;
 }
 
 /** Named tensors in, named tensors out. */
 export type NamedTensors = Record<string, Tensor>;
 
-/** Wraps a Tensor as an `ort.Tensor` sharing its buffer. */
-export function toOrtTensor(tensor: Tensor): ort.Tensor {
-  return new ort.Tensor(tensor.dtype, tensor.data, [...tensor.dims]);
+export interface RunOptions {
+  /** Drop feeds the graph does not declare instead of refusing them (processors may produce extra inputs). */
+  ignoreUnknownFeeds?: boolean;
 }
 
-/** Wraps an `ort.Tensor` as a Tensor sharing its buffer. */
-export function fromOrtTensor(value: ort.Tensor): Tensor {
-  const dtype = value.type as string;
-  if (!isDataType(dtype)) throw new InputShapeError(`ONNX Runtime returned an unsupported dtype '${dtype}'`);
-  const data =
-    dtype === 'bool'
-      ? new Uint8Array((value.data as Uint8Array).buffer, (value.data as Uint8Array).byteOffset, value.size)
-      : value.data;
-  return new Tensor(dtype as DataType, data as Tensor['data'], value.dims);
+async function createOrtSession(
+  path: string,
+  selection: DeviceSelection,
+  sessionOptions: ort.InferenceSession.SessionOptions | undefined,
+): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(path, {
+    ...defaultSessionOptions(sessionOptions),
+    executionProviders: executionProvidersFor(selection),
+  });
 }
 
 /**
- * One ONNX graph loaded in ONNX Runtime. Created once per model and reused for every call; `dispose()` frees the
- * native session.
+ * One ONNX graph loaded in ONNX Runtime on one device. Created once per model and reused for every call; runs may
+ * overlap; `dispose()` waits for runs in flight, then frees the native session.
  */
 export class ModelSession {
   readonly path: string;
+  /** The device the session runs on (what 'auto' chose). */
+  readonly device: Device;
+  readonly inputs: readonly GraphInput[];
   #session: ort.InferenceSession | undefined;
+  #inFlight = new Set<Promise<unknown>>();
 
-  private constructor(path: string, session: ort.InferenceSession) {
+  private constructor(path: string, device: Device, session: ort.InferenceSession) {
     this.path = path;
+    this.device = device;
     this.#session = session;
+    this.inputs = describeInputs(session.inputMetadata);
   }
 
   static async create(path: string, options: CreateSessionOptions = {}): Promise<ModelSession> {
-    if (!existsSync(path)) throw new ModelNotFoundError(`ONNX graph not found: ${path}`);
-    const session = await ort.InferenceSession.create(path, options.sessionOptions ?? {});
-    return new ModelSession(path, session);
+    if (!existsSync(path) || !statSync(path).isFile()) {
+      throw new ModelNotFoundError(`ONNX graph not found: ${path}`);
+    }
+    const requested = options.device ?? 'cpu';
+    const selection = selectDevice(requested, { deviceId: options.deviceId, probes: options.probes });
+    if (selection.device === 'cpu') {
+      return new ModelSession(path, 'cpu', await createOrtSession(path, selection, options.sessionOptions));
+    }
+    try {
+      return new ModelSession(path, 'cuda', await createOrtSession(path, selection, options.sessionOptions));
+    } catch (error) {
+      // The provider library was found, but its CUDA/cuDNN dependencies may still fail to load at this point.
+      if (requested === 'auto') {
+        const cpu: DeviceSelection = { device: 'cpu', deviceId: 0, reason: 'CUDA session creation failed' };
+        return new ModelSession(path, 'cpu', await createOrtSession(path, cpu, options.sessionOptions));
+      }
+      throw new DeviceUnavailableError(
+        `device 'cuda' could not start a session for ${path}: ${(error as Error).message}. Check that ${CUDA_INSTALL_HINT}`,
+        { cause: error },
+      );
+    }
   }
 
   get inputNames(): readonly string[] {
@@ -54,32 +96,54 @@ export class ModelSession {
     return this.#live().outputNames;
   }
 
-  /** Runs the graph on the given feeds; every graph input must be fed, extra feeds are refused by name. */
-  async run(feeds: NamedTensors): Promise<NamedTensors> {
+  /**
+   * Runs the graph. Every declared input must be fed with its dtype and rank (fixed dimensions must match); a
+   * mismatch throws `InputShapeError` naming the input before ONNX Runtime is called.
+   */
+  async run(feeds: NamedTensors, options: RunOptions = {}): Promise<NamedTensors> {
     const session = this.#live();
-    const missing = session.inputNames.filter((name) => !(name in feeds));
-    const unknown = Object.keys(feeds).filter((name) => !session.inputNames.includes(name));
-    if (missing.length > 0 || unknown.length > 0) {
-      throw new InputShapeError(
-        `feeds for ${this.path} do not match the graph inputs [${session.inputNames.join(', ')}]${missing.length ? `: missing ${missing.join(', ')}` : ''}${unknown.length ? `: unknown ${unknown.join(', ')}` : ''}`,
-      );
-    }
+    const used = options.ignoreUnknownFeeds
+      ? Object.fromEntries(session.inputNames.filter((n) => n in feeds).map((n) => [n, feeds[n]!]))
+      : feeds;
+    checkFeeds(this.path, this.inputs, used);
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(tensor);
-    const results = await session.run(ortFeeds);
-    const outputs: NamedTensors = {};
-    for (const name of session.outputNames) outputs[name] = fromOrtTensor(results[name]!);
-    return outputs;
+    for (const [name, tensor] of Object.entries(used)) ortFeeds[name] = toOrtTensor(tensor);
+    const running = session.run(ortFeeds);
+    this.#inFlight.add(running);
+    try {
+      const results = await running;
+      const outputs: NamedTensors = {};
+      for (const name of session.outputNames) {
+        const value = results[name];
+        if (!value) throw new InputShapeError(`${this.path} returned no output '${name}'`);
+        outputs[name] = fromOrtTensor(value as ort.Tensor);
+      }
+      return outputs;
+    } finally {
+      this.#inFlight.delete(running);
+    }
+  }
+
+  get disposed(): boolean {
+    return this.#session === undefined;
   }
 
   async dispose(): Promise<void> {
     const session = this.#session;
     this.#session = undefined;
-    await session?.release();
+    if (!session) return;
+    // Runs already handed to ONNX Runtime finish first: releasing under them would free memory they use.
+    await Promise.allSettled([...this.#inFlight]);
+    await session.release();
   }
 
   #live(): ort.InferenceSession {
     if (!this.#session) throw new DisposedError(`the session for ${this.path} was disposed`);
     return this.#session;
   }
+}
+
+/** Loads an ONNX graph on the requested device; the same as `ModelSession.create`. */
+export function createSession(path: string, options: CreateSessionOptions = {}): Promise<ModelSession> {
+  return ModelSession.create(path, options);
 }
