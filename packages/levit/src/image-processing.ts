@@ -1,2 +1,49 @@
-// The image processor: preprocessor_config.json -> pixel_values for LeViT (issue #6 fills this in).
-export {};
+import {
+  type Image,
+  ImageProcessor,
+  type ImageProcessorConfig,
+  type ImageSize,
+  type ResolvedPreprocessOptions,
+  shortestEdgeSize,
+} from '@ortvision/core';
+
+/**
+ * transformers' `LevitImageProcessor`: `size.shortest_edge` is first scaled by 256/224 (DeiT's crop ratio:
+ * 224 -> 256, 64 -> 73), the short side resized to it and the long side to `int(short' * long / short)`; then a
+ * center crop to `crop_size` (zero-padded when the image is smaller), rescale 1/255, ImageNet mean/std.
+ * A `size` {height, width} resizes directly (no scaling); a bare int means {shortest_edge}.
+ * Fixture cases: levit-cls `size-shortest-edge` (88 -> 100), `size-int`, `size-height-width`.
+ *
+ * @example
+ * ```ts
+ * import { LevitImageProcessor } from '@ortvision/levit';
+ * const processor = await LevitImageProcessor.fromPretrained('./levit-local');
+ * const { pixel_values } = await processor.preprocess('cats.png'); // [1, 3, 224, 224]
+ * ```
+ */
+export class LevitImageProcessor extends ImageProcessor {
+  static override readonly defaults: Readonly<ImageProcessorConfig> = {
+    ...ImageProcessor.defaults,
+    do_resize: true,
+    size: { shortest_edge: 224 },
+    resample: 3,
+    do_center_crop: true,
+    crop_size: { height: 224, width: 224 },
+    do_rescale: true,
+    rescale_factor: 1 / 255,
+    do_normalize: true,
+    image_mean: [0.485, 0.456, 0.406],
+    image_std: [0.229, 0.224, 0.225],
+  };
+
+  static override readonly sizeDefaultToSquare = false;
+
+  protected override resizeSize(image: Image, options: ResolvedPreprocessOptions): ImageSize {
+    const { size } = options;
+    if ('shortest_edge' in size) {
+      // transformers computes int((256 / 224) * shortest_edge), in this order.
+      return shortestEdgeSize(image.height, image.width, Math.trunc((256 / 224) * size.shortest_edge));
+    }
+    return super.resizeSize(image, options);
+  }
+}

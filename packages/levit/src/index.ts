@@ -1,1 +1,2 @@
 export { MODEL_TYPE } from './config.js';
+export { LevitImageProcessor } from './image-processing.js';

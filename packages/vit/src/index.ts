@@ -1,1 +1,2 @@
 export { MODEL_TYPE } from './config.js';
+export { ViTImageProcessor, ViTImageProcessorFast } from './image-processing.js';

@@ -187,7 +187,6 @@ export class ImageProcessor {
     ) => T,
     pathOrFolder: string,
   ): Promise<T> {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass fromPretrained was called on
     return new this(await readPreprocessorConfig(pathOrFolder));
   }
 

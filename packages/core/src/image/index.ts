@@ -7,7 +7,7 @@ export type { PixelBuffer, ResampleFilter, ResampleInput } from './resample.js';
 export { configSizeDict, resizeOutputSize, shortestEdgeSize, toSizeDict } from './size.js';
 export type { SizeDict, SizeInput } from './size.js';
 export { centerCrop, padImage, pixelLookup, stackPlanar, toPlanar, writePlanar } from './transforms.js';
-export type { ImageSize, Padding, PixelScaling, PlanarImage } from './transforms.js';
+export type { ImageSize, ImagePadding, PixelScaling, PlanarImage } from './transforms.js';
 export { ImageProcessor, readPreprocessorConfig } from './image-processor.js';
 export type {
   ImageProcessorConfig,

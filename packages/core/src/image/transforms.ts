@@ -9,11 +9,11 @@ export interface ImageSize {
 }
 
 /**
- * transformers' `center_crop`: the window starts at `floor((h - crop_h) / 2)`, `floor((w - crop_w) / 2)`
- * (Python floor division, also for negative differences); where the crop is larger than the image the missing
- * part is zeros, placed so that the image sits `ceil(pad / 2)` from the top/left. Both give the same offsets, so
- * this is a crop with zero fill. Float crop sizes are truncated first, as transformers does (Perceiver passes
- * floats). Fixture cases: levit-base `no-resize` (37x53 padded to 64x64), altclip `no-resize-crop-pads`.
+ * transformers 4.37's `center_crop`, quirk included. The window starts at `floor((h - crop_h) / 2)` (Python floor
+ * division, also when negative). Where the crop is larger than the image, the image is first placed on a zero
+ * canvas of `max(crop, size)` at offset `floor(pad / 2)`, and the window is clipped to that canvas: when the
+ * padding is odd the result is one pixel SMALLER than the crop (levit-base `no-resize`: 37x53 cropped to 64x64
+ * gives 63x63). Float crop sizes are truncated first, as transformers does (Perceiver passes floats).
  */
 export function centerCrop(image: Image, { height, width }: ImageSize): Image {
   const cropHeight = Math.trunc(height);
@@ -22,13 +22,24 @@ export function centerCrop(image: Image, { height, width }: ImageSize): Image {
     throw new InvalidArgumentError(`cannot center-crop to ${cropHeight}x${cropWidth}: expected a size >= 1`);
   }
   if (cropHeight === image.height && cropWidth === image.width) return image;
-  const top = Math.floor((image.height - cropHeight) / 2);
-  const left = Math.floor((image.width - cropWidth) / 2);
-  return image.crop(left, top, cropWidth, cropHeight, 0);
+  const rows = cropWindow(image.height, cropHeight);
+  const cols = cropWindow(image.width, cropWidth);
+  return image.crop(cols.start, rows.start, cols.length, rows.length, 0);
+}
+
+/** One axis of `centerCrop`: the first image index of the window (negative = zero padding) and its length. */
+function cropWindow(size: number, crop: number): { start: number; length: number } {
+  const start = Math.floor((size - crop) / 2);
+  if (start >= 0) return { start, length: crop };
+  const canvas = Math.max(crop, size);
+  const pad = Math.floor((canvas - size) / 2);
+  const first = Math.max(0, start + pad);
+  const last = Math.min(canvas, start + crop + pad);
+  return { start: first - pad, length: last - first };
 }
 
 /** Padding per side in pixels. */
-export interface Padding {
+export interface ImagePadding {
   top?: number;
   bottom?: number;
   left?: number;
@@ -38,7 +49,7 @@ export interface Padding {
 /** Pads a uint8 image with a constant value on each side (numpy `pad(mode="constant")`). */
 export function padImage(
   image: Image,
-  { top = 0, bottom = 0, left = 0, right = 0 }: Padding,
+  { top = 0, bottom = 0, left = 0, right = 0 }: ImagePadding,
   value = 0,
 ): Image {
   for (const [name, amount] of Object.entries({ top, bottom, left, right })) {
