@@ -6,4 +6,5 @@ import type { Suite } from './harness.js';
  */
 export const suites: Record<string, () => Promise<{ run: Suite }>> = {
   tokenize: () => import('./tokenize.bench.js'),
+  image: () => import('./image.bench.js'),
 };
