@@ -47,7 +47,12 @@ export interface PreprocessOptions {
   doNormalize?: boolean;
   imageMean?: number | readonly number[];
   imageStd?: number | readonly number[];
+  /**
+   * Accepted for config compatibility; images are always converted to RGB (PIL's rules) because every input goes
+   * through `loadImage`, which does so like transformers' `load_image`, and the models take 3 channels.
+   */
   doConvertRgb?: boolean;
+  /** Pad a batch of different sizes bottom/right with 0 after normalization, and return `pixel_mask`. */
   doPad?: boolean;
   /** How inputs that are not yet decoded are loaded (pixel limit, abort signal). */
   load?: LoadImageOptions;
