@@ -36,3 +36,11 @@ export interface ConformanceAdapter {
   /** Releases models the adapter cached across cases. */
   dispose?(): Promise<void>;
 }
+
+/**
+ * Thrown by an adapter for a case it recognises but cannot run yet (e.g. a processor case with text when only
+ * the image part is wired): the runner reports it like a missing adapter (exit code 2), not as a wrong result.
+ */
+export class UnsupportedCaseError extends Error {
+  override name = 'UnsupportedCaseError';
+}

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { Tensor } from '@ortvision/core';
 import { encodeNpy, fixturePath, fixturesRoot, readNpy } from '@ortvision/core/testing';
 import { describe, expect, it } from 'vitest';
-import type { ConformanceAdapter } from './adapter.js';
+import { type ConformanceAdapter, UnsupportedCaseError } from './adapter.js';
 import { formatResult, runFixture, summarize } from './runner.js';
 
 const none = async () => undefined;
@@ -96,8 +96,23 @@ describe('pnpm conformance', () => {
   });
 
   it('exits 2 and names the missing adapter', async () => {
-    const { code, stdout } = await run('fixtures/vit-cls');
-    expect(stdout).toMatch(/case\(s\) not run: no adapter for processor call 'ViTImageProcessor'/);
+    const dir = await mkdtemp(join(tmpdir(), 'ortvision-conformance-'));
+    await mkdir(join(dir, 'reference'));
+    const manifest = {
+      fixture: 'mystery',
+      model_type: 'not-a-model',
+      graphs: {},
+      processor: [{ name: 'p', call: 'MysteryProcessor', inputs: {}, kwargs: {}, outputs: {} }],
+    };
+    await writeFile(join(dir, 'reference', 'manifest.json'), JSON.stringify(manifest));
+    const { code, stdout } = await run(dir);
+    expect(stdout).toMatch(
+      /^N\/A {2}mystery processor\/p {2}no adapter for processor call 'MysteryProcessor'/m,
+    );
+    expect(stdout).toMatch(
+      /1 case\(s\) not run: no adapter for processor call 'MysteryProcessor' \(model_type 'not-a-model'\)/,
+    );
+    expect(stdout.trim().split('\n').at(-1)).toBe('0 passed, 0 failed');
     expect(code).toBe(2);
   });
 
@@ -106,5 +121,24 @@ describe('pnpm conformance', () => {
     const missing = await run('fixtures/does-not-exist');
     expect(missing.code).toBe(1);
     expect(missing.stdout).toMatch(/no fixture manifest at/);
+  });
+});
+
+describe('UnsupportedCaseError', () => {
+  it('reports a case the adapter cannot run yet as not run, not as failed', async () => {
+    const adapter: ConformanceAdapter = {
+      processor: {
+        ViTImageProcessor: async () => {
+          throw new UnsupportedCaseError('no adapter for the text inputs of ViTImageProcessor cases');
+        },
+      },
+    };
+    const results = await runFixture(fixturePath('vit-cls'), { adapters: async () => adapter });
+    const cats = results.find((r) => r.name === 'cats')!;
+    expect(cats).toMatchObject({
+      status: 'no-adapter',
+      detail: 'no adapter for the text inputs of ViTImageProcessor cases',
+    });
+    expect(summarize(results).exitCode).toBe(2);
   });
 });

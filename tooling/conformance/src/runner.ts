@@ -11,7 +11,7 @@ import {
   loadFixture,
   readNpy,
 } from '@ortvision/core/testing';
-import type { CaseContext, ConformanceAdapter } from './adapter.js';
+import { type CaseContext, type ConformanceAdapter, UnsupportedCaseError } from './adapter.js';
 import { type ResultValue, compareJson } from './compare-json.js';
 
 export type CaseStatus = 'ok' | 'fail' | 'no-adapter';
@@ -109,14 +109,10 @@ export async function runFixture(dir: string, options: RunOptions): Promise<Case
     results.push(result);
     options.onResult?.(result);
   };
+  const noAdapterFor = (kind: CaseKind, name: string, why: string) =>
+    record(kind, name, 'no-adapter', Number.NaN, why);
   const noAdapter = (kind: CaseKind, name: string, what: string) =>
-    record(
-      kind,
-      name,
-      'no-adapter',
-      Number.NaN,
-      `no adapter for ${what} (model_type '${manifest.model_type}')`,
-    );
+    noAdapterFor(kind, name, `no adapter for ${what} (model_type '${manifest.model_type}')`);
 
   try {
     for (const testCase of manifest.processor) {
@@ -135,7 +131,8 @@ export async function runFixture(dir: string, options: RunOptions): Promise<Case
         );
         record('processor', testCase.name, outcome.ok ? 'ok' : 'fail', outcome.worst, outcome.detail);
       } catch (error) {
-        record('processor', testCase.name, 'fail', Number.NaN, errorText(error));
+        if (error instanceof UnsupportedCaseError) noAdapterFor('processor', testCase.name, error.message);
+        else record('processor', testCase.name, 'fail', Number.NaN, errorText(error));
       }
     }
 
@@ -148,7 +145,8 @@ export async function runFixture(dir: string, options: RunOptions): Promise<Case
         const outcome = await compareNamedTensors(outputs, testCase.expected, tolerance, context);
         record('model', testCase.name, outcome.ok ? 'ok' : 'fail', outcome.worst, outcome.detail);
       } catch (error) {
-        record('model', testCase.name, 'fail', Number.NaN, errorText(error));
+        if (error instanceof UnsupportedCaseError) noAdapterFor('model', testCase.name, error.message);
+        else record('model', testCase.name, 'fail', Number.NaN, errorText(error));
       }
     }
 
@@ -186,7 +184,8 @@ export async function runFixture(dir: string, options: RunOptions): Promise<Case
         );
         record(kind, testCase.name, outcome.ok ? 'ok' : 'fail', outcome.worst, outcome.mismatch ?? '');
       } catch (error) {
-        record(kind, testCase.name, 'fail', Number.NaN, errorText(error));
+        if (error instanceof UnsupportedCaseError) noAdapterFor(kind, testCase.name, error.message);
+        else record(kind, testCase.name, 'fail', Number.NaN, errorText(error));
       }
     }
   } finally {

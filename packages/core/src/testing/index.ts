@@ -20,3 +20,10 @@ export type {
   ProcessorCase,
 } from './manifest.js';
 export { fixtureImagePath, fixturePath, fixturesRoot } from './fixtures.js';
+export {
+  checkImageProcessorCase,
+  imageInputOutputs,
+  imageProcessorCases,
+  preprocessCaseImages,
+} from './image-processor-cases.js';
+export type { ImagePreprocessor } from './image-processor-cases.js';

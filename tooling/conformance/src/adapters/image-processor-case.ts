@@ -1,22 +1,10 @@
-import type { ImageProcessor, NamedTensors, PreprocessOptions } from '@ortvision/core';
-import { preprocessOptionsFromKwargs } from '@ortvision/core';
-import type { ProcessorCase } from '@ortvision/core/testing';
-import type { CaseContext } from '../adapter.js';
-
-/** The image inputs of a processor case and the output each becomes (CLIPSeg's visual prompts too). */
-const IMAGE_STREAMS: Record<string, string> = {
-  images: 'pixel_values',
-  visual_prompt: 'conditional_pixel_values',
-};
-
-// Processor kwargs meant for the tokenizer; an image-only case never has them.
-const TEXT_KWARGS = new Set(['padding', 'truncation', 'max_length']);
+import type { ImageProcessor, NamedTensors } from '@ortvision/core';
+import { type ProcessorCase, preprocessCaseImages } from '@ortvision/core/testing';
+import { type CaseContext, UnsupportedCaseError } from '../adapter.js';
 
 /**
- * Runs an image-only processor case through an image processor: each image input (file names under the
- * fixtures' images/) -> `preprocess` with the case's Python kwargs as camelCase overrides -> the named output.
- * A case with text needs the model's multimodal processor, which this helper does not provide: it throws saying
- * so, and the runner reports the case as failed with that message.
+ * Runs an image-only processor case through an image processor. A case with text needs the model's multimodal
+ * processor, which this helper does not provide: the case is reported as not run, naming the call.
  */
 export async function runImageProcessorCase(
   processor: ImageProcessor,
@@ -24,18 +12,9 @@ export async function runImageProcessorCase(
   context: CaseContext,
 ): Promise<NamedTensors> {
   if (testCase.inputs.text !== undefined) {
-    throw new Error(
-      `case '${testCase.name}' has text inputs: the ${testCase.call} text path (tokenizer) is not wired into this adapter yet`,
+    throw new UnsupportedCaseError(
+      `no adapter for the text inputs of ${testCase.call} cases (model_type '${context.fixture.manifest.model_type}')`,
     );
   }
-  const kwargs = Object.fromEntries(Object.entries(testCase.kwargs).filter(([key]) => !TEXT_KWARGS.has(key)));
-  const options: PreprocessOptions = preprocessOptionsFromKwargs(kwargs);
-  const outputs: NamedTensors = {};
-  for (const [input, output] of Object.entries(IMAGE_STREAMS)) {
-    const names = testCase.inputs[input];
-    if (names === undefined) continue;
-    const files = (Array.isArray(names) ? names : [names]).map((name) => context.imagePath(String(name)));
-    outputs[output] = (await processor.preprocess(files, options)).pixel_values;
-  }
-  return outputs;
+  return preprocessCaseImages(processor, testCase, context.imagePath);
 }
