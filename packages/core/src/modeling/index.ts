@@ -1,1 +1,13 @@
-export {};
+export { PretrainedConfig } from './config.js';
+export type {
+  ConfigClass,
+  ConfigField,
+  ConfigFieldType,
+  ConfigOptions,
+  ConfigSchema,
+  ConfigValue,
+} from './config.js';
+export { PreTrainedModel } from './pretrained-model.js';
+export type { ModelInit, PreTrainedModelClass, PretrainedOptions } from './pretrained-model.js';
+export { loadGraph } from './graph.js';
+export type { LoadGraphOptions } from './graph.js';

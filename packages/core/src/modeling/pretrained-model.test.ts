@@ -1,0 +1,165 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  DisposedError,
+  InputShapeError,
+  InvalidArgumentError,
+  ModelNotFoundError,
+} from '../errors.js';
+import { HubServer } from '../hub/__fixtures__/hub-server.js';
+import { systemProbes } from '../runtime/device.js';
+import { Tensor } from '../tensor/tensor.js';
+import { compareTensors, describeComparison } from '../testing/compare.js';
+import { fixturePath } from '../testing/fixtures.js';
+import { readNpy } from '../testing/npy.js';
+import { PretrainedConfig } from './config.js';
+import { loadGraph } from './graph.js';
+import { PreTrainedModel } from './pretrained-model.js';
+
+class VitConfig extends PretrainedConfig {
+  static override readonly modelTypes = ['vit'];
+}
+
+class ViTForImageClassification extends PreTrainedModel<VitConfig> {
+  static override readonly configClass = VitConfig;
+}
+
+const dir = fixturePath('vit-cls');
+const cudaUsable = () => systemProbes.cudaProvider().available && systemProbes.gpu(0).available;
+
+async function expectMatchesPytorch(run: (feeds: Record<string, Tensor>) => Promise<Record<string, Tensor>>) {
+  const pixel_values = await readNpy(fixturePath('vit-cls', 'reference/model-batch2-in.pixel_values.npy'));
+  const expected = await readNpy(fixturePath('vit-cls', 'reference/model-batch2-out.logits.npy'));
+  const { logits } = await run({ pixel_values });
+  const comparison = compareTensors(logits!, expected, { atol: 1e-4, rtol: 1e-3 });
+  expect(comparison.ok, describeComparison(comparison)).toBe(true);
+}
+
+describe('PreTrainedModel from a folder', () => {
+  it("loads on 'cpu', runs forward and matches PyTorch", async () => {
+    const model = await ViTForImageClassification.fromPretrained(dir);
+    expect(model).toBeInstanceOf(ViTForImageClassification);
+    expect(model.device).toBe('cpu');
+    expect(model.config.labelOf(0)).toBe('cat');
+    await expectMatchesPytorch((feeds) => model.forward(feeds));
+    await model.dispose();
+  });
+
+  it("loads on 'auto' and reports the device it chose", async () => {
+    const model = await ViTForImageClassification.fromPretrained(dir, { device: 'auto' });
+    expect(model.device).toBe(cudaUsable() ? 'cuda' : 'cpu');
+    await expectMatchesPytorch((feeds) => model.forward(feeds));
+    await model.dispose();
+  });
+
+  it('checks inputs by name, dtype and rank before ONNX Runtime', async () => {
+    const model = await ViTForImageClassification.fromPretrained(dir);
+    await expect(model.forward({ pixels: Tensor.zeros('float32', [1, 3, 32, 32]) })).rejects.toThrow(
+      'missing pixel_values; unknown pixels',
+    );
+    await expect(model.forward({ pixel_values: Tensor.zeros('float32', [3, 32, 32]) })).rejects.toThrow(
+      InputShapeError,
+    );
+    await expect(model.forward({ pixel_values: Tensor.zeros('float64', [1, 3, 32, 32]) })).rejects.toThrow(
+      "input 'pixel_values'",
+    );
+    await model.dispose();
+  });
+
+  it('serves 32 concurrent forward calls', async () => {
+    const model = await ViTForImageClassification.fromPretrained(dir);
+    const inputs = Array.from(
+      { length: 32 },
+      (_, i) => new Tensor('float32', new Float32Array(3 * 32 * 32).fill(i / 8 - 2), [1, 3, 32, 32]),
+    );
+    const results = await Promise.all(inputs.map((pixel_values) => model.forward({ pixel_values })));
+    for (const index of [0, 13, 31]) {
+      const alone = await model.forward({ pixel_values: inputs[index]! });
+      expect(compareTensors(results[index]!.logits!, alone.logits!).ok).toBe(true);
+    }
+    await model.dispose();
+  });
+
+  it('refuses every call after dispose with DisposedError', async () => {
+    const model = await ViTForImageClassification.fromPretrained(dir);
+    await model.dispose();
+    expect(model.disposed).toBe(true);
+    await expect(model.forward({ pixel_values: Tensor.zeros('float32', [1, 3, 32, 32]) })).rejects.toThrow(
+      DisposedError,
+    );
+    await expect(model.forward({})).rejects.toThrow(
+      'this ViTForImageClassification was disposed; load it again with fromPretrained',
+    );
+    expect(() => model.graph('model')).toThrow(DisposedError);
+    await model.dispose();
+  });
+
+  it('loads lazily on request', async () => {
+    const model = await ViTForImageClassification.fromPretrained(dir, { loading: 'lazy' });
+    await expectMatchesPytorch((feeds) => model.forward(feeds));
+    await expect(model.runGraph('vision', {})).rejects.toThrow(
+      "ViTForImageClassification has no graph 'vision' (it has: model)",
+    );
+    await model.dispose();
+  });
+
+  it('says which variants a folder has when the asked dtype is missing', async () => {
+    const attempt = ViTForImageClassification.fromPretrained(dir, { dtype: 'q8' });
+    await expect(attempt).rejects.toThrow(ModelNotFoundError);
+    await expect(attempt).rejects.toThrow(
+      'has none of onnx/model_quantized.onnx, model_quantized.onnx (it has: config.json, onnx/model.onnx, preprocessor_config.json)',
+    );
+    await expect(ViTForImageClassification.fromPretrained(dir, { dtype: 'int4' as 'q8' })).rejects.toThrow(
+      InvalidArgumentError,
+    );
+  });
+
+  it('refuses a folder whose model_type the class does not handle', async () => {
+    await expect(ViTForImageClassification.fromPretrained(fixturePath('owlv2'))).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('PreTrainedModel and loadGraph from a Hub id', () => {
+  let server: HubServer;
+  let cacheDir: string;
+  beforeAll(async () => {
+    server = await HubServer.start({ repoId: 'ortvision/vit-cls', folder: dir });
+    cacheDir = await mkdtemp(join(tmpdir(), 'ortvision-model-'));
+  });
+  afterAll(async () => {
+    await server.close();
+    await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it('downloads, then loads offline from the cache', async () => {
+    const progress: string[] = [];
+    const options = {
+      endpoint: server.endpoint,
+      cacheDir,
+      retryDelayMs: 5,
+      onProgress: (p: { file: string }) => progress.push(p.file),
+    };
+    const model = await ViTForImageClassification.fromPretrained('ortvision/vit-cls', {
+      ...options,
+      device: 'auto',
+    });
+    expect(model.device).toBe(cudaUsable() ? 'cuda' : 'cpu');
+    await expectMatchesPytorch((feeds) => model.forward(feeds));
+    await model.dispose();
+    expect(progress).toContain('onnx/model.onnx');
+    const requests = server.requests.length;
+    const offline = await ViTForImageClassification.fromPretrained('ortvision/vit-cls', {
+      cacheDir,
+      localFilesOnly: true,
+    });
+    await expectMatchesPytorch((feeds) => offline.forward(feeds));
+    await offline.dispose();
+    const graph = await loadGraph('ortvision/vit-cls', 'onnx/model.onnx', { cacheDir, localFilesOnly: true });
+    await expectMatchesPytorch((feeds) => graph.run(feeds));
+    await graph.dispose();
+    expect(server.requests.length).toBe(requests);
+  });
+});

@@ -1,0 +1,179 @@
+import type * as ort from 'onnxruntime-node';
+import { DisposedError, InvalidArgumentError } from '../errors.js';
+import type { ResolveOptions } from '../hub/resolve.js';
+import { resolveFirstModelFile } from '../hub/resolve.js';
+import { type Device, type DeviceOption, selectDevice } from '../runtime/device.js';
+import { type ModelDtype, graphFileCandidates, isModelDtype } from '../runtime/model-file.js';
+import { ModelSession, type NamedTensors, type RunOptions } from '../runtime/session.js';
+import { type ConfigClass, PretrainedConfig } from './config.js';
+
+export interface PretrainedOptions extends ResolveOptions {
+  /** 'cpu' (default), 'cuda', or 'auto' (CUDA when it can run, else CPU; see `model.device`). */
+  device?: DeviceOption;
+  /** Which GPU (default 0). */
+  deviceId?: number;
+  /** Graph variant: 'fp32' (model.onnx, default), 'fp16' (model_fp16.onnx), 'q8' (model_quantized.onnx); or one per graph. */
+  dtype?: ModelDtype | Readonly<Record<string, ModelDtype>>;
+  /** ONNX Runtime session options over ortvision's defaults. */
+  sessionOptions?: ort.InferenceSession.SessionOptions;
+  /** 'eager' (default) downloads and loads every graph now; 'lazy' waits until a graph is first run. */
+  loading?: 'eager' | 'lazy';
+}
+
+/** What `fromPretrained` hands a model's constructor. */
+export interface ModelInit {
+  config: PretrainedConfig;
+  device: Device;
+  loadGraph: (graph: string) => Promise<ModelSession>;
+}
+
+export interface PreTrainedModelClass<M extends PreTrainedModel> {
+  new (init: ModelInit): M;
+  readonly configClass: ConfigClass;
+  readonly graphs: Readonly<Record<string, string>>;
+  readonly name: string;
+}
+
+function dtypeFor(dtype: PretrainedOptions['dtype'], graph: string): ModelDtype {
+  const chosen = typeof dtype === 'object' && dtype !== null ? (dtype[graph] ?? 'fp32') : (dtype ?? 'fp32');
+  if (!isModelDtype(chosen)) {
+    throw new InvalidArgumentError(
+      `unknown dtype ${JSON.stringify(chosen)} for graph '${graph}' (expected 'fp32', 'fp16' or 'q8')`,
+    );
+  }
+  return chosen;
+}
+
+/**
+ * The base of every model class: a config and the ONNX graphs that are the model. A subclass declares its graphs
+ * by name (`{ model: 'model' }` -> `onnx/model.onnx`, `onnx/model_fp16.onnx`, `onnx/model_quantized.onnx`) and
+ * its config class; `forward` runs the `model` graph.
+ *
+ * @example
+ * class ViTForImageClassification extends PreTrainedModel<ViTConfig> {
+ *   static override configClass = ViTConfig;
+ * }
+ * const model = await ViTForImageClassification.fromPretrained('google/vit-base-patch16-224', { device: 'auto' });
+ * const { logits } = await model.forward({ pixel_values });
+ * await model.dispose();
+ */
+export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
+  static readonly configClass: ConfigClass = PretrainedConfig;
+  /** Graph key -> file name (without variant suffix and `.onnx`). */
+  static readonly graphs: Readonly<Record<string, string>> = { model: 'model' };
+
+  readonly config: C;
+  #device: Device;
+  #loadGraph: (graph: string) => Promise<ModelSession>;
+  #sessions = new Map<string, Promise<ModelSession>>();
+  #disposed = false;
+
+  constructor(init: ModelInit) {
+    this.config = init.config as C;
+    this.#device = init.device;
+    this.#loadGraph = init.loadGraph;
+  }
+
+  /** Loads a model from a folder or a Hub id: config.json, then the graphs (eagerly unless `loading: 'lazy'`). */
+  static async fromPretrained<M extends PreTrainedModel>(
+    this: PreTrainedModelClass<M>,
+    idOrPath: string,
+    options: PretrainedOptions = {},
+  ): Promise<M> {
+    const selection = selectDevice(options.device ?? 'cpu', { deviceId: options.deviceId });
+    const config = await (this.configClass as unknown as typeof PretrainedConfig).fromPretrained.call(
+      this.configClass,
+      idOrPath,
+      options,
+    );
+    const graphs = this.graphs;
+    let model: M | undefined;
+    let device = selection.device;
+    const loadGraph = async (graph: string): Promise<ModelSession> => {
+      const name = graphs[graph];
+      if (name === undefined) {
+        throw new InvalidArgumentError(
+          `${this.name} has no graph '${graph}' (it has: ${Object.keys(graphs).join(', ')})`,
+        );
+      }
+      const path = await resolveFirstModelFile(
+        idOrPath,
+        graphFileCandidates(name, dtypeFor(options.dtype, graph)),
+        options,
+      );
+      const session = await ModelSession.create(path, {
+        // Once 'auto' fell back to the CPU, every further graph follows, so that one model runs on one device.
+        device: options.device === 'auto' && device === 'cpu' ? 'cpu' : (options.device ?? 'cpu'),
+        deviceId: options.deviceId,
+        sessionOptions: options.sessionOptions,
+      });
+      device = session.device;
+      if (model) model.#device = session.device;
+      return session;
+    };
+    model = new this({ config, device, loadGraph });
+    if ((options.loading ?? 'eager') === 'eager') {
+      try {
+        await Promise.all(Object.keys(graphs).map((graph) => model!.graph(graph)));
+      } catch (error) {
+        await model.dispose();
+        throw error;
+      }
+    }
+    return model;
+  }
+
+  /** Where the model runs: 'cpu' or 'cuda' (what 'auto' chose). */
+  get device(): Device {
+    return this.#device;
+  }
+
+  /** The session of one graph, loaded on first use. */
+  graph(graph: string): Promise<ModelSession> {
+    this.#checkLive();
+    let session = this.#sessions.get(graph);
+    if (!session) {
+      session = this.#loadGraph(graph);
+      this.#sessions.set(graph, session);
+      // A failed load is not cached: the next call tries again.
+      session.catch(() => this.#sessions.delete(graph));
+    }
+    return session;
+  }
+
+  /** Runs one graph on named tensors and returns its named outputs. */
+  async runGraph(graph: string, inputs: NamedTensors, options?: RunOptions): Promise<NamedTensors> {
+    const session = await this.graph(graph);
+    this.#checkLive();
+    return session.run(inputs, options);
+  }
+
+  /** Runs the `model` graph: inputs by the graph's input names, outputs named as in Python (`logits`, ...). */
+  forward(inputs: NamedTensors, options?: RunOptions): Promise<NamedTensors> {
+    return this.runGraph('model', inputs, options);
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Releases every loaded graph (after runs in flight); later calls throw `DisposedError`. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    const pending = [...this.#sessions.values()];
+    this.#sessions.clear();
+    const sessions = await Promise.allSettled(pending);
+    await Promise.all(
+      sessions.map((result) => (result.status === 'fulfilled' ? result.value.dispose() : undefined)),
+    );
+  }
+
+  #checkLive(): void {
+    if (this.#disposed) {
+      throw new DisposedError(
+        `this ${this.constructor.name} was disposed; load it again with fromPretrained`,
+      );
+    }
+  }
+}
