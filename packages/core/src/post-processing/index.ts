@@ -1,1 +1,7 @@
-export {};
+export { classifyLogits, defaultClassificationFunction, labelOf } from './classification.js';
+export type {
+  ClassificationConfig,
+  ClassificationFunction,
+  ClassifyOptions,
+  LabelScore,
+} from './classification.js';

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { InputShapeError, InvalidArgumentError } from '../errors.js';
+import { Tensor } from '../tensor/tensor.js';
+import { classifyLogits, defaultClassificationFunction } from './classification.js';
+
+const id2label = { '0': 'cat', '1': 'dog', '2': 'bird' };
+const logits = (values: number[], batch = 1) =>
+  new Tensor('float32', Float32Array.from(values), [batch, values.length / batch]);
+
+describe('classifyLogits', () => {
+  it('ranks softmax scores with labels, best first', () => {
+    const [ranked] = classifyLogits(logits([1, 3, 2]), { id2label });
+    const e = [Math.exp(1), Math.exp(3), Math.exp(2)];
+    const sum = e[0]! + e[1]! + e[2]!;
+    expect(ranked!.map((r) => r.label)).toEqual(['dog', 'bird', 'cat']);
+    expect(ranked![0]!.score).toBeCloseTo(e[1]! / sum, 6);
+    expect(ranked![2]!.score).toBeCloseTo(e[0]! / sum, 6);
+  });
+
+  it('clips topK to the label count and keeps tied labels in label order (a stable sort)', () => {
+    const [ranked] = classifyLogits(logits([0.5, 2, 0.5]), { id2label }, { topK: 100 });
+    expect(ranked!.map((r) => r.label)).toEqual(['dog', 'cat', 'bird']);
+    expect(classifyLogits(logits([0.5, 2, 0.5]), { id2label }, { topK: 1 })[0]).toHaveLength(1);
+  });
+
+  it('applies sigmoid or nothing when asked', () => {
+    const [sig] = classifyLogits(logits([0, 2]), {}, { functionToApply: 'sigmoid' });
+    expect(sig![0]).toEqual({ label: 'LABEL_1', score: 1 / (1 + Math.exp(-2)) });
+    const [raw] = classifyLogits(logits([0, 2]), {}, { functionToApply: 'none' });
+    expect(raw!.map((r) => r.score)).toEqual([2, 0]);
+  });
+
+  it('gives one list per batch row', () => {
+    const results = classifyLogits(logits([1, 0, 0, 0, 0, 1], 2), { id2label }, { topK: 1 });
+    expect(results.map((r) => r[0]!.label)).toEqual(['cat', 'bird']);
+  });
+
+  it('refuses logits of the wrong rank and bad options by name', () => {
+    expect(() => classifyLogits(new Tensor('float32', new Float32Array(3), [3]), {})).toThrowError(
+      new InputShapeError('classification logits must be [batch, num_labels], got [3]'),
+    );
+    expect(() => classifyLogits(logits([1, 2]), {}, { topK: 0 })).toThrowError(InvalidArgumentError);
+    expect(() =>
+      classifyLogits(logits([1, 2]), {}, { functionToApply: 'relu' as unknown as 'none' }),
+    ).toThrowError(/functionToApply must be one of softmax, sigmoid, none, got "relu"/);
+  });
+});
+
+describe('defaultClassificationFunction', () => {
+  it('follows the pipelines: multi-label or one logit -> sigmoid, several labels -> softmax', () => {
+    expect(defaultClassificationFunction({ problem_type: 'multi_label_classification' }, 5)).toBe('sigmoid');
+    expect(defaultClassificationFunction({}, 1)).toBe('sigmoid');
+    expect(defaultClassificationFunction({}, 4)).toBe('softmax');
+    expect(defaultClassificationFunction({ problem_type: 'single_label_classification' }, 1)).toBe('sigmoid');
+    expect(defaultClassificationFunction({ function_to_apply: 'none' }, 0)).toBe('none');
+  });
+});
