@@ -215,6 +215,9 @@ describe('hubDownload', () => {
   it('accepts a commit hash as revision and resolves it offline without refs', async () => {
     const path = await hubDownload(REPO, 'config.json', { ...options, revision: server.commit });
     expect(existsSync(join(repoDir(), 'refs', 'main'))).toBe(false);
+    const count = server.requests.length;
+    expect(await hubDownload(REPO, 'config.json', { ...options, revision: server.commit })).toBe(path);
+    expect(server.requests.length).toBe(count);
     expect(
       await hubDownload(REPO, 'config.json', { ...options, revision: server.commit, localFilesOnly: true }),
     ).toBe(path);

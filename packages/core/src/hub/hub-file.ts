@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DownloadError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
-import { HubCache } from './cache.js';
+import { HubCache, isCommitHash } from './cache.js';
 import { checksumKind, fileChecksum, normalizeEtag } from './checksum.js';
 import { defaultCacheDir, hubEndpoint, hubToken, isOffline } from './environment.js';
 import {
@@ -193,6 +193,8 @@ export async function hubDownload(
   const revision = options.revision ?? 'main';
   const cache = new HubCache(options.cacheDir ?? defaultCacheDir());
   const cached = cache.lookup(repoId, revision, file);
+  // A commit's files never change, so a cached one needs no question to the Hub (as in huggingface_hub).
+  if (cached.state === 'cached' && isCommitHash(revision)) return cached.path;
   if (options.localFilesOnly || isOffline()) {
     if (cached.state === 'cached') return cached.path;
     if (cached.state === 'absent' && options.optional) return undefined;
