@@ -7,3 +7,4 @@ export { HubCache, repoFolderName } from './cache.js';
 export { defaultCacheDir, hubEndpoint, hubToken, isOffline } from './environment.js';
 export { formatProgress, progressBar } from './progress-bar.js';
 export type { ProgressBarOptions } from './progress-bar.js';
+export { readJsonObject } from './read-json.js';

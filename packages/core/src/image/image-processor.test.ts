@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, InputShapeError, InvalidArgumentError } from '../errors.js';
+import { ConfigError, InputShapeError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
 import { compareTensors, describeComparison } from '../testing/compare.js';
 import { fixtureImagePath, fixturePath } from '../testing/fixtures.js';
 import { loadFixture } from '../testing/manifest.js';
@@ -83,12 +83,24 @@ describe('ImageProcessor', () => {
 
   it('reads preprocessor_config.json from a folder and reports missing or broken files', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ortvision-proc-'));
-    await expect(ImageProcessor.fromPretrained(dir)).rejects.toThrow(ConfigError);
+    await expect(ImageProcessor.fromPretrained(dir)).rejects.toThrow(
+      new ModelNotFoundError(
+        `preprocessor_config.json not found in the model folder ${dir} (it has: nothing)`,
+      ),
+    );
     await writeFile(join(dir, 'preprocessor_config.json'), '{ nope');
-    await expect(ImageProcessor.fromPretrained(dir)).rejects.toThrow(/not valid JSON/);
+    await expect(ImageProcessor.fromPretrained(dir)).rejects.toThrow(ConfigError);
+    await expect(ImageProcessor.fromPretrained(dir)).rejects.toThrow(
+      /preprocessor_config\.json is not valid JSON/,
+    );
     await writeFile(join(dir, 'preprocessor_config.json'), JSON.stringify({ size: 8, do_normalize: false }));
     const processor = await ImageProcessor.fromPretrained(dir);
     expect(processor.resolveOptions().size).toEqual({ height: 8, width: 8 });
-    await expect(ImageProcessor.fromPretrained(join(dir, 'missing'))).rejects.toThrow(/cannot find/);
+    await expect(ImageProcessor.fromPretrained(join(dir, 'missing'))).rejects.toThrow(
+      /missing is neither an existing folder nor a Hub model id/,
+    );
+    // A path to the JSON file itself works too.
+    const direct = await ImageProcessor.fromPretrained(join(dir, 'preprocessor_config.json'));
+    expect(direct.resolveOptions().size).toEqual({ height: 8, width: 8 });
   });
 });

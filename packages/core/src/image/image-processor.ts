@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { ConfigError, InvalidArgumentError, OrtVisionError } from '../errors.js';
+import { readJsonObject } from '../hub/read-json.js';
+import { type ResolveOptions, resolveModelFiles } from '../hub/resolve.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Image } from './image.js';
 import { type ImageInput, type LoadImageOptions, loadImages } from './load.js';
@@ -80,32 +81,19 @@ export interface ImageProcessorOutput {
   pixel_mask?: Tensor<'int64'>;
 }
 
-/** The loading step, kept in one place so the Hub resolver can replace it: a folder or a JSON file path. */
-export async function readPreprocessorConfig(pathOrFolder: string): Promise<ImageProcessorConfig> {
-  let file = pathOrFolder;
-  try {
-    if ((await stat(pathOrFolder)).isDirectory()) file = join(pathOrFolder, 'preprocessor_config.json');
-  } catch {
-    throw new ConfigError(
-      `cannot find "${pathOrFolder}": expected a model folder or a preprocessor_config.json`,
-    );
+/**
+ * preprocessor_config.json of a model folder or Hub id, or a path to the JSON file itself (so a processor can be
+ * built from a config that lives outside a model folder).
+ */
+export async function readPreprocessorConfig(
+  idOrPath: string,
+  options: ResolveOptions = {},
+): Promise<ImageProcessorConfig> {
+  if (idOrPath.endsWith('.json') && (await stat(idOrPath).catch(() => undefined))?.isFile()) {
+    return (await readJsonObject(idOrPath)) as ImageProcessorConfig;
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read "${file}": ${(error as Error).message}`, { cause: error });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`"${file}" is not valid JSON: ${(error as Error).message}`, { cause: error });
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError(`"${file}" must hold a JSON object`);
-  }
-  return parsed as ImageProcessorConfig;
+  const { files } = await resolveModelFiles(idOrPath, ['preprocessor_config.json'], options);
+  return (await readJsonObject(files['preprocessor_config.json']!)) as ImageProcessorConfig;
 }
 
 const IMAGENET_STANDARD = [0.5, 0.5, 0.5];
@@ -190,9 +178,10 @@ export class ImageProcessor {
     this: new (
       config: ImageProcessorConfig,
     ) => T,
-    pathOrFolder: string,
+    idOrPath: string,
+    options: ResolveOptions = {},
   ): Promise<T> {
-    return new this(await readPreprocessorConfig(pathOrFolder));
+    return new this(await readPreprocessorConfig(idOrPath, options));
   }
 
   private resolveConfig(config: ImageProcessorConfig): ResolvedPreprocessOptions {

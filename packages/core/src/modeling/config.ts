@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
+import { readJsonObject } from '../hub/read-json.js';
 import { type ResolveOptions, resolveModelFiles } from '../hub/resolve.js';
 
 /** A value as JSON holds it. */
@@ -130,19 +130,16 @@ export class PretrainedConfig {
 
   /** Reads and validates a config.json file. */
   static async fromFile<C extends PretrainedConfig>(this: ConfigClass<C>, path: string): Promise<C> {
-    let text: string;
+    let json: Record<string, unknown>;
     try {
-      text = await readFile(path, 'utf8');
+      json = await readJsonObject(path);
     } catch (error) {
-      throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
+      // A missing or unreadable config.json is a config problem for the caller, whatever the cause.
+      throw error instanceof ConfigError
+        ? error
+        : new ConfigError((error as Error).message, { cause: error });
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
-    }
-    return new this(json as Record<string, unknown>, path);
+    return new this(json, path);
   }
 
   /** The config.json of a model folder or Hub id. */

@@ -11,3 +11,5 @@ export { PreTrainedModel } from './pretrained-model.js';
 export type { ModelInit, PreTrainedModelClass, PretrainedOptions } from './pretrained-model.js';
 export { loadGraph } from './graph.js';
 export type { LoadGraphOptions } from './graph.js';
+export { makePipeline, resolveModel } from './pipeline.js';
+export type { ModelSource, Pipeline } from './pipeline.js';

@@ -1,6 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ConfigError, ModelNotFoundError } from '../errors.js';
+import { readJsonObject } from '../hub/read-json.js';
+import { type ResolveOptions, resolveModelFiles } from '../hub/resolve.js';
 
 /** The parsed files a tokenizer is built from. */
 export interface TokenizerFiles {
@@ -14,49 +13,31 @@ export interface TokenizerFiles {
   specialTokensMap: Record<string, unknown>;
 }
 
-async function readJsonObject(path: string, required: boolean): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      if (!required) return undefined;
-      throw new ModelNotFoundError(
-        `${path} does not exist: a tokenizer is read from tokenizer.json (the fast-tokenizer file saved by transformers)`,
-      );
-    }
-    throw new ModelNotFoundError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ConfigError(`${path} must hold a JSON object`);
-  }
-  return json as Record<string, unknown>;
-}
-
 /**
- * Reads a tokenizer's files from a local folder. This is the one place that touches the file system, so that
- * resolving a Hub id (packages/core/src/hub) can replace it without changing the Tokenizer.
+ * Reads a tokenizer's files from a model folder or a Hub id: tokenizer.json is required, tokenizer_config.json
+ * and special_tokens_map.json are optional (transformers allows either to be absent).
  */
-export async function readTokenizerFiles(folder: string): Promise<TokenizerFiles> {
-  const info = await stat(folder).catch(() => undefined);
-  if (!info?.isDirectory()) {
-    throw new ModelNotFoundError(
-      `no local folder "${folder}": Tokenizer.fromPretrained expects a folder holding tokenizer.json (Hub ids are not resolved yet)`,
-    );
-  }
+export async function readTokenizerFiles(
+  idOrPath: string,
+  options: ResolveOptions = {},
+): Promise<TokenizerFiles> {
+  const { files } = await resolveModelFiles(
+    idOrPath,
+    [
+      'tokenizer.json',
+      { path: 'tokenizer_config.json', optional: true },
+      { path: 'special_tokens_map.json', optional: true },
+    ],
+    options,
+  );
+  const read = (path: string | undefined) => (path === undefined ? undefined : readJsonObject(path));
   const [tokenizerJson, tokenizerConfig, specialTokensMap] = await Promise.all([
-    readJsonObject(join(folder, 'tokenizer.json'), true),
-    readJsonObject(join(folder, 'tokenizer_config.json'), false),
-    readJsonObject(join(folder, 'special_tokens_map.json'), false),
+    read(files['tokenizer.json']),
+    read(files['tokenizer_config.json']),
+    read(files['special_tokens_map.json']),
   ]);
   return {
-    source: folder,
+    source: idOrPath,
     tokenizerJson: tokenizerJson!,
     tokenizerConfig: tokenizerConfig ?? {},
     specialTokensMap: specialTokensMap ?? {},

@@ -71,13 +71,13 @@ describe('Tokenizer.fromPretrained', () => {
   it('fails with ModelNotFoundError for a missing folder or a folder without tokenizer.json', async () => {
     await expect(Tokenizer.fromPretrained('/no/such/folder')).rejects.toThrow(
       new ModelNotFoundError(
-        'no local folder "/no/such/folder": Tokenizer.fromPretrained expects a folder holding tokenizer.json (Hub ids are not resolved yet)',
+        "/no/such/folder is neither an existing folder nor a Hub model id ('org/name'); check the path",
       ),
     );
     const dir = await folderWith({ 'tokenizer_config.json': '{}' });
     await expect(Tokenizer.fromPretrained(dir)).rejects.toThrow(ModelNotFoundError);
     await expect(Tokenizer.fromPretrained(dir)).rejects.toThrow(
-      `${join(dir, 'tokenizer.json')} does not exist`,
+      `tokenizer.json not found in the model folder ${dir} (it has: tokenizer_config.json)`,
     );
   });
 
@@ -89,7 +89,7 @@ describe('Tokenizer.fromPretrained', () => {
     );
     const array = await folderWith({ 'tokenizer.json': '[]' });
     await expect(Tokenizer.fromPretrained(array)).rejects.toThrow(
-      new ConfigError(`${join(array, 'tokenizer.json')} must hold a JSON object`),
+      new ConfigError(`${join(array, 'tokenizer.json')} must hold a JSON object, got []`),
     );
     const empty = await folderWith({ 'tokenizer.json': '{}' });
     await expect(Tokenizer.fromPretrained(empty)).rejects.toThrow(

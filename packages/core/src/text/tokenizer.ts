@@ -1,5 +1,6 @@
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { ConfigError, InputShapeError, InvalidArgumentError } from '../errors.js';
+import type { ResolveOptions } from '../hub/resolve.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
   type BatchEncoding,
@@ -111,8 +112,8 @@ export class Tokenizer {
    * Loads `tokenizer.json` (required), `tokenizer_config.json` and `special_tokens_map.json` from a local folder
    * laid out like a Hub model repository.
    */
-  static async fromPretrained(idOrPath: string): Promise<Tokenizer> {
-    return new Tokenizer(await readTokenizerFiles(idOrPath));
+  static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<Tokenizer> {
+    return new Tokenizer(await readTokenizerFiles(idOrPath, options));
   }
 
   /** Number of tokens, added tokens included (Python's `len(tokenizer)`). */

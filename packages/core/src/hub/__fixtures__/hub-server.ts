@@ -151,7 +151,9 @@ export class HubServer {
     }
     const content = this.#files.get(file);
     if (!content) {
-      res.writeHead(404, { 'x-error-code': 'EntryNotFound', 'x-repo-commit': this.commit }).end('Entry not found');
+      res
+        .writeHead(404, { 'x-error-code': 'EntryNotFound', 'x-repo-commit': this.commit })
+        .end('Entry not found');
       return;
     }
     const common = { 'x-repo-commit': this.commit };
@@ -170,7 +172,12 @@ export class HubServer {
     this.#sendContent(req, res, file, { ...common, etag: `"${this.gitSha1(file)}"` });
   }
 
-  #sendContent(req: IncomingMessage, res: ServerResponse, file: string, headers: Record<string, string>): void {
+  #sendContent(
+    req: IncomingMessage,
+    res: ServerResponse,
+    file: string,
+    headers: Record<string, string>,
+  ): void {
     const fault = req.method === 'GET' ? this.#takeFault(file) : undefined;
     if (fault?.kind === 'status') {
       res.writeHead(fault.status).end(`injected ${fault.status}`);

@@ -1,0 +1,39 @@
+import type { PretrainedOptions } from './pretrained-model.js';
+
+/**
+ * What a task helper returns: the async function that runs the task (loaded once, called many times) with
+ * `dispose()` to release the models and sessions it holds.
+ *
+ * @example
+ * const classify = await imageClassification('google/vit-base-patch16-224');
+ * const labels = await classify('cat.png', { topK: 3 });
+ * await classify.dispose();
+ */
+export type Pipeline<F extends (...args: never[]) => Promise<unknown>> = F & {
+  /** Releases the sessions this pipeline loaded (not those of a model instance passed in by the caller). */
+  dispose(): Promise<void>;
+};
+
+/** Attaches `dispose` to a task function. */
+export function makePipeline<F extends (...args: never[]) => Promise<unknown>>(
+  run: F,
+  dispose: () => Promise<void>,
+): Pipeline<F> {
+  return Object.assign(run, { dispose });
+}
+
+/** Task helpers take a loaded model, or a Hub id / folder plus the options to load it with. */
+export type ModelSource<M> = string | M;
+
+/**
+ * Loads the model when given an id or folder (the pipeline then owns it and disposes it); uses a given instance
+ * as is (the caller keeps ownership).
+ */
+export async function resolveModel<M extends { dispose(): Promise<void> }>(
+  source: ModelSource<M>,
+  load: (idOrPath: string, options: PretrainedOptions) => Promise<M>,
+  options: PretrainedOptions = {},
+): Promise<{ model: M; owned: boolean }> {
+  if (typeof source === 'string') return { model: await load(source, options), owned: true };
+  return { model: source, owned: false };
+}
