@@ -1,12 +1,12 @@
 import type { NamedTensors, Tensor } from '@ortvision/core';
 import type {
   Fixture,
-  JsonValue,
   ModelCase,
   PipelineCase,
   PostprocessCase,
   ProcessorCase,
 } from '@ortvision/core/testing';
+import type { ResultValue } from './compare-json.js';
 
 /** What an adapter gets besides the case: the fixture and path helpers. */
 export interface CaseContext {
@@ -31,8 +31,8 @@ export interface CaseContext {
 export interface ConformanceAdapter {
   processor?: Record<string, (testCase: ProcessorCase, context: CaseContext) => Promise<NamedTensors>>;
   model?: (testCase: ModelCase, context: CaseContext) => Promise<NamedTensors>;
-  postprocess?: Record<string, (testCase: PostprocessCase, context: CaseContext) => Promise<JsonValue>>;
-  pipeline?: Record<string, (testCase: PipelineCase, context: CaseContext) => Promise<JsonValue>>;
+  postprocess?: Record<string, (testCase: PostprocessCase, context: CaseContext) => Promise<ResultValue>>;
+  pipeline?: Record<string, (testCase: PipelineCase, context: CaseContext) => Promise<ResultValue>>;
   /** Releases models the adapter cached across cases. */
   dispose?(): Promise<void>;
 }

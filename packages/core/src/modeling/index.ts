@@ -13,3 +13,5 @@ export { loadGraph } from './graph.js';
 export type { LoadGraphOptions } from './graph.js';
 export { makePipeline, resolveModel } from './pipeline.js';
 export type { ModelSource, Pipeline } from './pipeline.js';
+export { classifyImages, extractImageFeatures } from './image-tasks.js';
+export type { FeatureExtractionOptions, ImagePreprocessing, ImagesInput, PixelModel } from './image-tasks.js';

@@ -23,6 +23,8 @@ export interface PretrainedOptions extends ResolveOptions {
 /** What `fromPretrained` hands a model's constructor. */
 export interface ModelInit {
   config: PretrainedConfig;
+  /** The Hub id or folder the model was loaded from (task helpers load the matching processor from it). */
+  nameOrPath: string;
   device: Device;
   loadGraph: (graph: string) => Promise<ModelSession>;
 }
@@ -63,6 +65,8 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
   static readonly graphs: Readonly<Record<string, string>> = { model: 'model' };
 
   readonly config: C;
+  /** The Hub id or folder this model was loaded from, like transformers' `config._name_or_path`. */
+  readonly nameOrPath: string;
   #device: Device;
   #loadGraph: (graph: string) => Promise<ModelSession>;
   #sessions = new Map<string, Promise<ModelSession>>();
@@ -70,6 +74,7 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
 
   constructor(init: ModelInit) {
     this.config = init.config as C;
+    this.nameOrPath = init.nameOrPath;
     this.#device = init.device;
     this.#loadGraph = init.loadGraph;
   }
@@ -111,7 +116,7 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
       if (model) model.#device = session.device;
       return session;
     };
-    model = new this({ config, device, loadGraph });
+    model = new this({ config, nameOrPath: idOrPath, device, loadGraph });
     if ((options.loading ?? 'eager') === 'eager') {
       try {
         await Promise.all(Object.keys(graphs).map((graph) => model!.graph(graph)));

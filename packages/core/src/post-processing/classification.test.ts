@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InputShapeError, InvalidArgumentError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { classifyLogits, defaultClassificationFunction } from './classification.js';
+import {
+  classifyLogits,
+  classifyOptionsFromKwargs,
+  defaultClassificationFunction,
+} from './classification.js';
 
 const id2label = { '0': 'cat', '1': 'dog', '2': 'bird' };
 const logits = (values: number[], batch = 1) =>
@@ -53,5 +57,17 @@ describe('defaultClassificationFunction', () => {
     expect(defaultClassificationFunction({}, 4)).toBe('softmax');
     expect(defaultClassificationFunction({ problem_type: 'single_label_classification' }, 1)).toBe('sigmoid');
     expect(defaultClassificationFunction({ function_to_apply: 'none' }, 0)).toBe('none');
+  });
+});
+
+describe('classifyOptionsFromKwargs', () => {
+  it("maps the pipelines' Python names and refuses unknown ones", () => {
+    expect(classifyOptionsFromKwargs({ top_k: 3, function_to_apply: 'sigmoid' })).toEqual({
+      topK: 3,
+      functionToApply: 'sigmoid',
+    });
+    expect(() => classifyOptionsFromKwargs({ topk: 3 })).toThrowError(
+      /unknown classification argument "topk"/,
+    );
   });
 });

@@ -101,3 +101,20 @@ export function classifyLogits(
   }
   return results;
 }
+
+/**
+ * The classification pipelines' Python keyword arguments (`{"top_k": 3, "function_to_apply": "sigmoid"}`, as
+ * fixture manifests write them) as `ClassifyOptions`. Unknown names throw, so nothing is silently ignored.
+ */
+export function classifyOptionsFromKwargs(kwargs: Readonly<Record<string, unknown>>): ClassifyOptions {
+  const options: ClassifyOptions = {};
+  for (const [key, value] of Object.entries(kwargs)) {
+    if (key === 'top_k') options.topK = value as number;
+    else if (key === 'function_to_apply') options.functionToApply = value as ClassificationFunction;
+    else
+      throw new InvalidArgumentError(
+        `unknown classification argument "${key}" (known: top_k, function_to_apply)`,
+      );
+  }
+  return options;
+}

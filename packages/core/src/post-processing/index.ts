@@ -1,4 +1,9 @@
-export { classifyLogits, defaultClassificationFunction, labelOf } from './classification.js';
+export {
+  classifyLogits,
+  classifyOptionsFromKwargs,
+  defaultClassificationFunction,
+  labelOf,
+} from './classification.js';
 export type {
   ClassificationConfig,
   ClassificationFunction,

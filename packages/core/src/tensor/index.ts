@@ -1,5 +1,5 @@
 export { Tensor, isDataType, shapeSize } from './tensor.js';
-export type { AnyTypedArray, DataType, DataTypeMap, TypedArrayOf } from './tensor.js';
+export type { AnyTypedArray, DataType, DataTypeMap, NestedNumbers, TypedArrayOf } from './tensor.js';
 export { sigmoid, softmax } from './activation.js';
 export { argmax, l2Normalize, mean } from './reduction.js';
 export type { L2NormalizeOptions, ReduceOptions } from './reduction.js';

@@ -14,6 +14,9 @@ export interface DataTypeMap {
   bool: Uint8Array;
 }
 
+/** A number or nested arrays of numbers, as `Tensor.toNested()` returns. */
+export type NestedNumbers = number | NestedNumbers[];
+
 export type TypedArrayOf<T extends DataType> = DataTypeMap[T];
 export type AnyTypedArray = DataTypeMap[DataType];
 
@@ -90,6 +93,17 @@ export class Tensor<T extends DataType = DataType> {
   /** The same data seen with another shape of the same size (no copy). */
   reshape(dims: readonly number[]): Tensor<T> {
     return new Tensor(this.dtype, this.data, dims);
+  }
+
+  /** Nested arrays of plain numbers in the tensor's shape (numpy's `tolist()`); a 0-d tensor gives a number. */
+  toNested(): NestedNumbers {
+    const values = this.toNumbers();
+    const build = (axis: number, offset: number): NestedNumbers => {
+      if (axis === this.dims.length) return values[offset]!;
+      const stride = this.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: this.dims[axis]! }, (_, i) => build(axis + 1, offset + i * stride));
+    };
+    return build(0, 0);
   }
 
   /** Element values as plain numbers (int64 converted with Number()); for tests and small outputs. */

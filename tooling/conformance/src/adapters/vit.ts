@@ -1,14 +1,28 @@
-import { ViTImageProcessor } from '@ortvision/vit';
+import {
+  ViTForImageClassification,
+  ViTForMaskedImageModeling,
+  ViTImageProcessor,
+  ViTModel,
+  imageClassification,
+} from '@ortvision/vit';
 import type { ConformanceAdapter } from '../adapter.js';
+import { runClassificationCase, runModelCase } from './classification-cases.js';
 import { runImageProcessorCase } from './image-processor-case.js';
 
-/** vit fixtures: image processor cases (manifest call names as keys). */
+const modelClasses = { ViTModel, ViTForImageClassification, ViTForMaskedImageModeling };
+
+/** vit fixtures: image processor, model classes and the image-classification pipeline. */
 const adapter: ConformanceAdapter = {
   processor: {
     ViTImageProcessor: async (testCase, context) =>
       runImageProcessorCase(await ViTImageProcessor.fromPretrained(context.fixture.dir), testCase, context),
     ViTImageProcessorFast: async (testCase, context) =>
       runImageProcessorCase(await ViTImageProcessor.fromPretrained(context.fixture.dir), testCase, context),
+  },
+  model: (testCase, context) => runModelCase(modelClasses, testCase, context),
+  pipeline: {
+    'image-classification': (testCase, context) =>
+      runClassificationCase((dir) => imageClassification(dir), testCase, context),
   },
 };
 

@@ -1,0 +1,83 @@
+import { InputShapeError } from '../errors.js';
+import type { ImageProcessorOutput, PreprocessOptions } from '../image/image-processor.js';
+import type { ImageInput } from '../image/load.js';
+import {
+  type ClassificationConfig,
+  type ClassifyOptions,
+  type LabelScore,
+  classifyLogits,
+} from '../post-processing/classification.js';
+import type { NamedTensors } from '../runtime/session.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** One image, or several (the result then has one entry per image, in order). */
+export type ImagesInput = ImageInput | readonly ImageInput[];
+
+/** What the shared image tasks need of an image processor. */
+export interface ImagePreprocessing {
+  preprocess(images: ImageInput | ImageInput[], options?: PreprocessOptions): Promise<ImageProcessorOutput>;
+}
+
+/** What the shared image tasks need of a model: a config and a forward pass on pixel_values. */
+export interface PixelModel {
+  readonly config: ClassificationConfig;
+  forward(inputs: { pixel_values: Tensor<'float32'> }): Promise<NamedTensors>;
+}
+
+function asList(images: ImagesInput): { list: ImageInput[]; single: boolean } {
+  const single = !Array.isArray(images);
+  const list = single ? [images as ImageInput] : [...(images as readonly ImageInput[])];
+  if (list.length === 0) throw new InputShapeError('expected at least one image, got an empty list');
+  return { list, single };
+}
+
+/**
+ * Image classification as transformers' pipeline computes it: preprocess, forward, rank `logits` with
+ * `classifyLogits` (softmax or sigmoid, stable sort, topK). One image gives a list of `{ label, score }`; a list of
+ * images gives one such list per image.
+ */
+export async function classifyImages(
+  model: PixelModel,
+  processor: ImagePreprocessing,
+  images: ImagesInput,
+  options: ClassifyOptions = {},
+): Promise<LabelScore[] | LabelScore[][]> {
+  const { list, single } = asList(images);
+  const { pixel_values } = await processor.preprocess(list);
+  const { logits } = await model.forward({ pixel_values });
+  if (!logits || logits.dtype !== 'float32') {
+    throw new InputShapeError(
+      "the model returned no float32 'logits' output: is it a model for image classification?",
+    );
+  }
+  const ranked = classifyLogits(logits as Tensor<'float32'>, model.config, options);
+  return single ? ranked[0]! : ranked;
+}
+
+export interface FeatureExtractionOptions {
+  /** Pooled features [batch, hidden] (`pooler_output`, default) or per-token features (`last_hidden_state`). */
+  pool?: boolean;
+}
+
+/**
+ * Image features: preprocess, forward, and `pooler_output` ([batch, hidden]) or, with `pool: false`,
+ * `last_hidden_state` ([batch, tokens, hidden]).
+ */
+export async function extractImageFeatures(
+  model: PixelModel,
+  processor: ImagePreprocessing,
+  images: ImagesInput,
+  { pool = true }: FeatureExtractionOptions = {},
+): Promise<Tensor<'float32'>> {
+  const { list } = asList(images);
+  const { pixel_values } = await processor.preprocess(list);
+  const outputs = await model.forward({ pixel_values });
+  const name = pool ? 'pooler_output' : 'last_hidden_state';
+  const features = outputs[name];
+  if (!features) {
+    throw new InputShapeError(
+      `the model's graph has no ${name} output (it has: ${Object.keys(outputs).join(', ')})${pool ? '; use pool: false for per-token features' : ''}`,
+    );
+  }
+  return features as Tensor<'float32'>;
+}
