@@ -1,2 +1,10 @@
-export { MODEL_TYPE } from './config.js';
+export { LevitConfig, MODEL_TYPE } from './config.js';
 export { LevitImageProcessor } from './image-processing.js';
+export {
+  LevitForImageClassification,
+  LevitForImageClassificationWithTeacher,
+  LevitModel,
+} from './modeling.js';
+export type { LevitInputs } from './modeling.js';
+export { imageClassification, imageFeatureExtraction } from './tasks.js';
+export type { LevitClassifier } from './tasks.js';

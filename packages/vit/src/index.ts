@@ -5,4 +5,3 @@ export type { ViTInputs, ViTMaskedImageModelingInputs } from './modeling.js';
 export { maskPatches, reconstructionToImages } from './post-processing.js';
 export type { MaskSpec } from './post-processing.js';
 export { imageClassification, imageFeatureExtraction } from './tasks.js';
-export type { ViTTaskOptions } from './tasks.js';

@@ -1,29 +1,17 @@
 import {
-  type ClassifyOptions,
-  type FeatureExtractionOptions,
-  type ImagesInput,
-  type LabelScore,
-  type ModelSource,
-  type Pipeline,
-  type PretrainedOptions,
-  type Tensor,
-  classifyImages,
-  extractImageFeatures,
-  makePipeline,
-  resolveModel,
+  type ImageClassificationTask,
+  type ImageFeatureExtractionTask,
+  imageClassificationTask,
+  imageFeatureExtractionTask,
 } from '@ortvision/core';
 import { ViTImageProcessor } from './image-processing.js';
 import { ViTForImageClassification, ViTModel } from './modeling.js';
 
-export interface ViTTaskOptions extends PretrainedOptions {
-  /** The image processor; by default read from the model's folder or Hub id. */
-  processor?: ViTImageProcessor;
-}
-
 /**
  * The image-classification pipeline: image(s) -> `[{ label, score }]` best first, exactly as transformers'
  * pipeline (softmax, or sigmoid for multi-label models; `topK` default 5, clipped to the label count). A list of
- * images gives one list per image.
+ * images gives one list per image. Pass a Hub id or folder (the pipeline owns the model) or a loaded model (you
+ * keep it), and optionally `processor`.
  *
  * @example
  * ```ts
@@ -33,27 +21,11 @@ export interface ViTTaskOptions extends PretrainedOptions {
  * await classify.dispose();
  * ```
  */
-export async function imageClassification(
-  model: ModelSource<ViTForImageClassification>,
-  { processor, ...options }: ViTTaskOptions = {},
-): Promise<
-  Pipeline<(images: ImagesInput, options?: ClassifyOptions) => Promise<LabelScore[] | LabelScore[][]>>
-> {
-  const loaded = await resolveModel(
-    model,
-    (id, o) => ViTForImageClassification.fromPretrained(id, o),
-    options,
+export const imageClassification: ImageClassificationTask<ViTForImageClassification, ViTImageProcessor> =
+  imageClassificationTask(
+    (id, options) => ViTForImageClassification.fromPretrained(id, options),
+    (id, options) => ViTImageProcessor.fromPretrained(id, options),
   );
-  const imageProcessor =
-    processor ?? (await ViTImageProcessor.fromPretrained(loaded.model.nameOrPath, options));
-  return makePipeline(
-    (images: ImagesInput, classify?: ClassifyOptions) =>
-      classifyImages(loaded.model, imageProcessor, images, classify),
-    async () => {
-      if (loaded.owned) await loaded.model.dispose();
-    },
-  );
-}
 
 /**
  * Image features from a `ViTModel`: `pooler_output` [batch, hidden] by default, or `last_hidden_state`
@@ -66,20 +38,8 @@ export async function imageClassification(
  * const features = await embed(['a.png', 'b.png']); // Tensor [2, 768]
  * ```
  */
-export async function imageFeatureExtraction(
-  model: ModelSource<ViTModel>,
-  { processor, ...options }: ViTTaskOptions = {},
-): Promise<
-  Pipeline<(images: ImagesInput, options?: FeatureExtractionOptions) => Promise<Tensor<'float32'>>>
-> {
-  const loaded = await resolveModel(model, (id, o) => ViTModel.fromPretrained(id, o), options);
-  const imageProcessor =
-    processor ?? (await ViTImageProcessor.fromPretrained(loaded.model.nameOrPath, options));
-  return makePipeline(
-    (images: ImagesInput, extract?: FeatureExtractionOptions) =>
-      extractImageFeatures(loaded.model, imageProcessor, images, extract),
-    async () => {
-      if (loaded.owned) await loaded.model.dispose();
-    },
+export const imageFeatureExtraction: ImageFeatureExtractionTask<ViTModel, ViTImageProcessor> =
+  imageFeatureExtractionTask(
+    (id, options) => ViTModel.fromPretrained(id, options),
+    (id, options) => ViTImageProcessor.fromPretrained(id, options),
   );
-}

@@ -9,6 +9,8 @@ import {
 } from '../post-processing/classification.js';
 import type { NamedTensors } from '../runtime/session.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { type ModelSource, type Pipeline, makePipeline, resolveModel } from './pipeline.js';
+import type { PretrainedOptions } from './pretrained-model.js';
 
 /** One image, or several (the result then has one entry per image, in order). */
 export type ImagesInput = ImageInput | readonly ImageInput[];
@@ -80,4 +82,96 @@ export async function extractImageFeatures(
     );
   }
   return features as Tensor<'float32'>;
+}
+
+/** A model that task helpers can load and release. */
+export interface LoadablePixelModel extends PixelModel {
+  readonly nameOrPath: string;
+  dispose(): Promise<void>;
+}
+
+export interface ImageTaskOptions<P> extends PretrainedOptions {
+  /** The image processor; by default read from the model's folder or Hub id. */
+  processor?: P;
+}
+
+type Loader<T> = (idOrPath: string, options: PretrainedOptions) => Promise<T>;
+
+/** The classification task function a model package exports, for any image classification model class. */
+export type ImageClassificationTask<M, P> = (
+  model: ModelSource<M>,
+  options?: ImageTaskOptions<P>,
+) => Promise<
+  Pipeline<(images: ImagesInput, options?: ClassifyOptions) => Promise<LabelScore[] | LabelScore[][]>>
+>;
+
+/** The feature-extraction task function a model package exports. */
+export type ImageFeatureExtractionTask<M, P> = (
+  model: ModelSource<M>,
+  options?: ImageTaskOptions<P>,
+) => Promise<
+  Pipeline<(images: ImagesInput, options?: FeatureExtractionOptions) => Promise<Tensor<'float32'>>>
+>;
+
+async function loadModelAndProcessor<M extends LoadablePixelModel, P>(
+  source: ModelSource<M>,
+  loadModel: Loader<M>,
+  loadProcessor: Loader<P>,
+  { processor, ...options }: ImageTaskOptions<P>,
+) {
+  const loaded = await resolveModel(source, loadModel, options);
+  try {
+    const imageProcessor = processor ?? (await loadProcessor(loaded.model.nameOrPath, options));
+    return {
+      ...loaded,
+      imageProcessor,
+      release: async () => (loaded.owned ? loaded.model.dispose() : undefined),
+    };
+  } catch (error) {
+    if (loaded.owned) await loaded.model.dispose();
+    throw error;
+  }
+}
+
+/**
+ * Builds a package's `imageClassification` task helper from its model and processor loaders, so that every
+ * image classification model ranks labels the same way (`classifyImages`).
+ */
+export function imageClassificationTask<M extends LoadablePixelModel, P extends ImagePreprocessing>(
+  loadModel: Loader<M>,
+  loadProcessor: Loader<P>,
+): ImageClassificationTask<M, P> {
+  return async (source, options = {}) => {
+    const { model, imageProcessor, release } = await loadModelAndProcessor(
+      source,
+      loadModel,
+      loadProcessor,
+      options,
+    );
+    return makePipeline(
+      (images: ImagesInput, classify?: ClassifyOptions) =>
+        classifyImages(model, imageProcessor, images, classify),
+      release,
+    );
+  };
+}
+
+/** Builds a package's `imageFeatureExtraction` task helper from its model and processor loaders. */
+export function imageFeatureExtractionTask<M extends LoadablePixelModel, P extends ImagePreprocessing>(
+  loadModel: Loader<M>,
+  loadProcessor: Loader<P>,
+): ImageFeatureExtractionTask<M, P> {
+  return async (source, options = {}) => {
+    const { model, imageProcessor, release } = await loadModelAndProcessor(
+      source,
+      loadModel,
+      loadProcessor,
+      options,
+    );
+    return makePipeline(
+      (images: ImagesInput, extract?: FeatureExtractionOptions) =>
+        extractImageFeatures(model, imageProcessor, images, extract),
+      release,
+    );
+  };
 }

@@ -13,5 +13,19 @@ export { loadGraph } from './graph.js';
 export type { LoadGraphOptions } from './graph.js';
 export { makePipeline, resolveModel } from './pipeline.js';
 export type { ModelSource, Pipeline } from './pipeline.js';
-export { classifyImages, extractImageFeatures } from './image-tasks.js';
-export type { FeatureExtractionOptions, ImagePreprocessing, ImagesInput, PixelModel } from './image-tasks.js';
+export {
+  classifyImages,
+  extractImageFeatures,
+  imageClassificationTask,
+  imageFeatureExtractionTask,
+} from './image-tasks.js';
+export type {
+  FeatureExtractionOptions,
+  ImageClassificationTask,
+  ImageFeatureExtractionTask,
+  ImagePreprocessing,
+  ImagesInput,
+  ImageTaskOptions,
+  LoadablePixelModel,
+  PixelModel,
+} from './image-tasks.js';
