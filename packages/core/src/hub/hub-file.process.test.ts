@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { fixturePath } from '../testing/fixtures.js';
-import { HubServer } from './__fixtures__/hub-server.js';
+import { HubServer } from '../testing/hub-server.js';
 
 const run = promisify(execFile);
 const child = fileURLToPath(new URL('./__fixtures__/download-child.ts', import.meta.url));

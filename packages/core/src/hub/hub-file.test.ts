@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, DownloadError, ModelNotFoundError } from '../errors.js';
 import { fixturePath } from '../testing/fixtures.js';
-import { HubServer } from './__fixtures__/hub-server.js';
+import { HubServer } from '../testing/hub-server.js';
 import { type HubDownloadOptions, hubDownload } from './hub-file.js';
 import type { DownloadProgress } from './transfer.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, ModelNotFoundError } from '../errors.js';
 import { fixturePath } from '../testing/fixtures.js';
-import { HubServer } from './__fixtures__/hub-server.js';
+import { HubServer } from '../testing/hub-server.js';
 import { resolveFirstModelFile, resolveModelFiles } from './resolve.js';
 
 describe('resolveModelFiles on a local folder', () => {

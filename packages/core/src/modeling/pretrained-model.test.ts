@@ -9,7 +9,7 @@ import {
   InvalidArgumentError,
   ModelNotFoundError,
 } from '../errors.js';
-import { HubServer } from '../hub/__fixtures__/hub-server.js';
+import { HubServer } from '../testing/hub-server.js';
 import { systemProbes } from '../runtime/device.js';
 import { Tensor } from '../tensor/tensor.js';
 import { compareTensors, describeComparison } from '../testing/compare.js';

@@ -27,3 +27,5 @@ export {
   preprocessCaseImages,
 } from './image-processor-cases.js';
 export type { ImagePreprocessor } from './image-processor-cases.js';
+export { HubServer, fileSize } from './hub-server.js';
+export type { Fault, HubServerOptions, RecordedRequest } from './hub-server.js';
