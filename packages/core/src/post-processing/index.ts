@@ -10,3 +10,21 @@ export type {
   ClassifyOptions,
   LabelScore,
 } from './classification.js';
+export {
+  binaryMaskToRle,
+  nearestSourceIndices,
+  resizeNearest,
+  segmentationToRle,
+  uniqueValues,
+} from './masks.js';
+export {
+  argsortDescending,
+  boxArea,
+  boxIou,
+  boxIouAndUnion,
+  centerToCorners,
+  generalizedBoxIou,
+  greedyNms,
+  iouWithEach,
+} from './boxes.js';
+export type { BoundingBox } from './boxes.js';
