@@ -11,13 +11,6 @@ export type {
   LabelScore,
 } from './classification.js';
 export {
-  binaryMaskToRle,
-  nearestSourceIndices,
-  resizeNearest,
-  segmentationToRle,
-  uniqueValues,
-} from './masks.js';
-export {
   argsortDescending,
   boxArea,
   boxIou,

@@ -1,8 +1,0 @@
-import { describe, expect, it } from 'vitest';
-import * as pkg from './index.js';
-
-describe('@ortvision/altclip', () => {
-  it('declares the model_type it handles', () => {
-    expect(pkg.MODEL_TYPE).toBe('altclip');
-  });
-});
