@@ -1,2 +1,149 @@
-// The processor: images and text together (HF's __call__) for AltCLIP (issue #9 fills this in).
-export {};
+import {
+  type BatchEncoding,
+  type DecodeOptions,
+  type EncodeOptions,
+  type ImageInput,
+  InvalidArgumentError,
+  type PreprocessOptions,
+  type ResolveOptions,
+  type Tensor,
+  type TokenIds,
+  Tokenizer,
+  preprocessOptionsFromKwargs,
+} from '@ortvision/core';
+import { CLIPImageProcessor } from './image-processing.js';
+
+/** One image or several; a list gives a batch in order. */
+export type AltCLIPImages = ImageInput | readonly ImageInput[];
+
+/**
+ * What `AltCLIPProcessor.process` takes (transformers' `AltCLIPProcessor.__call__`): `text` and/or `images`, the
+ * tokenizer's options (`padding`, `truncation`, `maxLength`, `addSpecialTokens`) and the image processor's
+ * camelCase overrides (`size`, `cropSize`, `doCenterCrop`, `resample`, ...).
+ */
+export interface AltCLIPProcessorInputs extends EncodeOptions, PreprocessOptions {
+  text?: string | readonly string[];
+  images?: AltCLIPImages;
+}
+
+/** `input_ids`/`attention_mask` when text was given, `pixel_values` when images were. */
+export type AltCLIPProcessorOutput<I extends AltCLIPProcessorInputs = AltCLIPProcessorInputs> = (I extends {
+  text: string | readonly string[];
+}
+  ? BatchEncoding
+  : Partial<BatchEncoding>) &
+  (I extends { images: AltCLIPImages }
+    ? { pixel_values: Tensor<'float32'> }
+    : { pixel_values?: Tensor<'float32'> });
+
+const TOKENIZER_OPTIONS = ['padding', 'truncation', 'maxLength', 'addSpecialTokens'] as const;
+
+const TOKENIZER_KWARGS: Readonly<Record<string, (typeof TOKENIZER_OPTIONS)[number]>> = {
+  padding: 'padding',
+  truncation: 'truncation',
+  max_length: 'maxLength',
+  add_special_tokens: 'addSpecialTokens',
+};
+
+/**
+ * Python keyword arguments of `AltCLIPProcessor.__call__` (`{"padding": "max_length", "max_length": 16,
+ * "do_center_crop": false}`, as a fixture manifest or a Python snippet writes them) as `process` options. Unknown
+ * names throw, so nothing is silently ignored.
+ */
+export function processorOptionsFromKwargs(
+  kwargs: Readonly<Record<string, unknown>>,
+): Omit<AltCLIPProcessorInputs, 'text' | 'images'> {
+  const options: Record<string, unknown> = {};
+  const imageKwargs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(kwargs)) {
+    const name = TOKENIZER_KWARGS[key];
+    if (name) options[name] = value;
+    else imageKwargs[key] = value;
+  }
+  return { ...preprocessOptionsFromKwargs(imageKwargs), ...options };
+}
+
+/**
+ * transformers' `AltCLIPProcessor`: a `CLIPImageProcessor` for images and the XLM-RoBERTa tokenizer
+ * (tokenizer.json: SentencePiece Unigram with the Precompiled NFKC normalizer) for text in any language its
+ * vocabulary covers. Padding is on the right with `<pad>` (id 1), which the text tower's position ids expect.
+ *
+ * @example
+ * ```ts
+ * import { AltCLIPProcessor } from '@ortvision/altclip';
+ * const processor = await AltCLIPProcessor.fromPretrained('BAAI/AltCLIP');
+ * const inputs = await processor.process({
+ *   text: ['a photo of a cat', '一张猫的照片', '猫の写真'],
+ *   images: 'cats.png',
+ *   padding: true,
+ * });
+ * // inputs.input_ids: int64 [3, seq], inputs.attention_mask, inputs.pixel_values: float32 [1, 3, 224, 224]
+ * processor.batchDecode(inputs.input_ids, { skipSpecialTokens: true }); // the three texts back
+ * ```
+ */
+export class AltCLIPProcessor {
+  readonly imageProcessor: CLIPImageProcessor;
+  readonly tokenizer: Tokenizer;
+
+  constructor(imageProcessor: CLIPImageProcessor, tokenizer: Tokenizer) {
+    this.imageProcessor = imageProcessor;
+    this.tokenizer = tokenizer;
+  }
+
+  /** Loads preprocessor_config.json and tokenizer.json (+ tokenizer_config.json) from a folder or Hub id. */
+  static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<AltCLIPProcessor> {
+    const [imageProcessor, tokenizer] = await Promise.all([
+      CLIPImageProcessor.fromPretrained(idOrPath, options),
+      Tokenizer.fromPretrained(idOrPath, options),
+    ]);
+    return new AltCLIPProcessor(imageProcessor, tokenizer);
+  }
+
+  /**
+   * Tokenizes `text` and preprocesses `images`, as transformers' `processor(text=..., images=...,
+   * return_tensors=...)`. As in Python, padding is off unless asked for (`padding: true` for texts of different
+   * lengths) and nothing is truncated unless `truncation` or `maxLength` says so.
+   */
+  async process<const I extends AltCLIPProcessorInputs>(inputs: I): Promise<AltCLIPProcessorOutput<I>> {
+    if (typeof inputs !== 'object' || inputs === null) {
+      throw new InvalidArgumentError(
+        `process takes an object { text?, images?, ...options }, got ${inputs === null ? 'null' : typeof inputs}`,
+      );
+    }
+    const { text, images, ...options } = inputs;
+    if (text === undefined && images === undefined) {
+      throw new InvalidArgumentError('process needs text or images (or both); got neither');
+    }
+    const encodeOptions: EncodeOptions = {};
+    const imageOptions: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(options)) {
+      if ((TOKENIZER_OPTIONS as readonly string[]).includes(key))
+        (encodeOptions as Record<string, unknown>)[key] = value;
+      else imageOptions[key] = value;
+    }
+    const output: Partial<BatchEncoding> & { pixel_values?: Tensor<'float32'> } = {};
+    if (text !== undefined) Object.assign(output, this.tokenizer.encode(text, encodeOptions));
+    if (images !== undefined) {
+      const list = Array.isArray(images) ? [...(images as readonly ImageInput[])] : [images as ImageInput];
+      if (list.length === 0)
+        throw new InvalidArgumentError('images is an empty list: give at least one image');
+      output.pixel_values = (
+        await this.imageProcessor.preprocess(list, imageOptions as PreprocessOptions)
+      ).pixel_values;
+    }
+    return output as AltCLIPProcessorOutput<I>;
+  }
+
+  /** transformers' `batch_decode`: each row of [batch, seq] ids back to text (the slow tokenizer's strip()). */
+  batchDecode(
+    ids: Tensor<'int64'> | Tensor<'int32'> | readonly TokenIds[],
+    options: DecodeOptions = {},
+  ): string[] {
+    return this.tokenizer.batchDecode(ids, options);
+  }
+
+  /** transformers' `decode`: one sequence of ids back to text. */
+  decode(ids: TokenIds, options: DecodeOptions = {}): string {
+    return this.tokenizer.decode(ids, options);
+  }
+}
