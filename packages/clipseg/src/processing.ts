@@ -1,2 +1,101 @@
-// The processor: images and text together (HF's __call__) for CLIPSeg (issue #8 fills this in).
-export {};
+import {
+  type ImageInput,
+  InvalidArgumentError,
+  type PaddingTruncationOptions,
+  type PreprocessOptions,
+  type ResolveOptions,
+  type Tensor,
+  Tokenizer,
+} from '@ortvision/core';
+import { CLIPSegImageProcessor } from './image-processing.js';
+
+/** What `CLIPSegProcessor.process` takes: HF's `CLIPSegProcessor.__call__` arguments, camelCase. */
+export interface CLIPSegProcessorInputs extends PaddingTruncationOptions {
+  /** Text prompts; each becomes one row of `input_ids` / `attention_mask`. */
+  text?: string | readonly string[];
+  /** The images to segment -> `pixel_values`. */
+  images?: ImageInput | readonly ImageInput[];
+  /** Image prompts -> `conditional_pixel_values` (the same image processor). Not together with `text`. */
+  visualPrompt?: ImageInput | readonly ImageInput[];
+  /** Image processor overrides (camelCase config names), for `images` and `visualPrompt` alike. */
+  imageOptions?: PreprocessOptions;
+}
+
+/** What `CLIPSegProcessor.process` returns: the tensors named as in Python, those of the inputs given. */
+export interface CLIPSegProcessorOutputs {
+  input_ids?: Tensor<'int64'>;
+  attention_mask?: Tensor<'int64'>;
+  pixel_values?: Tensor<'float32'>;
+  conditional_pixel_values?: Tensor<'float32'>;
+}
+
+/**
+ * transformers' `CLIPSegProcessor`: a `CLIPSegImageProcessor` (ViTImageProcessor) for the images and the image
+ * prompts, and the CLIP tokenizer for text prompts. `process` is Python's `__call__`.
+ *
+ * transformers wants one prompt per image (repeat the image for several prompts); the exported graphs also take
+ * ONE image with N prompts and broadcast it (fixture clipseg, model case `text-batch3-image1`).
+ *
+ * @example
+ * ```ts
+ * import { CLIPSegProcessor } from '@ortvision/clipseg';
+ * const processor = await CLIPSegProcessor.fromPretrained('CIDAS/clipseg-rd64-refined');
+ * const inputs = await processor.process({ text: ['a cat', 'a remote'], images: 'cats.png', padding: true });
+ * // input_ids / attention_mask int64 [2, seq], pixel_values float32 [1, 3, 352, 352]
+ * ```
+ */
+export class CLIPSegProcessor {
+  readonly imageProcessor: CLIPSegImageProcessor;
+  readonly tokenizer: Tokenizer;
+
+  constructor(imageProcessor: CLIPSegImageProcessor, tokenizer: Tokenizer) {
+    this.imageProcessor = imageProcessor;
+    this.tokenizer = tokenizer;
+  }
+
+  /** Reads preprocessor_config.json and the tokenizer files of a folder or Hub id. */
+  static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<CLIPSegProcessor> {
+    const [imageProcessor, tokenizer] = await Promise.all([
+      CLIPSegImageProcessor.fromPretrained(idOrPath, options),
+      Tokenizer.fromPretrained(idOrPath, options),
+    ]);
+    return new CLIPSegProcessor(imageProcessor, tokenizer);
+  }
+
+  /**
+   * Text prompts -> `input_ids` / `attention_mask` (padding off by default, as in Python: pass `padding: true` for
+   * prompts of different lengths), images -> `pixel_values`, image prompts -> `conditional_pixel_values`.
+   */
+  async process(inputs: CLIPSegProcessorInputs): Promise<CLIPSegProcessorOutputs> {
+    const { text, images, visualPrompt, imageOptions, padding, truncation, maxLength } = inputs;
+    if (text === undefined && images === undefined && visualPrompt === undefined) {
+      throw new InvalidArgumentError(
+        'CLIPSegProcessor.process needs text, visualPrompt or images: all three are missing',
+      );
+    }
+    if (text !== undefined && visualPrompt !== undefined) {
+      throw new InvalidArgumentError(
+        'CLIPSegProcessor.process takes one kind of prompt: text or visualPrompt, not both',
+      );
+    }
+    const outputs: CLIPSegProcessorOutputs = {};
+    if (text !== undefined) {
+      const { input_ids, attention_mask } = this.tokenizer.encode(text, { padding, truncation, maxLength });
+      Object.assign(outputs, { input_ids, attention_mask });
+    }
+    if (images !== undefined) {
+      outputs.pixel_values = (await this.imageProcessor.preprocess(images, imageOptions))
+        .pixel_values as Tensor<'float32'>;
+    }
+    if (visualPrompt !== undefined) {
+      outputs.conditional_pixel_values = (await this.imageProcessor.preprocess(visualPrompt, imageOptions))
+        .pixel_values as Tensor<'float32'>;
+    }
+    return outputs;
+  }
+
+  /** Token ids back to text, as the tokenizer's `batchDecode`. */
+  batchDecode(...args: Parameters<Tokenizer['batchDecode']>): string[] {
+    return this.tokenizer.batchDecode(...args);
+  }
+}

@@ -1,2 +1,225 @@
-// The task helpers with the Hugging Face pipelines' output shapes for CLIPSeg (issue #8 fills this in).
-export {};
+import {
+  Image,
+  type ImageInput,
+  InvalidArgumentError,
+  type ModelSource,
+  type Pipeline,
+  type PretrainedOptions,
+  Tensor,
+  loadImage,
+  makePipeline,
+  resolveModel,
+} from '@ortvision/core';
+import { CLIPSegForImageSegmentation } from './modeling.js';
+import { postProcessPromptMasks } from './post-processing.js';
+import { CLIPSegProcessor } from './processing.js';
+
+/**
+ * A prompt: a string is always a text prompt; an image prompt is anything `loadImage` reads except a path string
+ * (an `Image`, a Buffer / Uint8Array, a URL object, raw pixels), or `{ image }` with any image input, paths included.
+ */
+export type SegmentationPrompt = string | Exclude<ImageInput, string> | { image: ImageInput };
+
+/** One prompt's result. */
+export interface PromptSegment {
+  /** The prompt as given. */
+  prompt: SegmentationPrompt;
+  /** Probabilities float32 [height, width] at the original image size (after EXIF orientation). */
+  mask: Tensor<'float32'>;
+  /** The raw logits [h, w] at the processor's size, with `returnLogits: true`. */
+  logits?: Tensor<'float32'>;
+}
+
+export interface PromptSegmentationCallOptions {
+  /** Also return each prompt's raw logits at the model's resolution. Default false. */
+  returnLogits?: boolean;
+}
+
+export interface PromptSegmentationOptions extends PretrainedOptions {
+  /** The processor; by default read from the model's folder or Hub id. */
+  processor?: CLIPSegProcessor;
+  /**
+   * How many text prompts' embeddings to keep for reuse across calls (split graphs only; default 256, 0 turns
+   * the cache off). Embeddings do not depend on the image, so a prompt asked again skips the text tower.
+   */
+  textEmbeddingCacheSize?: number;
+}
+
+function isImagePromptObject(prompt: object): prompt is { image: ImageInput } {
+  return 'image' in prompt && !(prompt instanceof Image) && !ArrayBuffer.isView(prompt);
+}
+
+function checkPrompts(prompts: unknown): asserts prompts is readonly SegmentationPrompt[] {
+  if (!Array.isArray(prompts) || prompts.length === 0) {
+    throw new InvalidArgumentError(
+      `prompts must be a non-empty array of text prompts (strings) and/or image prompts, got ${Array.isArray(prompts) ? 'an empty array' : typeof prompts === 'string' ? `the string ${JSON.stringify(prompts)} (wrap it in an array)` : typeof prompts}`,
+    );
+  }
+  prompts.forEach((prompt, index) => {
+    if (typeof prompt !== 'string' && (typeof prompt !== 'object' || prompt === null)) {
+      throw new InvalidArgumentError(
+        `prompts[${index}] must be a string (text prompt) or an image prompt, got ${prompt === null ? 'null' : typeof prompt}`,
+      );
+    }
+  });
+}
+
+/** Rows of a [n, d] tensor stacked in a given order: row i of the result is `rows[i]`. */
+function stackRows(rows: readonly Float32Array[], width: number): Tensor<'float32'> {
+  const data = new Float32Array(rows.length * width);
+  rows.forEach((row, i) => data.set(row, i * width));
+  return new Tensor('float32', data, [rows.length, width]);
+}
+
+function rowsOf(tensor: Tensor<'float32'>): Float32Array[] {
+  const [count, width] = tensor.dims as [number, number];
+  return Array.from({ length: count }, (_, i) => tensor.data.slice(i * width, (i + 1) * width));
+}
+
+/** A small insertion-ordered cache of text prompt embeddings. */
+class EmbeddingCache {
+  #rows = new Map<string, Float32Array>();
+  constructor(readonly capacity: number) {}
+  get(text: string): Float32Array | undefined {
+    return this.#rows.get(text);
+  }
+  set(text: string, row: Float32Array): void {
+    if (this.capacity <= 0) return;
+    this.#rows.delete(text);
+    this.#rows.set(text, row);
+    while (this.#rows.size > this.capacity) this.#rows.delete(this.#rows.keys().next().value!);
+  }
+}
+
+/**
+ * Segment an image by prompts (the Hugging Face task `image-segmentation` with prompts, as CLIPSeg does it): one
+ * probability mask per prompt at the original image size. Prompts are text (strings) or images; image prompts
+ * need the split graphs (`text_model`, `vision_model`, `conditional_model`), text prompts work with `model.onnx`
+ * alone. With the split graphs every prompt goes through one decoder run, and text prompts' embeddings are cached
+ * across calls.
+ *
+ * Per prompt: sigmoid(logits), then a bilinear resize to the image size (torch, align_corners=False), as fixture
+ * clipseg defines it. `thresholdMask` / `maskToImage` turn a mask into a binary mask or a PNG.
+ *
+ * @example
+ * ```ts
+ * import { maskToImage, promptSegmentation } from '@ortvision/clipseg';
+ * const segment = await promptSegmentation('Xenova/clipseg-rd64-refined');
+ * const results = await segment('cats.png', ['a cat', 'a remote control']);
+ * for (const { prompt, mask } of results) await maskToImage(mask, { threshold: 0.4 }).save(`${prompt}.png`);
+ * await segment.dispose();
+ * ```
+ */
+export async function promptSegmentation(
+  model: ModelSource<CLIPSegForImageSegmentation>,
+  { processor, textEmbeddingCacheSize = 256, ...options }: PromptSegmentationOptions = {},
+): Promise<
+  Pipeline<
+    (
+      image: ImageInput,
+      prompts: readonly SegmentationPrompt[],
+      options?: PromptSegmentationCallOptions,
+    ) => Promise<PromptSegment[]>
+  >
+> {
+  const loaded = await resolveModel(
+    model,
+    (id, o) => CLIPSegForImageSegmentation.fromPretrained(id, o),
+    options,
+  );
+  let clipsegProcessor: CLIPSegProcessor;
+  try {
+    clipsegProcessor = processor ?? (await CLIPSegProcessor.fromPretrained(loaded.model.nameOrPath, options));
+  } catch (error) {
+    if (loaded.owned) await loaded.model.dispose();
+    throw error;
+  }
+  const cache = new EmbeddingCache(textEmbeddingCacheSize);
+  const segmenter = loaded.model;
+
+  /** Embeddings [prompts, d] in prompt order: text through text_model (cached), images through vision_model. */
+  async function promptEmbeddings(prompts: readonly SegmentationPrompt[]): Promise<Tensor<'float32'>> {
+    const rows: (Float32Array | undefined)[] = prompts.map((p) =>
+      typeof p === 'string' ? cache.get(p) : undefined,
+    );
+    const texts = [...new Set(prompts.filter((p, i): p is string => typeof p === 'string' && !rows[i]))];
+    const images = prompts.flatMap((p, i) => (typeof p === 'string' ? [] : [i]));
+    const [textRows, imageRows] = await Promise.all([
+      texts.length === 0
+        ? []
+        : clipsegProcessor
+            .process({ text: texts, padding: true })
+            .then((encoding) =>
+              segmenter.getConditionalEmbeddings({
+                input_ids: encoding.input_ids!,
+                attention_mask: encoding.attention_mask!,
+              }),
+            )
+            .then(rowsOf),
+      images.length === 0
+        ? []
+        : clipsegProcessor
+            .process({ visualPrompt: images.map((i) => imagePromptInput(prompts[i]!)) })
+            .then(({ conditional_pixel_values }) =>
+              segmenter.getConditionalEmbeddings({ conditional_pixel_values: conditional_pixel_values! }),
+            )
+            .then(rowsOf),
+    ]);
+    texts.forEach((text, i) => cache.set(text, textRows[i]!));
+    const byText = new Map(texts.map((text, i) => [text, textRows[i]!]));
+    images.forEach((promptIndex, i) => {
+      rows[promptIndex] = imageRows[i]!;
+    });
+    const filled = prompts.map((p, i) => rows[i] ?? byText.get(p as string)!);
+    return stackRows(filled, segmenter.config.projection_dim);
+  }
+
+  async function segment(
+    image: ImageInput,
+    prompts: readonly SegmentationPrompt[],
+    { returnLogits = false }: PromptSegmentationCallOptions = {},
+  ): Promise<PromptSegment[]> {
+    checkPrompts(prompts);
+    const picture = await loadImage(image);
+    const { pixel_values } = await clipsegProcessor.process({ images: picture });
+    const allText = prompts.every((p) => typeof p === 'string');
+    let logits: Tensor<'float32'>;
+    if (allText && !(await segmenter.supportsTextEmbeddings())) {
+      // model.onnx alone: one run with the image broadcast over the prompts.
+      const encoding = await clipsegProcessor.process({ text: prompts as readonly string[], padding: true });
+      ({ logits } = await segmenter.forward({
+        pixel_values: pixel_values!,
+        input_ids: encoding.input_ids!,
+        attention_mask: encoding.attention_mask!,
+      }));
+    } else {
+      const conditional_embeddings = await promptEmbeddings(prompts);
+      ({ logits } = await segmenter.forward({ pixel_values: pixel_values!, conditional_embeddings }));
+    }
+    const masks = postProcessPromptMasks(logits, [picture.height, picture.width]);
+    const [, maskH, maskW] = masks.dims as [number, number, number];
+    const [, logitH, logitW] = logits.dims as [number, number, number];
+    return prompts.map((prompt, i) => ({
+      prompt,
+      mask: new Tensor('float32', masks.data.slice(i * maskH * maskW, (i + 1) * maskH * maskW), [
+        maskH,
+        maskW,
+      ]),
+      ...(returnLogits && {
+        logits: new Tensor('float32', logits.data.slice(i * logitH * logitW, (i + 1) * logitH * logitW), [
+          logitH,
+          logitW,
+        ]),
+      }),
+    }));
+  }
+
+  return makePipeline(segment, async () => {
+    if (loaded.owned) await loaded.model.dispose();
+  });
+}
+
+function imagePromptInput(prompt: SegmentationPrompt): ImageInput {
+  if (typeof prompt === 'object' && prompt !== null && isImagePromptObject(prompt)) return prompt.image;
+  return prompt as ImageInput;
+}
