@@ -16,3 +16,5 @@ export type {
   ResolvedPreprocessOptions,
 } from './image-processor.js';
 export { preprocessOptionsFromKwargs } from './kwargs.js';
+export { annotateImage, palette } from './draw.js';
+export type { Annotations, LabelledBox, LabelledMask } from './draw.js';

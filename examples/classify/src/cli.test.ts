@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { fixtureImagePath, fixturePath } from '@ortvision/core/testing';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), 'cli.ts');
+
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--conditions=@ortvision/source', '--import', 'tsx', cli, ...args],
+      { env: { ...process.env, INIT_CWD: '' } },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('classify example', () => {
+  it('classifies a handwritten digit offline with the shipped model, prints JSON and writes a captioned PNG', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ortvision-classify-'));
+    const out = join(dir, 'digit.png');
+    const { code, stdout } = await run(
+      fixtureImagePath('digits/digit_1022_4.png'),
+      '--top-k',
+      '2',
+      '--out',
+      out,
+    );
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.model_type).toBe('vit');
+    expect(report.results[0].labels.map((l: { label: string }) => l.label)).toEqual(['4', '7']);
+    expect(report.results[0].labels[0].score).toBeCloseTo(0.9643, 3);
+    const picture = await sharp(out).metadata();
+    expect(picture.format).toBe('png');
+    // 64 px digits are enlarged 5x for the picture, plus the caption band.
+    expect(picture.width).toBe(320);
+    expect(picture.height).toBeGreaterThan(320);
+  });
+
+  it('says what is wrong with a bad device or a model it cannot classify with', async () => {
+    const badDevice = await run('--device', 'gpu');
+    expect(badDevice.code).toBe(1);
+    expect(badDevice.stderr).toContain(
+      'InvalidArgumentError: --device must be one of cpu, cuda, auto, got "gpu"',
+    );
+    const notClassifier = await run('--model', fixturePath('clipseg'));
+    expect(notClassifier.code).toBe(1);
+    expect(notClassifier.stderr).toMatch(
+      /ModelNotFoundError: .*clipseg is a 'clipseg' model; this example classifies with vit, levit/,
+    );
+  });
+});
