@@ -39,12 +39,12 @@ export interface PerceiverEncodeOptions {
   returnSpecialTokensMask?: boolean;
 }
 
-/** The tokenized batch, named as transformers names it: int64 [batch, seq]. */
-export interface PerceiverEncoding {
+/** The tokenized batch, named as transformers names it: int64 [batch, seq]. (A type alias, so that it is a `NamedTensors`.) */
+export type PerceiverEncoding = {
   input_ids: Tensor<'int64'>;
   attention_mask: Tensor<'int64'>;
   special_tokens_mask?: Tensor<'int64'>;
-}
+};
 
 export interface PerceiverDecodeOptions {
   /** Drop the six special tokens. Default false. */
