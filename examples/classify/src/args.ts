@@ -34,9 +34,6 @@ export function parseArgs(argv: readonly string[], defaults: { model: string; ou
       `--device must be one of ${devices.join(', ')}, got ${JSON.stringify(device)}`,
     );
   }
-  const { model = defaults.model, out = defaults.out } = flags;
-  delete flags.model;
-  delete flags.device;
-  delete flags.out;
-  return { model, device, out, positional, flags };
+  const { model = defaults.model, out = defaults.out, device: _device, ...rest } = flags;
+  return { model, device, out, positional, flags: rest };
 }

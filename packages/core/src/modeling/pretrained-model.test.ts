@@ -9,11 +9,11 @@ import {
   InvalidArgumentError,
   ModelNotFoundError,
 } from '../errors.js';
-import { HubServer } from '../testing/hub-server.js';
 import { systemProbes } from '../runtime/device.js';
 import { Tensor } from '../tensor/tensor.js';
 import { compareTensors, describeComparison } from '../testing/compare.js';
 import { fixturePath } from '../testing/fixtures.js';
+import { HubServer } from '../testing/hub-server.js';
 import { readNpy } from '../testing/npy.js';
 import { PretrainedConfig } from './config.js';
 import { loadGraph } from './graph.js';
