@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ModelSession, type NamedTensors, type Tensor } from '@ortvision/core';
+import { type ModelSession, type NamedTensors, type Tensor, loadGraph } from '@ortvision/core';
 import {
   type CaseKind,
   type Fixture,
@@ -38,7 +38,7 @@ export interface RunOptions {
   onResult?: (result: CaseResult) => void;
 }
 
-/** Runs a model case through a plain ONNX Runtime session: the graph's own outputs, no package code. */
+/** Runs a model case through core's generic graph loader: the graph's own outputs, no model package code. */
 async function runGraphGenerically(
   testCase: ModelCase,
   context: CaseContext,
@@ -46,7 +46,7 @@ async function runGraphGenerically(
 ): Promise<NamedTensors> {
   let session = sessions.get(testCase.graph);
   if (!session) {
-    session = await ModelSession.create(context.fixtureFile(testCase.graph));
+    session = await loadGraph(context.fixture.dir, testCase.graph);
     sessions.set(testCase.graph, session);
   }
   const feeds: NamedTensors = {};
