@@ -144,27 +144,26 @@ export async function promptSegmentation(
     );
     const texts = [...new Set(prompts.filter((p, i): p is string => typeof p === 'string' && !rows[i]))];
     const images = prompts.flatMap((p, i) => (typeof p === 'string' ? [] : [i]));
-    const [textRows, imageRows] = await Promise.all([
-      texts.length === 0
-        ? []
-        : clipsegProcessor
-            .process({ text: texts, padding: true })
-            .then((encoding) =>
-              segmenter.getConditionalEmbeddings({
-                input_ids: encoding.input_ids!,
-                attention_mask: encoding.attention_mask!,
-              }),
-            )
-            .then(rowsOf),
+    // Image prompts first: without their graphs the call fails with the error that names them.
+    const imageRows =
       images.length === 0
         ? []
-        : clipsegProcessor
-            .process({ visualPrompt: images.map((i) => imagePromptInput(prompts[i]!)) })
-            .then(({ conditional_pixel_values }) =>
-              segmenter.getConditionalEmbeddings({ conditional_pixel_values: conditional_pixel_values! }),
-            )
-            .then(rowsOf),
-    ]);
+        : rowsOf(
+            await segmenter.getConditionalEmbeddings({
+              conditional_pixel_values: (
+                await clipsegProcessor.process({
+                  visualPrompt: images.map((i) => imagePromptInput(prompts[i]!)),
+                })
+              ).conditional_pixel_values!,
+            }),
+          );
+    let textRows: Float32Array[] = [];
+    if (texts.length > 0) {
+      const { input_ids, attention_mask } = await clipsegProcessor.process({ text: texts, padding: true });
+      textRows = rowsOf(
+        await segmenter.getConditionalEmbeddings({ input_ids: input_ids!, attention_mask: attention_mask! }),
+      );
+    }
     texts.forEach((text, i) => cache.set(text, textRows[i]!));
     const byText = new Map(texts.map((text, i) => [text, textRows[i]!]));
     images.forEach((promptIndex, i) => {

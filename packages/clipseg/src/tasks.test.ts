@@ -1,0 +1,182 @@
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidArgumentError, ModelNotFoundError, Tensor, loadImage } from '@ortvision/core';
+import {
+  type PipelineCase,
+  compareArrays,
+  compareTensors,
+  describeComparison,
+  fixtureImagePath,
+  fixturePath,
+  isNpyReference,
+  loadFixture,
+  readNpy,
+} from '@ortvision/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIPSegForImageSegmentation } from './modeling.js';
+import { CLIPSegProcessor } from './processing.js';
+import { type PromptSegment, type SegmentationPrompt, promptSegmentation } from './tasks.js';
+
+const dir = fixturePath('clipseg');
+const { manifest } = await loadFixture(dir);
+const load = { sessionOptions: { intraOpNumThreads: 1 } };
+
+/** The prompts of a pipeline case: text, or the visual_prompt images as `{ image }` prompts. */
+function promptsOf(testCase: PipelineCase): SegmentationPrompt[] {
+  if (testCase.inputs.text) return testCase.inputs.text as string[];
+  return (testCase.inputs.visual_prompt as string[]).map((name) => ({ image: fixtureImagePath(name) }));
+}
+
+/** Per-prompt [h, w] tensors stacked to [prompts, h, w]. */
+function stack(tensors: Tensor<'float32'>[]): Tensor<'float32'> {
+  const size = tensors[0]!.size;
+  const data = new Float32Array(tensors.length * size);
+  tensors.forEach((t, i) => data.set(t.data, i * size));
+  return new Tensor('float32', data, [tensors.length, ...tensors[0]!.dims]);
+}
+
+async function expectMatches(testCase: PipelineCase, results: PromptSegment[]): Promise<void> {
+  const expected = testCase.expected as Record<string, unknown>;
+  const atol = testCase.atol ?? 0;
+  expect(results.map((r) => r.prompt)).toEqual(promptsOf(testCase));
+  const actual = {
+    masks: stack(results.map((r) => r.mask)),
+    logits: stack(results.map((r) => r.logits!)),
+  };
+  for (const name of ['masks', 'logits'] as const) {
+    const reference = expected[name];
+    if (!isNpyReference(reference)) throw new Error(`${testCase.name}: ${name} is not an npy reference`);
+    let wanted = await readNpy(join(dir, reference.npy));
+    // The fixture keeps HF's squeezed logits ([H, W] for one prompt).
+    if (wanted.rank === 2) wanted = wanted.reshape([1, ...wanted.dims]);
+    const comparison = compareTensors(actual[name], wanted, { atol });
+    expect(comparison.ok, `${name}: ${describeComparison(comparison)}`).toBe(true);
+  }
+}
+
+const segmentCases = manifest.pipeline.filter((c) => c.task.startsWith('segment-image-by-'));
+
+describe('promptSegmentation on every segment-* pipeline case', () => {
+  let segment: Awaited<ReturnType<typeof promptSegmentation>>;
+  beforeAll(async () => {
+    segment = await promptSegmentation(dir, load);
+  });
+  afterAll(async () => {
+    await segment.dispose();
+  });
+
+  it('has text and image prompt cases', () => {
+    expect(new Set(segmentCases.map((c) => c.task))).toEqual(
+      new Set(['segment-image-by-prompts', 'segment-image-by-image-prompt']),
+    );
+  });
+
+  it.each(segmentCases.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
+    const [image] = testCase.inputs.images as string[];
+    const results = await segment(fixtureImagePath(image!), promptsOf(testCase), { returnLogits: true });
+    const picture = await loadImage(fixtureImagePath(image!));
+    for (const { mask } of results) expect(mask.dims).toEqual([picture.height, picture.width]);
+    await expectMatches(testCase, results);
+    // Asked again, text prompts come from the embedding cache: the same masks.
+    const again = await segment(picture, promptsOf(testCase));
+    expect(again.map((r) => r.logits)).toEqual(again.map(() => undefined));
+    again.forEach((r, i) => expect(r.mask.data).toEqual(results[i]!.mask.data));
+  });
+
+  it('segment-by-image-prompt: the conditional embeddings of the prompt image', async () => {
+    const testCase = manifest.pipeline.find((c) => c.name === 'segment-by-image-prompt-noise_37x53')!;
+    const model = await CLIPSegForImageSegmentation.fromPretrained(dir, { ...load, loading: 'lazy' });
+    try {
+      const processor = await CLIPSegProcessor.fromPretrained(dir);
+      const { conditional_pixel_values } = await processor.process({
+        visualPrompt: fixtureImagePath((testCase.inputs.visual_prompt as string[])[0]!),
+      });
+      const embeddings = await model.getConditionalEmbeddings({
+        conditional_pixel_values: conditional_pixel_values!,
+      });
+      const expected = (testCase.expected as { conditional_embeddings: number[][] }).conditional_embeddings;
+      const comparison = compareArrays(embeddings.data, expected.flat(), embeddings.dims, {
+        atol: testCase.atol ?? 0,
+      });
+      expect(comparison.ok, describeComparison(comparison)).toBe(true);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('mixes text and image prompts in one call, each as if asked alone', async () => {
+    const image = fixtureImagePath('noise_37x53.png');
+    const prompts: SegmentationPrompt[] = [
+      'a cat',
+      { image: fixtureImagePath('chelsea.png') },
+      'something blue',
+    ];
+    const mixed = await segment(image, prompts);
+    expect(mixed.map((r) => r.prompt)).toEqual(prompts);
+    for (const [i, prompt] of prompts.entries()) {
+      const [alone] = await segment(image, [prompt]);
+      const comparison = compareTensors(mixed[i]!.mask, alone!.mask, { atol: 1e-6 });
+      expect(comparison.ok, `prompt ${i}: ${describeComparison(comparison)}`).toBe(true);
+    }
+  });
+
+  it('takes an Image as an image prompt and a repeated text prompt', async () => {
+    const chelsea = await loadImage(fixtureImagePath('chelsea.png'));
+    const results = await segment(fixtureImagePath('palette_color.png'), [chelsea, 'wood', 'wood']);
+    expect(results[0]!.prompt).toBe(chelsea);
+    expect(results[1]!.mask.data).toEqual(results[2]!.mask.data);
+  });
+
+  it('refuses prompts that are not a non-empty list of strings and images', async () => {
+    const image = fixtureImagePath('noise_37x53.png');
+    await expect(segment(image, [])).rejects.toThrow(InvalidArgumentError);
+    await expect(segment(image, [])).rejects.toThrow('prompts must be a non-empty array');
+    await expect(segment(image, 'a cat' as never)).rejects.toThrow(
+      'the string "a cat" (wrap it in an array)',
+    );
+    await expect(segment(image, ['a cat', 3 as never])).rejects.toThrow(
+      'prompts[1] must be a string (text prompt) or an image prompt, got number',
+    );
+  });
+});
+
+describe('promptSegmentation with only onnx/model.onnx', () => {
+  let textOnly: string;
+  beforeAll(async () => {
+    textOnly = await mkdtemp(join(tmpdir(), 'ortvision-clipseg-task-'));
+    await mkdir(join(textOnly, 'onnx'));
+    for (const file of [
+      'config.json',
+      'preprocessor_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]) {
+      await symlink(join(dir, file), join(textOnly, file));
+    }
+    await symlink(join(dir, 'onnx/model.onnx'), join(textOnly, 'onnx/model.onnx'));
+  });
+  afterAll(async () => {
+    await rm(textOnly, { recursive: true, force: true });
+  });
+
+  it('segments by text prompts (the text case matches) and refuses image prompts', async () => {
+    const model = await CLIPSegForImageSegmentation.fromPretrained(textOnly, load);
+    const segment = await promptSegmentation(model);
+    try {
+      const testCase = manifest.pipeline.find((c) => c.name === 'segment-by-prompts-noise_37x53')!;
+      const image = fixtureImagePath((testCase.inputs.images as string[])[0]!);
+      await expectMatches(testCase, await segment(image, promptsOf(testCase), { returnLogits: true }));
+      const attempt = segment(image, ['a cat', { image: fixtureImagePath('chelsea.png') }]);
+      await expect(attempt).rejects.toThrow(ModelNotFoundError);
+      await expect(attempt).rejects.toThrow(
+        'image prompts need onnx/vision_model.onnx and onnx/conditional_model.onnx',
+      );
+    } finally {
+      await segment.dispose();
+      // The pipeline does not own a model it was given.
+      expect(model.disposed).toBe(false);
+      await model.dispose();
+    }
+  });
+});
