@@ -21,3 +21,10 @@ export {
   iouWithEach,
 } from './boxes.js';
 export type { BoundingBox } from './boxes.js';
+export {
+  binaryMaskToRle,
+  nearestSourceIndices,
+  resizeNearest,
+  segmentationToRle,
+  uniqueValues,
+} from './masks.js';
