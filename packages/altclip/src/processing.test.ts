@@ -16,7 +16,9 @@ const processor = await AltCLIPProcessor.fromPretrained(dir);
 
 describe('AltCLIPProcessor on every processor case of fixture altclip', () => {
   it('has image, text and mixed cases', () => {
-    expect(manifest.processor.some((c) => c.inputs.text !== undefined && c.inputs.images !== undefined)).toBe(true);
+    expect(manifest.processor.some((c) => c.inputs.text !== undefined && c.inputs.images !== undefined)).toBe(
+      true,
+    );
     expect(manifest.processor.filter((c) => c.inputs.text !== undefined).length).toBeGreaterThanOrEqual(7);
   });
 
@@ -63,7 +65,9 @@ describe('AltCLIPProcessor input checks', () => {
 
   it('rejects an empty image list and non-string texts', async () => {
     await expect(processor.process({ images: [] })).rejects.toThrow(InvalidArgumentError);
-    await expect(processor.process({ text: [1 as unknown as string] })).rejects.toThrow(/text\[0\] must be a string/);
+    await expect(processor.process({ text: [1 as unknown as string] })).rejects.toThrow(
+      /text\[0\] must be a string/,
+    );
   });
 
   it('rejects unknown Python kwargs instead of ignoring them', () => {
