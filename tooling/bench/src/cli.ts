@@ -8,7 +8,7 @@ import { suites } from './suites.js';
 // results/<date>.json. Quick mode (fewer iterations, smaller inputs) is a smoke run for CI, not a pass/fail test.
 async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
-  const names = argv.filter((arg) => !arg.startsWith('--'));
+  const names = argv.filter((arg) => !arg.startsWith('--')); // also drops the `--` pnpm passes through
   const selected = names.length > 0 ? names : Object.keys(suites);
   const unknown = selected.filter((name) => !suites[name]);
   if (unknown.length > 0) {

@@ -7,4 +7,5 @@ import type { Suite } from './harness.js';
 export const suites: Record<string, () => Promise<{ run: Suite }>> = {
   tokenize: () => import('./tokenize.bench.js'),
   image: () => import('./image.bench.js'),
+  vit: () => import('./vit.bench.js'),
 };
