@@ -6,7 +6,7 @@ import {
   similarityFromEmbeddings,
   zeroShotImageClassification,
 } from '@ortvision/altclip';
-import type { ImageInput, NamedTensors, Tensor } from '@ortvision/core';
+import type { NamedTensors, Tensor } from '@ortvision/core';
 import type { JsonValue } from '@ortvision/core/testing';
 import { type CaseContext, type ConformanceAdapter, UnsupportedCaseError } from '../adapter.js';
 import { runImageProcessorCase } from './image-processor-case.js';
@@ -39,7 +39,7 @@ function strings(value: JsonValue | undefined, what: string): string[] {
   return value as string[];
 }
 
-function tensorInputs(names: readonly string[], testCase: { inputs: Record<string, JsonValue> }): void {
+function checkInputNames(names: readonly string[], testCase: { inputs: Record<string, JsonValue> }): void {
   const unknown = Object.keys(testCase.inputs).filter((k) => !names.includes(k));
   if (unknown.length > 0) throw new UnsupportedCaseError(`unknown inputs ${unknown.join(', ')}`);
 }
@@ -56,7 +56,7 @@ const adapter: ConformanceAdapter = {
       const outputs = await processor.process({
         ...(text !== undefined ? { text: strings(text, 'text') } : {}),
         ...(images !== undefined
-          ? { images: strings(images, 'images').map((name) => context.imagePath(name) as ImageInput) }
+          ? { images: strings(images, 'images').map((name) => context.imagePath(name)) }
           : {}),
         ...processorOptionsFromKwargs(testCase.kwargs),
       });
@@ -89,7 +89,7 @@ const adapter: ConformanceAdapter = {
 
   postprocess: {
     altclip_similarity: async (testCase, context) => {
-      tensorInputs(['text_embeds', 'image_embeds'], testCase);
+      checkInputNames(['text_embeds', 'image_embeds'], testCase);
       const text = await context.readNpy(testCase.inputs.text_embeds as string);
       const image = await context.readNpy(testCase.inputs.image_embeds as string);
       const logitScale = testCase.kwargs.logit_scale;
@@ -101,7 +101,7 @@ const adapter: ConformanceAdapter = {
       return Object.fromEntries(Object.entries(result).map(([name, tensor]) => [name, tensor.toNested()]));
     },
     'AltCLIPProcessor.batch_decode': async (testCase, context) => {
-      tensorInputs(['input_ids'], testCase);
+      checkInputNames(['input_ids'], testCase);
       const { skip_special_tokens = false, ...rest } = testCase.kwargs;
       if (Object.keys(rest).length > 0)
         throw new UnsupportedCaseError(`unknown kwargs ${Object.keys(rest).join(', ')}`);
