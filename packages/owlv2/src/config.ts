@@ -1,4 +1,4 @@
-import { ConfigError, PretrainedConfig, type ConfigSchema } from '@ortvision/core';
+import { ConfigError, type ConfigSchema, PretrainedConfig } from '@ortvision/core';
 
 /** The `model_type` of config.json that this package handles. */
 export const MODEL_TYPE = 'owlv2';
@@ -135,7 +135,12 @@ export class Owlv2Config extends PretrainedConfig {
     super(json, source);
     const self = this as unknown as Record<string, unknown>;
     self.text_config = withDefaults(json.text_config, OWLV2_TEXT_CONFIG_DEFAULTS, 'text_config', source);
-    self.vision_config = withDefaults(json.vision_config, OWLV2_VISION_CONFIG_DEFAULTS, 'vision_config', source);
+    self.vision_config = withDefaults(
+      json.vision_config,
+      OWLV2_VISION_CONFIG_DEFAULTS,
+      'vision_config',
+      source,
+    );
   }
 
   /** Boxes per image: (image_size / patch_size)^2. */

@@ -72,6 +72,8 @@ describe('Owlv2ImageProcessor', () => {
   it('refuses a shortest_edge size', async () => {
     const processor = new Owlv2ImageProcessor({});
     const a = new Image(new Uint8Array(4 * 4 * 3), 4, 4, 3);
-    await expect(processor.preprocess(a, { size: { shortest_edge: 10 } })).rejects.toThrow(InvalidArgumentError);
+    await expect(processor.preprocess(a, { size: { shortest_edge: 10 } })).rejects.toThrow(
+      InvalidArgumentError,
+    );
   });
 });

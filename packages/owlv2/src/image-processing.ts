@@ -45,7 +45,10 @@ export class Owlv2ImageProcessor extends ImageProcessor {
   };
 
   /** Python's order: rescale, pad to a square, resize (+ clip), normalize; float32 after every step. */
-  override preprocessImages(images: readonly Image[], options: ResolvedPreprocessOptions): ImageProcessorOutput {
+  override preprocessImages(
+    images: readonly Image[],
+    options: ResolvedPreprocessOptions,
+  ): ImageProcessorOutput {
     if (images.length === 0) throw new InvalidArgumentError('preprocess needs at least one image');
     if (options.doResize && !('height' in options.size)) {
       throw new InvalidArgumentError(
@@ -99,7 +102,15 @@ export class Owlv2ImageProcessor extends ImageProcessor {
       } else {
         copyPadded(source, hwc);
       }
-      writeNormalizedPlanar(hwc, outHeight * outWidth, low, high, options.doNormalize ? { mean, std } : undefined, pixelValues, index);
+      writeNormalizedPlanar(
+        hwc,
+        outHeight * outWidth,
+        low,
+        high,
+        options.doNormalize ? { mean, std } : undefined,
+        pixelValues,
+        index,
+      );
     });
     return { pixel_values: new Tensor('float32', pixelValues!, [images.length, 3, height, width]) };
   }
@@ -122,7 +133,14 @@ function valueRange(image: Image, values: Float32Array, padded: boolean): [numbe
 
 /** The padded, rescaled image without resizing (`do_resize=False`), HWC float32. */
 function copyPadded(
-  source: { data: Uint8Array; width: number; height: number; values: Float32Array; paddedHeight: number; paddedWidth: number },
+  source: {
+    data: Uint8Array;
+    width: number;
+    height: number;
+    values: Float32Array;
+    paddedHeight: number;
+    paddedWidth: number;
+  },
   out: Float32Array,
 ): void {
   const { data, width, height, values, paddedHeight, paddedWidth } = source;

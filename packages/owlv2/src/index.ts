@@ -1,1 +1,51 @@
-export { MODEL_TYPE } from './config.js';
+export {
+  MODEL_TYPE,
+  OWLV2_TEXT_CONFIG_DEFAULTS,
+  OWLV2_VISION_CONFIG_DEFAULTS,
+  Owlv2Config,
+} from './config.js';
+export type { Owlv2TextConfig, Owlv2VisionConfig } from './config.js';
+export { Owlv2ImageProcessor } from './image-processing.js';
+export { Owlv2Processor, PADDING_QUERY, flattenQueries } from './processing.js';
+export type {
+  Owlv2ProcessInputs,
+  Owlv2ProcessOptions,
+  Owlv2ProcessorOutput,
+  Owlv2TextInput,
+} from './processing.js';
+export {
+  Owlv2ForObjectDetection,
+  Owlv2Model,
+  Owlv2TextModel,
+  Owlv2VisionModel,
+  queryMaskOf,
+  selectImageQuery,
+} from './modeling.js';
+export type {
+  ImageQuerySelection,
+  Owlv2DetectionInputs,
+  Owlv2DetectionOutput,
+  Owlv2ImageEmbeddings,
+  Owlv2ImageGuidedOutput,
+  Owlv2QueryEmbeddings,
+} from './modeling.js';
+export {
+  postProcessImageGuidedDetection,
+  postProcessObjectDetection,
+  resolveTargetSizes,
+} from './post-processing.js';
+export type {
+  Box,
+  ImageGuidedDetectionOptions,
+  ImageGuidedDetectionResult,
+  ObjectDetectionOptions,
+  ObjectDetectionResult,
+  TargetSizes,
+} from './post-processing.js';
+export { imageGuidedObjectDetection, zeroShotObjectDetection } from './tasks.js';
+export type {
+  Detection,
+  ImageGuidedDetection,
+  ImageGuidedObjectDetectionOptions,
+  ZeroShotObjectDetectionOptions,
+} from './tasks.js';

@@ -98,7 +98,10 @@ export function generalizedBoxIou(
     }
   }
   const { iou, union } = boxIouAndUnion(a, aOffset, b, bOffset);
-  const width = Math.max(f(Math.max(a[aOffset + 2]!, b[bOffset + 2]!) - Math.min(a[aOffset]!, b[bOffset]!)), 0);
+  const width = Math.max(
+    f(Math.max(a[aOffset + 2]!, b[bOffset + 2]!) - Math.min(a[aOffset]!, b[bOffset]!)),
+    0,
+  );
   const height = Math.max(
     f(Math.max(a[aOffset + 3]!, b[bOffset + 3]!) - Math.min(a[aOffset + 1]!, b[bOffset + 1]!)),
     0,
@@ -138,7 +141,11 @@ export function argsortDescending(scores: ArrayLike<number>): number[] {
  * const corners = centerToCorners(predBoxes.data);
  * const keep = greedyNms(corners, scores, 0.3); // [12, 3, 40, ...]
  */
-export function greedyNms(boxes: ArrayLike<number>, scores: ArrayLike<number>, iouThreshold: number): number[] {
+export function greedyNms(
+  boxes: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  iouThreshold: number,
+): number[] {
   const count = checkFlatBoxes(boxes, 'boxes');
   if (scores.length !== count) {
     throw new InputShapeError(`greedyNms got ${count} boxes but ${scores.length} scores`);
