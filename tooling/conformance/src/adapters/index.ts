@@ -8,6 +8,7 @@ const loaders: Record<string, () => Promise<{ default: ConformanceAdapter }>> = 
   altclip: () => import('./altclip.js'),
   clipseg: () => import('./clipseg.js'),
   levit: () => import('./levit.js'),
+  owlv2: () => import('./owlv2.js'),
   mask2former: () => import('./mask2former.js'),
   perceiver: () => import('./perceiver.js'),
   vit: () => import('./vit.js'),
