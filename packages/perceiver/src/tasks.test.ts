@@ -1,0 +1,219 @@
+import { InputShapeError, InvalidArgumentError, type Tensor, loadImage } from '@ortvision/core';
+import {
+  type JsonValue,
+  type PipelineCase,
+  compareTensors,
+  describeComparison,
+  fixtureImagePath,
+  fixturePath,
+  isNpyReference,
+  loadFixture,
+  readNpy,
+} from '@ortvision/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PerceiverConfig } from './config.js';
+import { PerceiverForMaskedLM } from './modeling.js';
+import { computeGridIndices } from './optical-flow.js';
+import {
+  type FillMaskOptions,
+  fillMask,
+  imageClassification,
+  multimodalAutoencoding,
+  opticalFlow,
+  textClassification,
+} from './tasks.js';
+import { PerceiverTokenizer } from './tokenization.js';
+
+/** Deep comparison of a result with a manifest's expected JSON: numbers within atol, the rest exact. */
+async function expectJson(actual: unknown, expected: JsonValue, atol: number, fixture: string, path = '$') {
+  if (isNpyReference(expected)) {
+    const comparison = compareTensors(actual as Tensor, await readNpy(fixturePath(fixture, expected.npy)), {
+      atol,
+    });
+    expect(comparison.ok, `${path}: ${describeComparison(comparison)}`).toBe(true);
+  } else if (typeof expected === 'number') {
+    expect(typeof actual, path).toBe('number');
+    expect(Math.abs((actual as number) - expected), `${path}: ${actual} vs ${expected}`).toBeLessThanOrEqual(
+      atol,
+    );
+  } else if (Array.isArray(expected)) {
+    const list = ArrayBuffer.isView(actual) ? Array.from(actual as Float32Array) : (actual as unknown[]);
+    expect(list, path).toHaveLength(expected.length);
+    for (const [i, item] of expected.entries())
+      await expectJson(list[i], item, atol, fixture, `${path}[${i}]`);
+  } else if (expected !== null && typeof expected === 'object') {
+    expect(Object.keys(actual as object).sort(), path).toEqual(Object.keys(expected).sort());
+    for (const [key, item] of Object.entries(expected))
+      await expectJson((actual as Record<string, unknown>)[key], item, atol, fixture, `${path}.${key}`);
+  } else {
+    expect(actual, path).toEqual(expected);
+  }
+}
+
+const fixtureCases = async (name: string, task: string) =>
+  (await loadFixture(fixturePath(name))).manifest.pipeline
+    .filter((c) => c.task === task)
+    .map((c) => [c.name, c] as const);
+
+describe('fill-mask pipeline cases of perceiver-mlm', async () => {
+  const fill = await fillMask(fixturePath('perceiver-mlm'));
+  afterAll(() => fill.dispose());
+
+  it.each(await fixtureCases('perceiver-mlm', 'fill-mask'))('%s', async (_name, testCase) => {
+    const { top_k, targets, ...rest } = testCase.kwargs;
+    expect(rest).toEqual({});
+    const options: FillMaskOptions = {};
+    if (top_k !== undefined) options.topK = top_k as number;
+    if (targets !== undefined) options.targets = targets as string[];
+    const [text] = testCase.inputs.text as string[];
+    await expectJson(await fill(text!, options), testCase.expected, testCase.atol ?? 0, 'perceiver-mlm');
+  });
+
+  it('fills every text of a list and refuses texts without a mask', async () => {
+    const both = (await fill(['a[MASK]c', 'x[MASK]'], { topK: 2 })) as unknown[][];
+    expect(both).toHaveLength(2);
+    expect(both[1]).toHaveLength(2);
+    await expect(fill('no mask here')).rejects.toThrowError(
+      new InvalidArgumentError('no mask token ([MASK]) found in "no mask here"'),
+    );
+    await expect(fill('[MASK]', { targets: [''] })).rejects.toThrowError(/at least one non-empty target/);
+    await expect(fill('[MASK]', { topK: 0 })).rejects.toThrowError(InvalidArgumentError);
+    // targets are deduplicated and a multi-byte target falls back to its first UTF-8 byte
+    const hits = (await fill('[MASK]', { targets: ['ab', 'a', '€'] })) as { token: number }[];
+    expect(hits.map((h) => h.token).sort((a, b) => a - b)).toEqual([103, 232]);
+  });
+});
+
+describe('the PerceiverForMaskedLM docs example (masked-span) through the public classes', async () => {
+  const [[, testCase]] = (await fixtureCases('perceiver-mlm', 'fill-mask-span')) as [[string, PipelineCase]];
+  it('masks bytes, predicts them and decodes them as PyTorch did', async () => {
+    const tokenizer = await PerceiverTokenizer.fromPretrained(fixturePath('perceiver-mlm'));
+    const model = await PerceiverForMaskedLM.fromPretrained(fixturePath('perceiver-mlm'));
+    const { mask_start: start, mask_end: end, padding } = testCase.kwargs as Record<string, number | string>;
+    const encoding = tokenizer.encode(testCase.inputs.text as string[], { padding: padding as 'max_length' });
+    encoding.input_ids.data.fill(BigInt(tokenizer.maskTokenId), start as number, end as number);
+    const { logits } = await model.forward(encoding);
+    const vocab = logits.dims[2]!;
+    const predicted: number[] = [];
+    for (let p = start as number; p < (end as number); p++) {
+      const row = logits.data.subarray(p * vocab, (p + 1) * vocab);
+      predicted.push(row.indexOf(Math.max(...row)));
+    }
+    await expectJson(
+      {
+        masked_input_ids: Array.from(encoding.input_ids.data, Number),
+        predicted_token_ids: predicted,
+        predicted_text: tokenizer.decode(predicted),
+      },
+      testCase.expected,
+      0,
+      'perceiver-mlm',
+    );
+    await model.dispose();
+  });
+});
+
+describe('text-classification pipeline cases of perceiver-seq-cls', async () => {
+  const classify = await textClassification(fixturePath('perceiver-seq-cls'));
+  afterAll(() => classify.dispose());
+
+  it.each(await fixtureCases('perceiver-seq-cls', 'text-classification'))('%s', async (_name, testCase) => {
+    const texts = testCase.inputs.text as string[];
+    const options: Record<string, unknown> = {};
+    if ('top_k' in testCase.kwargs) options.topK = testCase.kwargs.top_k;
+    if ('function_to_apply' in testCase.kwargs) options.functionToApply = testCase.kwargs.function_to_apply;
+    const result = await classify(texts.length === 1 ? texts[0]! : texts, options);
+    await expectJson(result, testCase.expected, testCase.atol ?? 0, 'perceiver-seq-cls');
+  });
+
+  it('gives a list per text with topK, and refuses long texts unless asked to truncate', async () => {
+    const lists = (await classify(['a', 'bb'], { topK: 2 })) as unknown[][];
+    expect(lists.map((l) => l.length)).toEqual([2, 2]);
+    const long = 'x'.repeat(100);
+    await expect(classify(long)).rejects.toThrowError(InputShapeError);
+    expect(await classify(long, { truncation: true })).toHaveLength(1);
+    await expect(classify([])).rejects.toThrowError(InputShapeError);
+  });
+});
+
+describe.each(['perceiver-cls-learned', 'perceiver-cls-fourier', 'perceiver-cls-conv'])(
+  'image-classification pipeline cases of %s',
+  async (name) => {
+    const classify = await imageClassification(fixturePath(name));
+    afterAll(() => classify.dispose());
+    it.each(await fixtureCases(name, 'image-classification'))('%s', async (_name, testCase) => {
+      const [image] = (testCase.inputs.images as string[]).map(fixtureImagePath);
+      const result = await classify(image!, { topK: testCase.kwargs.top_k as number });
+      await expectJson(result, testCase.expected, testCase.atol ?? 0, name);
+    });
+  },
+);
+
+describe('optical-flow pipeline case of perceiver-flow', async () => {
+  const flowOf = await opticalFlow(fixturePath('perceiver-flow'));
+  afterAll(() => flowOf.dispose());
+
+  it.each(await fixtureCases('perceiver-flow', 'optical-flow'))('%s', async (_name, testCase) => {
+    const crops = testCase.inputs.crops as [number, number, number, number][];
+    const [frame1, frame2] = await Promise.all(
+      (testCase.inputs.images as string[]).map(async (file, i) => {
+        const [y, x, h, w] = crops[i]!;
+        return (await loadImage(fixtureImagePath(file))).crop(x, y, w, h);
+      }),
+    );
+    const flow = await flowOf(frame1!, frame2!, {
+      minOverlap: testCase.kwargs.min_overlap as number,
+      flowScaleFactor: testCase.kwargs.flow_scale_factor as number,
+    });
+    expect(flow.dims).toEqual([crops[0]![2], crops[0]![3], 2]);
+    const expected = testCase.expected as { flow: JsonValue; grid_indices: JsonValue };
+    // the notebook keeps a batch axis: [1, H, W, 2]
+    await expectJson(flow.reshape([1, ...flow.dims]), expected.flow, testCase.atol ?? 0, 'perceiver-flow');
+    const config = await PerceiverConfig.fromPretrained(fixturePath('perceiver-flow'));
+    const grid = computeGridIndices(
+      [crops[0]![2], crops[0]![3]],
+      config.train_size as [number, number],
+      testCase.kwargs.min_overlap as number,
+    );
+    expect(grid).toEqual(expected.grid_indices);
+  });
+});
+
+describe('multimodal-autoencoding pipeline cases of perceiver-multimodal', async () => {
+  const autoencode = await multimodalAutoencoding(fixturePath('perceiver-multimodal'));
+  afterAll(() => autoencode.dispose());
+
+  it.each(await fixtureCases('perceiver-multimodal', 'multimodal-autoencoding'))(
+    '%s',
+    async (_name, testCase) => {
+      const input = (key: string) =>
+        readNpy(
+          fixturePath('perceiver-multimodal', (testCase.inputs[key] as { npy: string }).npy),
+        ) as Promise<Tensor<'float32'>>;
+      const result = await autoencode(await input('images'), await input('audio'), {
+        nchunks: testCase.kwargs.nchunks as number,
+        topK: testCase.kwargs.top_k as number,
+      });
+      const { topK, label, ...rest } = result;
+      await expectJson(
+        { ...rest, label: label.toNested(), top_k: topK },
+        testCase.expected,
+        testCase.atol ?? 0,
+        'perceiver-multimodal',
+      );
+    },
+  );
+
+  it('gives the same values for any chunking, including chunks that do not divide the points', async () => {
+    const images = (await readNpy(
+      fixturePath('perceiver-multimodal', 'reference/pipe-autoencode-nchunks4-in.images.npy'),
+    )) as Tensor<'float32'>;
+    const audio = (await readNpy(
+      fixturePath('perceiver-multimodal', 'reference/pipe-autoencode-nchunks4-in.audio.npy'),
+    )) as Tensor<'float32'>;
+    const one = await autoencode(images, audio);
+    const odd = await autoencode(images, audio, { nchunks: 7 });
+    expect(compareTensors(odd.image, one.image, { atol: 1e-5 }).ok).toBe(true);
+    expect(compareTensors(odd.audio, one.audio, { atol: 1e-5 }).ok).toBe(true);
+  });
+});
