@@ -1,7 +1,11 @@
 export { CLIPSegConfig, CLIPSegTextConfig, CLIPSegVisionConfig, MODEL_TYPE } from './config.js';
 export { CLIPSegImageProcessor } from './image-processing.js';
 export { CLIPSegProcessor } from './processing.js';
-export type { CLIPSegProcessorInputs, CLIPSegProcessorOutputs } from './processing.js';
+export type {
+  CLIPSegProcessorInputs,
+  CLIPSegProcessorOutputs,
+  CLIPSegProcessorResult,
+} from './processing.js';
 export {
   CLIPSegForImageSegmentation,
   CLIPSegModel,

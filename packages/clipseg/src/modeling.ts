@@ -161,8 +161,8 @@ export class CLIPSegVisionModel extends PreTrainedModel<CLIPSegConfig> {
  * import { CLIPSegModel, CLIPSegProcessor } from '@ortvision/clipseg';
  * const processor = await CLIPSegProcessor.fromPretrained('./clipseg-split');
  * const model = await CLIPSegModel.fromPretrained('./clipseg-split');
- * const text = await model.getTextFeatures(await processor.process({ text: ['a cat'] })); // [1, 64]
- * const image = await model.getImageFeatures(await processor.process({ images: 'cat.png' })); // [1, 64]
+ * const text = await model.getTextFeatures(await processor.process({ text: ['a cat'] })); // [1, 512]
+ * const image = await model.getImageFeatures(await processor.process({ images: 'cat.png' })); // [1, 512]
  * ```
  */
 export class CLIPSegModel extends PreTrainedModel<CLIPSegConfig> {

@@ -118,3 +118,23 @@ describe('CLIPSegProcessor input checks', () => {
     ]);
   });
 });
+
+describe('CLIPSegProcessor output types', () => {
+  it('makes the outputs of given inputs required, so they feed the model directly', async () => {
+    const inputs = await processor.process({ text: ['a cat'], images: fixtureImagePath('cats.png') });
+    // Type-level: these assignments compile only because the fields are not optional.
+    const ids: Tensor<'int64'> = inputs.input_ids;
+    const pixels: Tensor<'float32'> = inputs.pixel_values;
+    expect([ids.dims, pixels.dims]).toEqual([
+      [1, 4],
+      [1, 3, 48, 48],
+    ]);
+    const maybe = (
+      await processor.process({ visualPrompt: fixtureImagePath('cats.png') as string | undefined })
+    ).conditional_pixel_values;
+    expect(maybe?.dims).toEqual([1, 3, 48, 48]);
+    // @ts-expect-error an input that may be undefined leaves its output optional
+    const surely: Tensor<'float32'> = maybe;
+    expect(surely).toBeDefined();
+  });
+});

@@ -29,6 +29,22 @@ export interface CLIPSegProcessorOutputs {
   conditional_pixel_values?: Tensor<'float32'>;
 }
 
+type TextOutputs = { input_ids: Tensor<'int64'>; attention_mask: Tensor<'int64'> };
+type Given<I, K extends keyof CLIPSegProcessorInputs> = I extends {
+  [key in K]-?: NonNullable<CLIPSegProcessorInputs[K]>;
+}
+  ? true
+  : false;
+
+/**
+ * The outputs for the inputs `I` given: the tensors of the inputs that were surely passed are not optional, so that
+ * `model.forward(await processor.process({ text, images }))` type-checks.
+ */
+export type CLIPSegProcessorResult<I extends CLIPSegProcessorInputs> = CLIPSegProcessorOutputs &
+  (Given<I, 'text'> extends true ? TextOutputs : unknown) &
+  (Given<I, 'images'> extends true ? { pixel_values: Tensor<'float32'> } : unknown) &
+  (Given<I, 'visualPrompt'> extends true ? { conditional_pixel_values: Tensor<'float32'> } : unknown);
+
 /**
  * transformers' `CLIPSegProcessor`: a `CLIPSegImageProcessor` (ViTImageProcessor) for the images and the image
  * prompts, and the CLIP tokenizer for text prompts. `process` is Python's `__call__`.
@@ -66,7 +82,7 @@ export class CLIPSegProcessor {
    * Text prompts -> `input_ids` / `attention_mask` (padding off by default, as in Python: pass `padding: true` for
    * prompts of different lengths), images -> `pixel_values`, image prompts -> `conditional_pixel_values`.
    */
-  async process(inputs: CLIPSegProcessorInputs): Promise<CLIPSegProcessorOutputs> {
+  async process<I extends CLIPSegProcessorInputs>(inputs: I): Promise<CLIPSegProcessorResult<I>> {
     const { text, images, visualPrompt, imageOptions, padding, truncation, maxLength } = inputs;
     if (text === undefined && images === undefined && visualPrompt === undefined) {
       throw new InvalidArgumentError(
@@ -84,14 +100,14 @@ export class CLIPSegProcessor {
       Object.assign(outputs, { input_ids, attention_mask });
     }
     if (images !== undefined) {
-      outputs.pixel_values = (await this.imageProcessor.preprocess(images, imageOptions))
-        .pixel_values as Tensor<'float32'>;
+      outputs.pixel_values = (await this.imageProcessor.preprocess(images, imageOptions)).pixel_values;
     }
     if (visualPrompt !== undefined) {
-      outputs.conditional_pixel_values = (await this.imageProcessor.preprocess(visualPrompt, imageOptions))
-        .pixel_values as Tensor<'float32'>;
+      outputs.conditional_pixel_values = (
+        await this.imageProcessor.preprocess(visualPrompt, imageOptions)
+      ).pixel_values;
     }
-    return outputs;
+    return outputs as CLIPSegProcessorResult<I>;
   }
 
   /** Token ids back to text, as the tokenizer's `batchDecode`. */

@@ -154,14 +154,14 @@ export async function promptSegmentation(
                 await clipsegProcessor.process({
                   visualPrompt: images.map((i) => imagePromptInput(prompts[i]!)),
                 })
-              ).conditional_pixel_values!,
+              ).conditional_pixel_values,
             }),
           );
     let textRows: Float32Array[] = [];
     if (texts.length > 0) {
       const { input_ids, attention_mask } = await clipsegProcessor.process({ text: texts, padding: true });
       textRows = rowsOf(
-        await segmenter.getConditionalEmbeddings({ input_ids: input_ids!, attention_mask: attention_mask! }),
+        await segmenter.getConditionalEmbeddings({ input_ids: input_ids, attention_mask: attention_mask }),
       );
     }
     texts.forEach((text, i) => cache.set(text, textRows[i]!));
@@ -187,13 +187,13 @@ export async function promptSegmentation(
       // model.onnx alone: one run with the image broadcast over the prompts.
       const encoding = await clipsegProcessor.process({ text: prompts as readonly string[], padding: true });
       ({ logits } = await segmenter.forward({
-        pixel_values: pixel_values!,
-        input_ids: encoding.input_ids!,
-        attention_mask: encoding.attention_mask!,
+        pixel_values: pixel_values,
+        input_ids: encoding.input_ids,
+        attention_mask: encoding.attention_mask,
       }));
     } else {
       const conditional_embeddings = await promptEmbeddings(prompts);
-      ({ logits } = await segmenter.forward({ pixel_values: pixel_values!, conditional_embeddings }));
+      ({ logits } = await segmenter.forward({ pixel_values: pixel_values, conditional_embeddings }));
     }
     const masks = postProcessPromptMasks(logits, [picture.height, picture.width]);
     const [, maskH, maskW] = masks.dims as [number, number, number];
