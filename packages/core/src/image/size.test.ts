@@ -42,6 +42,11 @@ describe('output sizes', () => {
     expect(() => shortestEdgeSize(10, 10, 50, 50)).toThrow(/must be greater than shortest_edge/);
   });
 
+  it('keeps the size when the short side already has the requested length, before any cap (as transformers)', () => {
+    expect(shortestEdgeSize(50, 400, 50, 120)).toEqual({ height: 50, width: 400 });
+    expect(shortestEdgeSize(80, 50, 50, 50)).toEqual({ height: 80, width: 50 });
+  });
+
   it('scales the long side to longest_edge alone, rounding the other half up', () => {
     expect(resizeOutputSize(300, 451, { longest_edge: 100 })).toEqual({ height: 67, width: 100 });
     expect(resizeOutputSize(7, 9, { height: 3, width: 4 })).toEqual({ height: 3, width: 4 });

@@ -94,6 +94,9 @@ export function shortestEdgeSize(
   maxSize?: number,
 ): ImageSize {
   const [short, long] = width <= height ? [width, height] : [height, width];
+  // transformers returns the input size as is when its short side already has the requested length, before
+  // looking at max_size (get_resize_output_image_size in 4.37): a long side over max_size then stays.
+  if (short === shortest) return { height, width };
   let newShort = shortest;
   let newLong = Math.trunc((shortest * long) / short);
   if (maxSize !== undefined) {
