@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   InputShapeError,
@@ -17,6 +16,7 @@ import {
   readNpy,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textOnlyFolder } from './__fixtures__/text-only-folder.js';
 import {
   CLIPSegForImageSegmentation,
   CLIPSegModel,
@@ -227,22 +227,11 @@ describe('CLIPSegTextModel and CLIPSegVisionModel', () => {
 
 describe('a folder with only onnx/model.onnx (as Hub ONNX repos ship it)', () => {
   let textOnly: string;
+  let remove: () => Promise<void>;
   beforeAll(async () => {
-    textOnly = await mkdtemp(join(tmpdir(), 'ortvision-clipseg-'));
-    await mkdir(join(textOnly, 'onnx'));
-    for (const file of [
-      'config.json',
-      'preprocessor_config.json',
-      'tokenizer.json',
-      'tokenizer_config.json',
-    ]) {
-      await symlink(join(dir, file), join(textOnly, file));
-    }
-    await symlink(join(dir, 'onnx/model.onnx'), join(textOnly, 'onnx/model.onnx'));
+    ({ dir: textOnly, remove } = await textOnlyFolder());
   });
-  afterAll(async () => {
-    await rm(textOnly, { recursive: true, force: true });
-  });
+  afterAll(() => remove());
 
   it('loads eagerly and segments by text through model.onnx', async () => {
     const model = await CLIPSegForImageSegmentation.fromPretrained(textOnly, load);

@@ -330,7 +330,7 @@ export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> 
     const missing = graphs.filter((_, i) => !present[i]);
     if (missing.length > 0) {
       throw new ModelNotFoundError(
-        `${what} ${graphs.map((g) => `onnx/${g}.onnx`).join(' and ')}, but ${this.nameOrPath} lacks ${missing.map((g) => `onnx/${g}.onnx`).join(' and ')}${graphs.includes('vision_model') && (await this.hasGraph('model')) ? ' (onnx/model.onnx takes text prompts only)' : ''}; see the @ortvision/clipseg README for how to export the split graphs`,
+        `${what} ${graphs.map((g) => `onnx/${g}.onnx`).join(' and ')}, but ${this.nameOrPath} lacks ${missing.map((g) => `onnx/${g}.onnx`).join(' and ')}${graphs.includes('vision_model') ? ' (onnx/model.onnx takes text prompts only)' : ''}; see the @ortvision/clipseg README for how to export the split graphs`,
       );
     }
   }

@@ -1,5 +1,3 @@
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, ModelNotFoundError, Tensor, loadImage } from '@ortvision/core';
 import {
@@ -14,6 +12,7 @@ import {
   readNpy,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textOnlyFolder } from './__fixtures__/text-only-folder.js';
 import { CLIPSegForImageSegmentation } from './modeling.js';
 import { CLIPSegProcessor } from './processing.js';
 import { type PromptSegment, type SegmentationPrompt, promptSegmentation } from './tasks.js';
@@ -143,22 +142,11 @@ describe('promptSegmentation on every segment-* pipeline case', () => {
 
 describe('promptSegmentation with only onnx/model.onnx', () => {
   let textOnly: string;
+  let remove: () => Promise<void>;
   beforeAll(async () => {
-    textOnly = await mkdtemp(join(tmpdir(), 'ortvision-clipseg-task-'));
-    await mkdir(join(textOnly, 'onnx'));
-    for (const file of [
-      'config.json',
-      'preprocessor_config.json',
-      'tokenizer.json',
-      'tokenizer_config.json',
-    ]) {
-      await symlink(join(dir, file), join(textOnly, file));
-    }
-    await symlink(join(dir, 'onnx/model.onnx'), join(textOnly, 'onnx/model.onnx'));
+    ({ dir: textOnly, remove } = await textOnlyFolder());
   });
-  afterAll(async () => {
-    await rm(textOnly, { recursive: true, force: true });
-  });
+  afterAll(() => remove());
 
   it('segments by text prompts (the text case matches) and refuses image prompts', async () => {
     const model = await CLIPSegForImageSegmentation.fromPretrained(textOnly, load);
