@@ -154,16 +154,17 @@ const adapter: ConformanceAdapter = {
     // The PerceiverForMaskedLM docs example by hand: mask a byte span, predict it, decode it.
     'fill-mask-span': async (testCase, context) => {
       checkKeys('fill-mask-span kwargs', testCase.kwargs, ['padding', 'mask_start', 'mask_end']);
-      const { padding, mask_start: start, mask_end: end } = testCase.kwargs as Record<string, never>;
+      const { padding, mask_start, mask_end } = testCase.kwargs;
+      const [start, end] = [mask_start as number, mask_end as number];
       const tokenizer = await PerceiverTokenizer.fromPretrained(context.fixture.dir);
       const model = await PerceiverForMaskedLM.fromPretrained(context.fixture.dir);
       try {
-        const encoding = tokenizer.encode(textOf(testCase), { padding });
+        const encoding = tokenizer.encode(textOf(testCase), { padding: padding as 'max_length' | undefined });
         encoding.input_ids.data.fill(BigInt(tokenizer.maskTokenId), start, end);
         const { logits } = await model.forward(encoding);
         const vocab = logits.dims[2]!;
         const predicted: number[] = [];
-        for (let p = start as number; p < end; p++) {
+        for (let p = start; p < end; p++) {
           const row = logits.data.subarray(p * vocab, (p + 1) * vocab);
           predicted.push(row.indexOf(Math.max(...row)));
         }
