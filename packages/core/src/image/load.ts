@@ -96,18 +96,34 @@ function checkFormat(metadata: sharp.Metadata, name: string): void {
   }
 }
 
+/** PIL's `convert("RGB")` of CMYK pixels (Convert.c `cmyk2rgb`): (255 - k) * (255 - c) / 255 in its integer rounding. */
+function cmykToRgb(cmyk: Uint8Array): Uint8Array {
+  const rgb = new Uint8Array((cmyk.length / 4) * 3);
+  const mulDiv255 = (a: number, b: number) => {
+    const t = a * b + 128;
+    return ((t >> 8) + t) >> 8;
+  };
+  for (let p = 0, o = 0; p < cmyk.length; p += 4, o += 3) {
+    const nk = 255 - cmyk[p + 3]!;
+    for (let c = 0; c < 3; c++) rgb[o + c] = Math.max(0, nk - mulDiv255(cmyk[p + c]!, nk));
+  }
+  return rgb;
+}
+
 /**
  * Decodes image bytes as transformers' `load_image` does with PIL: the first frame, EXIF orientation applied
  * (`ImageOps.exif_transpose`), converted to RGB with alpha dropped. Two PIL conversions are reproduced on
- * purpose: 16-bit RGB(A) keeps the high byte, and 16-bit grayscale is CLIPPED to 255 (PIL opens it as mode "I",
- * whose conversion to RGB clips rather than scales). CMYK goes through sharp's colour management, which can
- * differ from PIL's naive CMYK->RGB by a few levels.
+ * purpose: 16-bit RGB(A) keeps the high byte, 16-bit grayscale is CLIPPED to 255 (PIL opens it as mode "I",
+ * whose conversion to RGB clips rather than scales), and CMYK uses PIL's naive formula without colour management
+ * (sharp's ICC conversion differs by up to ~20 levels on saturated colours).
  */
 export async function decodeImage(
   bytes: Uint8Array,
   name = describeInput(bytes),
   { maxPixels = DEFAULT_MAX_PIXELS }: Pick<LoadImageOptions, 'maxPixels'> = {},
 ): Promise<Image> {
+  if (bytes.length === 0)
+    throw new InvalidImageError(`cannot decode "${name}": the input is empty (0 bytes)`);
   const metadata = await readMetadata(bytes, name);
   checkFormat(metadata, name);
   const width = metadata.width ?? 0;
@@ -129,6 +145,15 @@ export async function decodeImage(
       const gray = new Uint8Array(values.length);
       for (let i = 0; i < values.length; i++) gray[i] = Math.min(values[i]!, 255);
       return new Image(gray, info.width, info.height, 1).toRGB();
+    }
+    if (metadata.space === 'cmyk') {
+      // Keeping the pipeline in CMYK skips sharp's ICC transform, leaving the decoded values PIL sees.
+      const { data, info } = await pipeline
+        .pipelineColourspace('cmyk')
+        .toColourspace('cmyk')
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      return new Image(cmykToRgb(data), info.width, info.height, 3);
     }
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     const pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
