@@ -9,7 +9,10 @@ import {
   type Tensor,
   type TokenIds,
   Tokenizer,
+  encodeOptionsFromKwargs,
   preprocessOptionsFromKwargs,
+  splitTokenizerKwargs,
+  tokenizerKwargNames,
 } from '@ortvision/core';
 import { CLIPImageProcessor } from './image-processing.js';
 
@@ -36,14 +39,8 @@ export type AltCLIPProcessorOutput<I extends AltCLIPProcessorInputs = AltCLIPPro
     ? { pixel_values: Tensor<'float32'> }
     : { pixel_values?: Tensor<'float32'> });
 
-const TOKENIZER_OPTIONS = ['padding', 'truncation', 'maxLength', 'addSpecialTokens'] as const;
-
-const TOKENIZER_KWARGS: Readonly<Record<string, (typeof TOKENIZER_OPTIONS)[number]>> = {
-  padding: 'padding',
-  truncation: 'truncation',
-  max_length: 'maxLength',
-  add_special_tokens: 'addSpecialTokens',
-};
+// The camelCase options that go to the tokenizer; every other option goes to the image processor.
+const ENCODE_OPTIONS: ReadonlySet<string> = new Set(Object.values(tokenizerKwargNames));
 
 /**
  * Python keyword arguments of `AltCLIPProcessor.__call__` (`{"padding": "max_length", "max_length": 16,
@@ -53,14 +50,8 @@ const TOKENIZER_KWARGS: Readonly<Record<string, (typeof TOKENIZER_OPTIONS)[numbe
 export function processorOptionsFromKwargs(
   kwargs: Readonly<Record<string, unknown>>,
 ): Omit<AltCLIPProcessorInputs, 'text' | 'images'> {
-  const options: Record<string, unknown> = {};
-  const imageKwargs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(kwargs)) {
-    const name = TOKENIZER_KWARGS[key];
-    if (name) options[name] = value;
-    else imageKwargs[key] = value;
-  }
-  return { ...preprocessOptionsFromKwargs(imageKwargs), ...options };
+  const { tokenizer, rest } = splitTokenizerKwargs(kwargs);
+  return { ...preprocessOptionsFromKwargs(rest), ...encodeOptionsFromKwargs(tokenizer) };
 }
 
 /**
@@ -117,8 +108,7 @@ export class AltCLIPProcessor {
     const encodeOptions: EncodeOptions = {};
     const imageOptions: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options)) {
-      if ((TOKENIZER_OPTIONS as readonly string[]).includes(key))
-        (encodeOptions as Record<string, unknown>)[key] = value;
+      if (ENCODE_OPTIONS.has(key)) (encodeOptions as Record<string, unknown>)[key] = value;
       else imageOptions[key] = value;
     }
     const output: Partial<BatchEncoding> & { pixel_values?: Tensor<'float32'> } = {};

@@ -2,6 +2,7 @@ import type { PreprocessOptions } from '../image/image-processor.js';
 import { preprocessOptionsFromKwargs } from '../image/kwargs.js';
 import type { NamedTensors } from '../runtime/session.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { splitTokenizerKwargs } from '../text/kwargs.js';
 import { type Comparison, compareTensors } from './compare.js';
 import { fixtureImagePath, fixturePath } from './fixtures.js';
 import { type ProcessorCase, loadFixture } from './manifest.js';
@@ -19,9 +20,6 @@ export const imageInputOutputs: Readonly<Record<string, string>> = {
   query_images: 'query_pixel_values',
 };
 
-// Processor kwargs meant for the tokenizer of a multimodal processor, not for the image processor.
-const tokenizerKwargs = new Set(['padding', 'truncation', 'max_length']);
-
 /**
  * Runs the image part of a processor case: each image input (names under the fixtures' images/) through
  * `preprocess` with the case's Python kwargs as camelCase overrides. Text inputs and tokenizer kwargs are left to
@@ -32,10 +30,7 @@ export async function preprocessCaseImages(
   testCase: ProcessorCase,
   imagePath: (name: string) => string = fixtureImagePath,
 ): Promise<NamedTensors> {
-  const kwargs = Object.fromEntries(
-    Object.entries(testCase.kwargs).filter(([key]) => !tokenizerKwargs.has(key)),
-  );
-  const options = preprocessOptionsFromKwargs(kwargs);
+  const options = preprocessOptionsFromKwargs(splitTokenizerKwargs(testCase.kwargs).rest);
   const outputs: NamedTensors = {};
   for (const [input, output] of Object.entries(imageInputOutputs)) {
     const names = testCase.inputs[input];

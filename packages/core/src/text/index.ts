@@ -5,3 +5,4 @@ export { parseTokenizerSettings } from './tokenizer-config.js';
 export type { Side, SpecialTokenRole, TokenizerSettings } from './tokenizer-config.js';
 export { readTokenizerFiles } from './tokenizer-files.js';
 export type { TokenizerFiles } from './tokenizer-files.js';
+export { encodeOptionsFromKwargs, splitTokenizerKwargs, tokenizerKwargNames } from './kwargs.js';

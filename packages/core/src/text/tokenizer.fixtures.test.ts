@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { fixturePath } from '../testing/fixtures.js';
 import { type JsonValue, type ProcessorCase, loadFixture } from '../testing/manifest.js';
 import { readNpy } from '../testing/npy.js';
+import { encodeOptionsFromKwargs } from './kwargs.js';
 import type { EncodeOptions } from './tokenizer.js';
 import { Tokenizer } from './tokenizer.js';
 
@@ -16,17 +17,9 @@ const fixtures = await Promise.all(
   }),
 );
 
-/** Python call kwargs -> encode options; an unknown kwarg fails the case rather than being ignored. */
+/** Python call kwargs -> encode options over the processor's defaults; an unknown kwarg fails the case. */
 function encodeOptions(kwargs: { [key: string]: JsonValue }, defaults: EncodeOptions = {}): EncodeOptions {
-  const options: EncodeOptions = { ...defaults };
-  for (const [key, value] of Object.entries(kwargs)) {
-    if (key === 'padding') options.padding = value as EncodeOptions['padding'];
-    else if (key === 'truncation') options.truncation = value as EncodeOptions['truncation'];
-    else if (key === 'max_length') options.maxLength = value as number;
-    else if (key === 'add_special_tokens') options.addSpecialTokens = value as boolean;
-    else throw new Error(`unhandled tokenizer kwarg ${key}`);
-  }
-  return options;
+  return { ...defaults, ...encodeOptionsFromKwargs(kwargs) };
 }
 
 /**
