@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputShapeError, ModelNotFoundError, type NamedTensors, Tensor, loadImage } from '@ortvision/core';
-import { compareTensors, describeComparison } from '@ortvision/core/testing';
+import { type JsonValue, compareTensors, describeComparison } from '@ortvision/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dir, expectJsonClose, image, manifest, npy } from './__fixtures__/owlv2-cases.js';
 import { Owlv2ForObjectDetection, Owlv2Model, Owlv2TextModel, Owlv2VisionModel } from './modeling.js';
@@ -109,7 +109,7 @@ describe('Owlv2ForObjectDetection on the split graphs', () => {
       queryImages: (testCase.inputs.query_images as string[]).map(image),
     });
     const out = await detector.imageGuidedDetection(inputs.pixel_values!, inputs.query_pixel_values!);
-    const expected = testCase.expected as Record<string, never>;
+    const expected = testCase.expected as Record<string, JsonValue>;
     await expectJsonClose(
       out.selections.map((s) => ({
         ious: s.ious,
@@ -121,18 +121,18 @@ describe('Owlv2ForObjectDetection on the split graphs', () => {
         best_box_index: s.bestBoxIndex,
         query_embed: s.queryEmbed,
       })),
-      expected.embed_image_query,
+      expected.embed_image_query!,
       1e-4,
     );
     for (const key of ['query_embeds', 'logits', 'target_pred_boxes', 'query_pred_boxes'] as const) {
-      await expectJsonClose(out[key], expected[key], 1e-4, key);
+      await expectJsonClose(out[key], expected[key]!, 1e-4, key);
     }
     const results = processor.postProcessImageGuidedDetection(out, {
       threshold: testCase.kwargs.threshold as number,
       nmsThreshold: testCase.kwargs.nms_threshold as number,
       targetSizes: images.map((i) => [Math.max(i.height, i.width), Math.max(i.height, i.width)]),
     });
-    const want = expected.results as { scores: number[]; boxes: unknown }[];
+    const want = expected.results as unknown as { scores: number[]; boxes: JsonValue }[];
     expect(results.length).toBe(want.length);
     for (const [i, result] of results.entries()) {
       expect(result.labels).toBeNull();
@@ -140,7 +140,7 @@ describe('Owlv2ForObjectDetection on the split graphs', () => {
       // The boxes are ONNX Runtime's pred_boxes (within 2.1e-7 of PyTorch's, case vision-batch2) times the
       // padded side (640 px): up to 1.4e-4 px apart, more than the case's atol 1e-4 (a float32 ulp at 525 px is
       // 6e-5). Allow the model cases' box error scaled to pixels: 640 * 5e-7 = 3.2e-4.
-      await expectJsonClose(result.boxes, want[i]!.boxes as never, 3.2e-4, `results[${i}].boxes`);
+      await expectJsonClose(result.boxes, want[i]!.boxes, 3.2e-4, `results[${i}].boxes`);
     }
   });
 });
