@@ -11,7 +11,7 @@ import {
   loadFixture,
   readNpy,
 } from '@ortvision/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { textOnlyFolder } from './__fixtures__/text-only-folder.js';
 import { CLIPSegForImageSegmentation } from './modeling.js';
 import { CLIPSegProcessor } from './processing.js';
@@ -138,6 +138,30 @@ describe('promptSegmentation on every segment-* pipeline case', () => {
       'prompts[1] must be a string (text prompt) or an image prompt, got number',
     );
   });
+});
+
+describe('the text embedding cache', () => {
+  it.each([
+    [256, 1],
+    [0, 2],
+  ])(
+    'with textEmbeddingCacheSize %i runs the text tower %i time(s) for a prompt asked twice',
+    async (size, runs) => {
+      const model = await CLIPSegForImageSegmentation.fromPretrained(dir, load);
+      const embed = vi.spyOn(model, 'getConditionalEmbeddings');
+      const segment = await promptSegmentation(model, { textEmbeddingCacheSize: size });
+      try {
+        const image = fixtureImagePath('noise_37x53.png');
+        const first = await segment(image, ['a cat']);
+        const second = await segment(image, ['a cat']);
+        expect(embed).toHaveBeenCalledTimes(runs);
+        expect(second[0]!.mask.data).toEqual(first[0]!.mask.data);
+      } finally {
+        await segment.dispose();
+        await model.dispose();
+      }
+    },
+  );
 });
 
 describe('promptSegmentation with only onnx/model.onnx', () => {

@@ -76,6 +76,16 @@ function rowsOf(tensor: Tensor<'float32'>): Float32Array[] {
   return Array.from({ length: count }, (_, i) => tensor.data.slice(i * width, (i + 1) * width));
 }
 
+/** [n, h, w] -> n tensors [h, w]. */
+function planes(tensor: Tensor<'float32'>): Tensor<'float32'>[] {
+  const [count, height, width] = tensor.dims as [number, number, number];
+  const size = height * width;
+  return Array.from(
+    { length: count },
+    (_, i) => new Tensor('float32', tensor.data.slice(i * size, (i + 1) * size), [height, width]),
+  );
+}
+
 /** A small insertion-ordered cache of text prompt embeddings. */
 class EmbeddingCache {
   #rows = new Map<string, Float32Array>();
@@ -137,40 +147,39 @@ export async function promptSegmentation(
   const cache = new EmbeddingCache(textEmbeddingCacheSize);
   const segmenter = loaded.model;
 
-  /** Embeddings [prompts, d] in prompt order: text through text_model (cached), images through vision_model. */
-  async function promptEmbeddings(prompts: readonly SegmentationPrompt[]): Promise<Tensor<'float32'>> {
-    const rows: (Float32Array | undefined)[] = prompts.map((p) =>
-      typeof p === 'string' ? cache.get(p) : undefined,
-    );
-    const texts = [...new Set(prompts.filter((p, i): p is string => typeof p === 'string' && !rows[i]))];
-    const images = prompts.flatMap((p, i) => (typeof p === 'string' ? [] : [i]));
-    // Image prompts first: without their graphs the call fails with the error that names them.
-    const imageRows =
-      images.length === 0
-        ? []
-        : rowsOf(
-            await segmenter.getConditionalEmbeddings({
-              conditional_pixel_values: (
-                await clipsegProcessor.process({
-                  visualPrompt: images.map((i) => imagePromptInput(prompts[i]!)),
-                })
-              ).conditional_pixel_values,
-            }),
-          );
-    let textRows: Float32Array[] = [];
-    if (texts.length > 0) {
-      const { input_ids, attention_mask } = await clipsegProcessor.process({ text: texts, padding: true });
-      textRows = rowsOf(
-        await segmenter.getConditionalEmbeddings({ input_ids: input_ids, attention_mask: attention_mask }),
-      );
-    }
-    texts.forEach((text, i) => cache.set(text, textRows[i]!));
-    const byText = new Map(texts.map((text, i) => [text, textRows[i]!]));
-    images.forEach((promptIndex, i) => {
-      rows[promptIndex] = imageRows[i]!;
+  /** Embeddings of image prompts, in order, through vision_model. */
+  async function imageRows(prompts: readonly SegmentationPrompt[]): Promise<Float32Array[]> {
+    if (prompts.length === 0) return [];
+    const { conditional_pixel_values } = await clipsegProcessor.process({
+      visualPrompt: prompts.map(imagePromptInput),
     });
-    const filled = prompts.map((p, i) => rows[i] ?? byText.get(p as string)!);
-    return stackRows(filled, segmenter.config.projection_dim);
+    return rowsOf(await segmenter.getConditionalEmbeddings({ conditional_pixel_values }));
+  }
+
+  /** Embeddings of text prompts by text, through text_model, from the cache where it has them. */
+  async function textRows(texts: readonly string[]): Promise<Map<string, Float32Array>> {
+    const rows = new Map(
+      texts.flatMap((text) => (cache.get(text) ? [[text, cache.get(text)!] as const] : [])),
+    );
+    const missing = [...new Set(texts.filter((text) => !rows.has(text)))];
+    if (missing.length > 0) {
+      const encoding = await clipsegProcessor.process({ text: missing, padding: true });
+      rowsOf(await segmenter.getConditionalEmbeddings(encoding)).forEach((row, i) => {
+        rows.set(missing[i]!, row);
+        cache.set(missing[i]!, row);
+      });
+    }
+    return rows;
+  }
+
+  /** Embeddings [prompts, d] in prompt order, for one decoder run over every prompt. */
+  async function promptEmbeddings(prompts: readonly SegmentationPrompt[]): Promise<Tensor<'float32'>> {
+    // Image prompts first: without their graphs the call fails with the error that names them.
+    const images = await imageRows(prompts.filter((p) => typeof p !== 'string'));
+    const texts = await textRows(prompts.filter((p): p is string => typeof p === 'string'));
+    let nextImage = 0;
+    const rows = prompts.map((p) => (typeof p === 'string' ? texts.get(p)! : images[nextImage++]!));
+    return stackRows(rows, segmenter.config.projection_dim);
   }
 
   async function segment(
@@ -181,35 +190,21 @@ export async function promptSegmentation(
     checkPrompts(prompts);
     const picture = await loadImage(image);
     const { pixel_values } = await clipsegProcessor.process({ images: picture });
-    const allText = prompts.every((p) => typeof p === 'string');
     let logits: Tensor<'float32'>;
-    if (allText && !(await segmenter.supportsTextEmbeddings())) {
+    if (prompts.every((p) => typeof p === 'string') && !(await segmenter.supportsTextEmbeddings())) {
       // model.onnx alone: one run with the image broadcast over the prompts.
       const encoding = await clipsegProcessor.process({ text: prompts as readonly string[], padding: true });
-      ({ logits } = await segmenter.forward({
-        pixel_values: pixel_values,
-        input_ids: encoding.input_ids,
-        attention_mask: encoding.attention_mask,
-      }));
+      ({ logits } = await segmenter.forward({ pixel_values, ...encoding }));
     } else {
       const conditional_embeddings = await promptEmbeddings(prompts);
-      ({ logits } = await segmenter.forward({ pixel_values: pixel_values, conditional_embeddings }));
+      ({ logits } = await segmenter.forward({ pixel_values, conditional_embeddings }));
     }
-    const masks = postProcessPromptMasks(logits, [picture.height, picture.width]);
-    const [, maskH, maskW] = masks.dims as [number, number, number];
-    const [, logitH, logitW] = logits.dims as [number, number, number];
+    const masks = planes(postProcessPromptMasks(logits, [picture.height, picture.width]));
+    const logitPlanes = returnLogits ? planes(logits) : [];
     return prompts.map((prompt, i) => ({
       prompt,
-      mask: new Tensor('float32', masks.data.slice(i * maskH * maskW, (i + 1) * maskH * maskW), [
-        maskH,
-        maskW,
-      ]),
-      ...(returnLogits && {
-        logits: new Tensor('float32', logits.data.slice(i * logitH * logitW, (i + 1) * logitH * logitW), [
-          logitH,
-          logitW,
-        ]),
-      }),
+      mask: masks[i]!,
+      ...(returnLogits && { logits: logitPlanes[i]! }),
     }));
   }
 
