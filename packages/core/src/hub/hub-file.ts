@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DownloadError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
+import { DownloadError, InvalidArgumentError, ModelNotFoundError, OrtVisionError } from '../errors.js';
 import { HubCache, isCommitHash } from './cache.js';
 import { checksumKind, fileChecksum, normalizeEtag } from './checksum.js';
 import { defaultCacheDir, hubEndpoint, hubToken, isOffline } from './environment.js';
@@ -191,7 +191,8 @@ export async function hubDownload(
   }
   checkFileName(file);
   const revision = options.revision ?? 'main';
-  const cache = new HubCache(options.cacheDir ?? defaultCacheDir());
+  const cacheRoot = options.cacheDir ?? defaultCacheDir();
+  const cache = new HubCache(cacheRoot);
   const cached = cache.lookup(repoId, revision, file);
   // A commit's files never change, so a cached one needs no question to the Hub (as in huggingface_hub).
   if (cached.state === 'cached' && isCommitHash(revision)) return cached.path;
@@ -214,20 +215,38 @@ export async function hubDownload(
     if (unreachable && cached.state === 'absent' && options.optional) return undefined;
     throw error;
   }
-  if (!result.found) {
-    if (result.commit) {
-      await cache.writeRef(repoId, revision, result.commit);
-      await cache.markAbsent(repoId, result.commit, file);
+  try {
+    if (!result.found) {
+      if (result.commit) {
+        await cache.writeRef(repoId, revision, result.commit);
+        await cache.markAbsent(repoId, result.commit, file);
+      }
+      if (options.optional) return undefined;
+      throw result.error;
     }
-    if (options.optional) return undefined;
-    throw result.error;
+    const { metadata } = result;
+    await cache.writeRef(repoId, revision, metadata.commit);
+    const pointer = cache.snapshotPath(repoId, metadata.commit, file);
+    if (existsSync(pointer)) return pointer;
+    // The token is for the Hub; an LFS file's CDN gets a signed URL instead and must not see it.
+    const sameOrigin = new URL(metadata.location).origin === new URL(endpoint).origin;
+    await downloadBlob(cache, metadata, sameOrigin ? token : undefined, context, options);
+    return await cache.linkSnapshot(repoId, metadata.commit, file, metadata.etag);
+  } catch (error) {
+    throw cacheWriteError(error, context, cacheRoot);
   }
-  const { metadata } = result;
-  await cache.writeRef(repoId, revision, metadata.commit);
-  const pointer = cache.snapshotPath(repoId, metadata.commit, file);
-  if (existsSync(pointer)) return pointer;
-  // The token is for the Hub; an LFS file's CDN gets a signed URL instead and must not see it.
-  const sameOrigin = new URL(metadata.location).origin === new URL(endpoint).origin;
-  await downloadBlob(cache, metadata, sameOrigin ? token : undefined, context, options);
-  return cache.linkSnapshot(repoId, metadata.commit, file, metadata.etag);
+}
+
+/**
+ * A file-system failure while writing the cache (a full disk, a read-only folder) as a DownloadError naming the
+ * file and the folder; a partial download stays as `.incomplete`, which no lookup takes for a finished file.
+ */
+function cacheWriteError(error: unknown, context: StatusContext, cacheRoot: string): unknown {
+  const { code, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  if (error instanceof OrtVisionError || typeof code !== 'string' || typeof syscall !== 'string')
+    return error;
+  return new DownloadError(
+    `cannot write ${context.file} of ${context.repoId} into the Hub cache ${cacheRoot}: ${(error as Error).message}`,
+    { cause: error },
+  );
 }
