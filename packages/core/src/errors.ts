@@ -22,6 +22,9 @@ export class DownloadError extends OrtVisionError {}
 /** Image bytes that cannot be decoded, an unsupported format, or pixels outside the documented limits. */
 export class InvalidImageError extends OrtVisionError {}
 
+/** An ONNX graph file that ONNX Runtime cannot load: not ONNX, truncated, or empty. */
+export class InvalidModelError extends OrtVisionError {}
+
 /** A config file that is missing, not JSON, or has a field of the wrong type or value. */
 export class ConfigError extends OrtVisionError {}
 

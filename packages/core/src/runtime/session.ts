@@ -1,6 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { DeviceUnavailableError, DisposedError, InputShapeError, ModelNotFoundError } from '../errors.js';
+import {
+  DeviceUnavailableError,
+  DisposedError,
+  InputShapeError,
+  InvalidModelError,
+  ModelNotFoundError,
+} from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
   CUDA_INSTALL_HINT,
@@ -46,6 +52,25 @@ async function createOrtSession(
 }
 
 /**
+ * A CPU session. ONNX Runtime's own error for a file it cannot load is a bare Error from native code; it becomes
+ * InvalidModelError naming the file, with ONNX Runtime's reason kept in the message.
+ */
+async function createCpuSession(
+  path: string,
+  selection: DeviceSelection,
+  sessionOptions: ort.InferenceSession.SessionOptions | undefined,
+): Promise<ort.InferenceSession> {
+  try {
+    return await createOrtSession(path, selection, sessionOptions);
+  } catch (error) {
+    throw new InvalidModelError(
+      `ONNX Runtime cannot load ${path} (${statSync(path).size} bytes): ${(error as Error).message.trim()} (expected a complete ONNX graph)`,
+      { cause: error },
+    );
+  }
+}
+
+/**
  * One ONNX graph loaded in ONNX Runtime on one device. Created once per model and reused for every call; runs may
  * overlap; `dispose()` waits for runs in flight, then frees the native session.
  */
@@ -71,7 +96,7 @@ export class ModelSession {
     const requested = options.device ?? 'cpu';
     const selection = selectDevice(requested, { deviceId: options.deviceId, probes: options.probes });
     if (selection.device === 'cpu') {
-      return new ModelSession(path, 'cpu', await createOrtSession(path, selection, options.sessionOptions));
+      return new ModelSession(path, 'cpu', await createCpuSession(path, selection, options.sessionOptions));
     }
     try {
       return new ModelSession(path, 'cuda', await createOrtSession(path, selection, options.sessionOptions));
@@ -79,7 +104,7 @@ export class ModelSession {
       // The provider library was found, but its CUDA/cuDNN dependencies may still fail to load at this point.
       if (requested === 'auto') {
         const cpu: DeviceSelection = { device: 'cpu', deviceId: 0, reason: 'CUDA session creation failed' };
-        return new ModelSession(path, 'cpu', await createOrtSession(path, cpu, options.sessionOptions));
+        return new ModelSession(path, 'cpu', await createCpuSession(path, cpu, options.sessionOptions));
       }
       throw new DeviceUnavailableError(
         `device 'cuda' could not start a session for ${path}: ${(error as Error).message}. Check that ${CUDA_INSTALL_HINT}`,
