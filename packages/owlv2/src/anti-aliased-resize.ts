@@ -123,6 +123,41 @@ export class ResizeScratch {
     return this.#rows;
   }
 
+  #source = new Float32Array(0);
+  #sourceRows: number[] = [];
+  #sourceData: Uint8Array | undefined;
+  #sourceValues: Float32Array | undefined;
+  #sourceNext = 0;
+
+  /**
+   * Source row `row` as floats, from a small ring of converted rows: the vertical taps of consecutive output rows
+   * overlap, so each byte is converted about once instead of once per tap.
+   */
+  sourceRow(row: number, data: Uint8Array, values: Float32Array, rowLength: number): Float32Array {
+    const slots = 16;
+    if (
+      this.#sourceData !== data ||
+      this.#sourceValues !== values ||
+      this.#source.length < slots * rowLength
+    ) {
+      if (this.#source.length < slots * rowLength) this.#source = new Float32Array(slots * rowLength);
+      this.#sourceRows = [];
+      this.#sourceData = data;
+      this.#sourceValues = values;
+      this.#sourceNext = 0;
+    }
+    let slot = this.#sourceRows.indexOf(row);
+    if (slot < 0) {
+      slot = this.#sourceNext;
+      this.#sourceNext = (this.#sourceNext + 1) % slots;
+      this.#sourceRows[slot] = row;
+      const base = row * rowLength;
+      const target = slot * rowLength;
+      for (let i = 0; i < rowLength; i++) this.#source[target + i] = values[data[base + i]!]!;
+    }
+    return this.#source.subarray(slot * rowLength, (slot + 1) * rowLength);
+  }
+
   acc(length: number): Float64Array {
     if (this.#acc.length < length) this.#acc = new Float64Array(length);
     return this.#acc;
@@ -148,6 +183,12 @@ export function antiAliasedResize(
   const rows = scratch.rows(outHeight * rowLength);
   const acc = scratch.acc(rowLength);
   for (let y = 0; y < outHeight; y++) {
+    const target = y * rowLength;
+    if (vertical.index[vertical.start[y]!]! >= height) {
+      // Only padding under this output row (taps are sorted): it stays the pad value.
+      rows.fill(padValue, target, target + rowLength);
+      continue;
+    }
     acc.fill(0, 0, rowLength);
     let padWeight = 0;
     for (let t = vertical.start[y]!, end = vertical.start[y + 1]!; t < end; t++) {
@@ -157,20 +198,46 @@ export function antiAliasedResize(
         padWeight += w;
         continue;
       }
-      const base = row * rowLength;
-      for (let i = 0; i < rowLength; i++) acc[i]! += w * values[data[base + i]!]!;
+      const source = scratch.sourceRow(row, data, values, rowLength);
+      for (let i = 0; i < rowLength; i++) acc[i]! += w * source[i]!;
     }
     const padded = padWeight * padValue;
-    const target = y * rowLength;
     for (let i = 0; i < rowLength; i++) rows[target + i] = acc[i]! + padded;
   }
-  // Pass 2: the horizontal filter.
+  // Pass 2: the horizontal filter (RGB unrolled: the common case).
+  const outRow = outWidth * channels;
   for (let y = 0; y < outHeight; y++) {
     const base = y * rowLength;
-    const outBase = y * outWidth * channels;
+    const outBase = y * outRow;
+    if (vertical.index[vertical.start[y]!]! >= height) {
+      out.fill(padValue, outBase, outBase + outRow);
+      continue;
+    }
     for (let x = 0; x < outWidth; x++) {
       const o = outBase + x * channels;
       let padWeight = 0;
+      if (channels === 3) {
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let t = horizontal.start[x]!, end = horizontal.start[x + 1]!; t < end; t++) {
+          const column = horizontal.index[t]!;
+          const w = horizontal.weight[t]!;
+          if (column >= width) {
+            padWeight += w;
+            continue;
+          }
+          const at = base + column * 3;
+          r += w * rows[at]!;
+          g += w * rows[at + 1]!;
+          b += w * rows[at + 2]!;
+        }
+        const padded = padWeight * padValue;
+        out[o] = r + padded;
+        out[o + 1] = g + padded;
+        out[o + 2] = b + padded;
+        continue;
+      }
       for (let c = 0; c < channels; c++) acc[c] = 0;
       for (let t = horizontal.start[x]!, end = horizontal.start[x + 1]!; t < end; t++) {
         const column = horizontal.index[t]!;
