@@ -18,6 +18,7 @@ type ClassifierLoader = (idOrPath: string, options: PretrainedOptions) => Promis
 const packages: Record<string, () => Promise<ClassifierLoader>> = {
   vit: async () => (await import('@ortvision/vit')).imageClassification,
   levit: async () => (await import('@ortvision/levit')).imageClassification,
+  perceiver: async () => (await import('@ortvision/perceiver')).imageClassification,
 };
 
 /** Loads the image classifier of whatever package handles the model's `model_type`. */

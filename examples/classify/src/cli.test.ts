@@ -56,7 +56,7 @@ describe('classify example', () => {
     const notClassifier = await run('--model', fixturePath('clipseg'));
     expect(notClassifier.code).toBe(1);
     expect(notClassifier.stderr).toMatch(
-      /ModelNotFoundError: .*clipseg is a 'clipseg' model; this example classifies with vit, levit/,
+      /ModelNotFoundError: .*clipseg is a 'clipseg' model; this example classifies with vit, levit, perceiver/,
     );
   });
 });

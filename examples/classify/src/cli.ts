@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,7 @@ const defaults = {
 
 const usage = `usage: pnpm demo [image...] [--model <hub id or folder>] [--device cpu|cuda|auto] [--top-k N] [--out file.png]
 
-Classifies images with a ViT or LeViT model (a Hugging Face Hub id or a local folder in the Hub's ONNX layout),
+Classifies images with a ViT, LeViT or Perceiver model (a Hugging Face Hub id or a local folder in the Hub's ONNX layout),
 prints the labels as JSON and writes each image with its top labels captioned (file.png, file-2.png, ...).
 Defaults: the handwritten-digit ViT and a digit image shipped in this repository, so it runs offline.`;
 
@@ -57,7 +58,7 @@ async function main(argv: string[]): Promise<void> {
       written.push(file);
     }
     const report = {
-      model: args.model,
+      model,
       model_type: modelType,
       device: args.device,
       results: images.map((image, i) => ({ image, labels: results[i], picture: written[i] })),

@@ -1,7 +1,9 @@
 import {
   type ClassificationFunction,
   type ClassifyOptions,
+  type ImageClassificationTask,
   type ImageInput,
+  type ImageTaskOptions,
   type ImagesInput,
   InputShapeError,
   InvalidArgumentError,
@@ -10,8 +12,8 @@ import {
   type Pipeline,
   type PretrainedOptions,
   type Tensor,
-  classifyImages,
   classifyLogits,
+  imageClassificationTask,
   loadImage,
   makePipeline,
   resolveModel,
@@ -36,10 +38,8 @@ export interface PerceiverTextTaskOptions extends PretrainedOptions {
   tokenizer?: PerceiverTokenizer;
 }
 
-export interface PerceiverImageTaskOptions extends PretrainedOptions {
-  /** The image processor; by default read from the model's folder or Hub id. */
-  processor?: PerceiverImageProcessor;
-}
+/** Options of the image tasks: loading options and an optional `processor`. */
+export type PerceiverImageTaskOptions = ImageTaskOptions<PerceiverImageProcessor>;
 
 function disposer(loaded: { model: { dispose(): Promise<void> }; owned: boolean }): () => Promise<void> {
   return async () => {
@@ -293,21 +293,10 @@ async function loadImageClassifier(
  * await classify.dispose();
  * ```
  */
-export async function imageClassification(
-  model: ModelSource<PerceiverImageClassifier>,
-  { processor, ...options }: PerceiverImageTaskOptions = {},
-): Promise<
-  Pipeline<(images: ImagesInput, options?: ClassifyOptions) => Promise<LabelScore[] | LabelScore[][]>>
-> {
-  const loaded = await resolveModel(model, loadImageClassifier, options);
-  const imageProcessor =
-    processor ?? (await PerceiverImageProcessor.fromPretrained(loaded.model.nameOrPath, options));
-  return makePipeline(
-    (images: ImagesInput, classify?: ClassifyOptions) =>
-      classifyImages(loaded.model, imageProcessor, images, classify),
-    disposer(loaded),
+export const imageClassification: ImageClassificationTask<PerceiverImageClassifier, PerceiverImageProcessor> =
+  imageClassificationTask(loadImageClassifier, (id, options) =>
+    PerceiverImageProcessor.fromPretrained(id, options),
   );
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // optical-flow
