@@ -45,7 +45,9 @@ async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv, defaults);
   const topK = Number(args.flags['top-k'] ?? 3);
   const images = args.positional.length > 0 ? args.positional.map((p) => resolve(cwd, p)) : [defaults.image];
-  const { classify, modelType } = await loadClassifier(args.model, {
+  // A folder is resolved where the command was typed; anything else is a Hub id.
+  const model = existsSync(resolve(cwd, args.model)) ? resolve(cwd, args.model) : args.model;
+  const { classify, modelType } = await loadClassifier(model, {
     device: args.device,
     onProgress: progressBar(),
   });
