@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { InvalidArgumentError, InvalidImageError } from '../errors.js';
+import { checkOutputPixels } from './limits.js';
 import { type ResampleInput, resizePixels } from './resample.js';
 
 /** Channels per pixel: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA. */
@@ -125,6 +126,7 @@ export class Image {
     if (width < 1 || height < 1) {
       throw new InvalidArgumentError(`cannot crop to ${width}x${height}: expected a size >= 1`);
     }
+    checkOutputPixels('crop', width, height);
     const c = this.channels;
     const out = new Uint8Array(width * height * c);
     if (fill !== 0) out.fill(fill);

@@ -3,17 +3,12 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { DownloadError, InvalidImageError } from '../errors.js';
 import { type ChannelCount, Image, type RawPixels } from './image.js';
+import { DEFAULT_MAX_PIXELS } from './limits.js';
 
 /** What `loadImage` and the image processors accept for one image. */
 export type ImageInput = string | URL | Uint8Array | ArrayBuffer | Image | RawPixels;
 
-/**
- * The default pixel limit (width x height) above which `loadImage` refuses to decode: the size at which PIL
- * raises `DecompressionBombError` (2 x `Image.MAX_IMAGE_PIXELS` = 178,956,970). A PNG or JPEG of a few KiB can
- * claim gigapixels; checking the header first avoids allocating them. Raise or lower it per call with
- * `{ maxPixels }` (`Infinity` disables the check).
- */
-export const DEFAULT_MAX_PIXELS = 178_956_970;
+export { DEFAULT_MAX_PIXELS };
 
 export interface LoadImageOptions {
   /** Largest width x height decoded; default `DEFAULT_MAX_PIXELS`. */

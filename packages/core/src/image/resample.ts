@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { checkOutputPixels } from './limits.js';
 
 /**
  * PIL's resampling filters, written from Pillow's documented algorithm (`Image.resize` and
@@ -314,6 +315,7 @@ export function resizePixels(
   if (width < 1 || height < 1) {
     throw new InvalidArgumentError(`cannot resize an empty ${width}x${height} image`);
   }
+  checkOutputPixels('resize', outWidth, outHeight);
   // Same size: Pillow returns a copy without filtering.
   if (outWidth === width && outHeight === height) return data.slice();
   if (filter === 'nearest') return resizeNearest(data, width, height, channels, outWidth, outHeight);

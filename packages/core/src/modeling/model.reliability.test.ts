@@ -2,8 +2,9 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, InvalidModelError, ModelNotFoundError } from '../errors.js';
+import { ConfigError, InvalidArgumentError, InvalidModelError, ModelNotFoundError } from '../errors.js';
 import { ImageProcessor } from '../image/image-processor.js';
+import { Image } from '../image/image.js';
 import { fixturePath } from '../testing/fixtures.js';
 import { PretrainedConfig } from './config.js';
 import { PreTrainedModel } from './pretrained-model.js';
@@ -125,6 +126,24 @@ describe('preprocessor_config.json', () => {
     const attempt = ImageProcessor.fromPretrained(folder);
     await expect(attempt).rejects.toThrow(ConfigError);
     await expect(attempt).rejects.toThrow(`preprocessor config: ${message}`);
+  });
+});
+
+describe('a preprocessor config whose sizes are valid integers but absurd', () => {
+  it('fails at preprocess with InvalidArgumentError, not an allocation error', async () => {
+    const folder = await brokenCopy('pre-huge', {
+      'preprocessor_config.json': '{"size": {"height": 2147483648, "width": 3}}',
+    });
+    const processor = await ImageProcessor.fromPretrained(folder);
+    const image = new Image(new Uint8Array(2 * 2 * 3), 2, 2, 3);
+    await expect(processor.preprocess(image)).rejects.toThrowError(
+      new InvalidArgumentError(
+        'cannot resize to 3x2147483648: 6442450944 pixels is more than the limit of 178956970',
+      ),
+    );
+    await expect(
+      processor.preprocess(image, { doResize: false, doCenterCrop: true, cropSize: 20_000 }),
+    ).rejects.toThrow('cannot crop to 20000x20000: 400000000 pixels is more than the limit of 178956970');
   });
 });
 
