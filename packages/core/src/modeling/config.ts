@@ -98,6 +98,13 @@ export class PretrainedConfig {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       throw new ConfigError(`${source} must hold a JSON object, got ${JSON.stringify(json)?.slice(0, 60)}`);
     }
+    // Another model's config is reported as such first; its fields would otherwise fail this schema confusingly.
+    const modelType = json.model_type ?? '';
+    if (Class.modelTypes.length > 0 && !Class.modelTypes.includes(modelType as string)) {
+      throw new ConfigError(
+        `${source} has model_type ${JSON.stringify(modelType)}, but ${Class.name} handles ${Class.modelTypes.map((t) => JSON.stringify(t)).join(', ')}`,
+      );
+    }
     this.raw = json as Record<string, ConfigValue>;
     const target = this as unknown as Record<string, unknown>;
     for (const [key, value] of Object.entries(json)) {
@@ -120,11 +127,6 @@ export class PretrainedConfig {
     const label = this.id2label;
     if (label && !Object.values(label).every((name) => typeof name === 'string')) {
       throw new ConfigError(`${source}: id2label must map ids to label strings`);
-    }
-    if (Class.modelTypes.length > 0 && !Class.modelTypes.includes(this.model_type)) {
-      throw new ConfigError(
-        `${source} has model_type ${JSON.stringify(this.model_type)}, but ${Class.name} handles ${Class.modelTypes.map((t) => JSON.stringify(t)).join(', ')}`,
-      );
     }
   }
 
