@@ -247,11 +247,10 @@ export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> 
     conditional_model: 'conditional_model',
   };
 
-  #present = new Map<string, Promise<boolean>>();
-
   /**
    * Loads config.json and, unless `loading: 'lazy'`, the graphs the folder has: the split graphs when present,
-   * `model.onnx` when the split text route is incomplete. A folder with only `onnx/model.onnx` loads (text prompts).
+   * `model.onnx` only when the split text route is incomplete (unlike core's `graphGroups`, which would load every
+   * graph present and keep two text towers in memory). A folder with only `onnx/model.onnx` loads (text prompts).
    */
   static override async fromPretrained<M extends PreTrainedModel>(
     this: PreTrainedModelClass<M>,
@@ -273,26 +272,6 @@ export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> 
       }
     }
     return model;
-  }
-
-  /**
-   * Whether the model's folder has a graph (`'model'`, `'text_model'`, `'vision_model'`, `'conditional_model'`);
-   * loads it when it does. A missing graph is remembered, so that a Hub id is asked once.
-   */
-  hasGraph(graph: string): Promise<boolean> {
-    let present = this.#present.get(graph);
-    if (!present) {
-      present = this.graph(graph).then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof ModelNotFoundError) return false;
-          this.#present.delete(graph);
-          throw error;
-        },
-      );
-      this.#present.set(graph, present);
-    }
-    return present;
   }
 
   /** Whether image prompts can be used: `vision_model` and `conditional_model` are present. */

@@ -3,8 +3,6 @@ import {
   ModelNotFoundError,
   type NamedTensors,
   PreTrainedModel,
-  type PreTrainedModelClass,
-  type PretrainedOptions,
   type RunOptions,
   Tensor,
   centerToCorners,
@@ -162,42 +160,12 @@ export function selectImageQuery(query: Owlv2ImageEmbeddings, i: number): ImageQ
 }
 
 /**
- * Shared loading: with `loading: 'eager'` (the default), loads every graph the folder has; succeeds when one of
- * the class's `graphGroups` is complete and no graph failed for another reason than being absent.
+ * The OWLv2 classes share their config and the split-graph hint; each lists in `graphGroups` the sets of graphs
+ * that are enough to use it, so that a Hub repo with only `model.onnx` loads (core's PreTrainedModel loads every
+ * graph the folder has and needs one complete set).
  */
 abstract class Owlv2GraphModel extends PreTrainedModel<Owlv2Config> {
   static override readonly configClass = Owlv2Config;
-  /** Sets of graphs that are each enough to use the class. */
-  static readonly graphGroups: readonly (readonly string[])[] = [];
-
-  static override async fromPretrained<M extends PreTrainedModel>(
-    this: PreTrainedModelClass<M>,
-    idOrPath: string,
-    options: PretrainedOptions = {},
-  ): Promise<M> {
-    const load = PreTrainedModel.fromPretrained as (
-      this: PreTrainedModelClass<M>,
-      idOrPath: string,
-      options: PretrainedOptions,
-    ) => Promise<M>;
-    const model = await load.call(this, idOrPath, { ...options, loading: 'lazy' });
-    if ((options.loading ?? 'eager') === 'lazy') return model;
-    const names = Object.keys(this.graphs);
-    const loaded = await Promise.allSettled(names.map((graph) => model.graph(graph)));
-    const present = new Set(names.filter((_, i) => loaded[i]!.status === 'fulfilled'));
-    const failure = loaded.find(
-      (r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof ModelNotFoundError),
-    );
-    const groups = (this as unknown as typeof Owlv2GraphModel).graphGroups;
-    if (failure || !groups.some((group) => group.every((graph) => present.has(graph)))) {
-      await model.dispose();
-      if (failure) throw failure.reason;
-      throw new ModelNotFoundError(
-        `${idOrPath} lacks the ONNX graphs ${this.name} needs: ${groups.map((g) => g.map((n) => `onnx/${n}.onnx`).join(' + ')).join(', or ')} (found: ${[...present].map((n) => `onnx/${n}.onnx`).join(', ') || 'none'})`,
-      );
-    }
-    return model;
-  }
 
   /** Runs a split graph; a missing one says how to get it. */
   protected async runSplit(graph: string, feeds: NamedTensors, options?: RunOptions): Promise<NamedTensors> {

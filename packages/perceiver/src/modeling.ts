@@ -1,10 +1,7 @@
 import {
   InputShapeError,
   InvalidArgumentError,
-  ModelNotFoundError,
   PreTrainedModel,
-  type PreTrainedModelClass,
-  type PretrainedOptions,
   type RunOptions,
   Tensor,
 } from '@ortvision/core';
@@ -104,28 +101,8 @@ export class PerceiverModel extends PreTrainedModel<PerceiverConfig> {
   static override readonly configClass = PerceiverConfig;
   static override readonly graphs = { model: 'model', model_no_preprocessor: 'model_no_preprocessor' };
 
-  /** Loads config.json and, unless `loading: 'lazy'`, every graph the folder has (at least one is required). */
-  static override async fromPretrained<M extends PreTrainedModel>(
-    this: PreTrainedModelClass<M>,
-    idOrPath: string,
-    options: PretrainedOptions = {},
-  ): Promise<M> {
-    const model = (await PreTrainedModel.fromPretrained.call(this, idOrPath, {
-      ...options,
-      loading: 'lazy',
-    })) as M;
-    if ((options.loading ?? 'eager') === 'lazy') return model;
-    const loaded = await Promise.allSettled(Object.keys(this.graphs).map((graph) => model.graph(graph)));
-    const failure = loaded.find(
-      (result): result is PromiseRejectedResult =>
-        result.status === 'rejected' && !(result.reason instanceof ModelNotFoundError),
-    );
-    if (failure || loaded.every((result) => result.status === 'rejected')) {
-      await model.dispose();
-      throw (failure ?? (loaded[0] as PromiseRejectedResult)).reason;
-    }
-    return model;
-  }
+  /** A folder may hold either graph or both; eager loading loads what it has. */
+  static override readonly graphGroups = [['model'], ['model_no_preprocessor']];
 
   override async forward(
     inputs: PerceiverTextInputs | PerceiverEmbeddingInputs,

@@ -163,3 +163,29 @@ describe('PreTrainedModel and loadGraph from a Hub id', () => {
     expect(server.requests.length).toBe(requests);
   });
 });
+
+describe('graphGroups: alternative sets of graphs', () => {
+  class EitherModel extends PreTrainedModel {
+    static override readonly configClass = VitConfig;
+    static override readonly graphs = { model: 'model', extra: 'extra_model' };
+    static override readonly graphGroups = [['model'], ['extra']];
+  }
+  class ExtraOnlyModel extends EitherModel {
+    static override readonly graphGroups = [['extra']];
+  }
+
+  it('loads the graphs a folder has when one set is complete, and remembers which are absent', async () => {
+    const model = await EitherModel.fromPretrained(fixturePath('vit-cls'));
+    expect(await model.hasGraph('model')).toBe(true);
+    expect(await model.hasGraph('extra')).toBe(false);
+    await model.dispose();
+  });
+
+  it('names the sets it needs and what it found when none is complete', async () => {
+    await expect(ExtraOnlyModel.fromPretrained(fixturePath('vit-cls'))).rejects.toThrowError(
+      new ModelNotFoundError(
+        `${fixturePath('vit-cls')} lacks the ONNX graphs ExtraOnlyModel needs: onnx/extra_model.onnx (found: onnx/model.onnx)`,
+      ),
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import type * as ort from 'onnxruntime-node';
-import { DisposedError, InvalidArgumentError } from '../errors.js';
+import { DisposedError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
 import type { ResolveOptions } from '../hub/resolve.js';
 import { resolveFirstModelFile } from '../hub/resolve.js';
 import { type Device, type DeviceOption, selectDevice } from '../runtime/device.js';
@@ -63,6 +63,11 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
   static readonly configClass: ConfigClass = PretrainedConfig;
   /** Graph key -> file name (without variant suffix and `.onnx`). */
   static readonly graphs: Readonly<Record<string, string>> = { model: 'model' };
+  /**
+   * Alternative sets of graphs that each suffice (e.g. `[['model'], ['text_model', 'vision_model']]`): eager
+   * loading then loads every graph the folder has and needs one complete set. Undefined: every graph is needed.
+   */
+  static readonly graphGroups: readonly (readonly string[])[] | undefined = undefined;
 
   readonly config: C;
   /** The Hub id or folder this model was loaded from, like transformers' `config._name_or_path`. */
@@ -70,6 +75,7 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
   #device: Device;
   #loadGraph: (graph: string) => Promise<ModelSession>;
   #sessions = new Map<string, Promise<ModelSession>>();
+  #present = new Map<string, Promise<boolean>>();
   #disposed = false;
 
   constructor(init: ModelInit) {
@@ -119,13 +125,48 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
     model = new this({ config, nameOrPath: idOrPath, device, loadGraph });
     if ((options.loading ?? 'eager') === 'eager') {
       try {
-        await Promise.all(Object.keys(graphs).map((graph) => model!.graph(graph)));
+        const groups = (this as unknown as typeof PreTrainedModel).graphGroups;
+        if (groups === undefined) await Promise.all(Object.keys(graphs).map((graph) => model!.graph(graph)));
+        else await model.#loadAnyGroup(groups, idOrPath);
       } catch (error) {
         await model.dispose();
         throw error;
       }
     }
     return model;
+  }
+
+  /** Loads every graph the folder has; throws unless one of `groups` is complete. */
+  async #loadAnyGroup(groups: readonly (readonly string[])[], idOrPath: string): Promise<void> {
+    const names = Object.keys((this.constructor as typeof PreTrainedModel).graphs);
+    const present = await Promise.all(names.map((graph) => this.hasGraph(graph)));
+    const found = new Set(names.filter((_, i) => present[i]));
+    if (!groups.some((group) => group.every((graph) => found.has(graph)))) {
+      const file = (graph: string) => `onnx/${(this.constructor as typeof PreTrainedModel).graphs[graph]}.onnx`;
+      throw new ModelNotFoundError(
+        `${idOrPath} lacks the ONNX graphs ${this.constructor.name} needs: ${groups.map((g) => g.map(file).join(' + ')).join(', or ')} (found: ${[...found].map(file).join(', ') || 'none'})`,
+      );
+    }
+  }
+
+  /**
+   * Whether the model's folder or Hub repository has a graph; loads it when it does. Absence is remembered, so a
+   * Hub id is asked once; any other failure (a corrupt file, a bad device) is thrown.
+   */
+  hasGraph(graph: string): Promise<boolean> {
+    let present = this.#present.get(graph);
+    if (!present) {
+      present = this.graph(graph).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof ModelNotFoundError) return false;
+          this.#present.delete(graph);
+          throw error;
+        },
+      );
+      this.#present.set(graph, present);
+    }
+    return present;
   }
 
   /** Where the model runs: 'cpu' or 'cuda' (what 'auto' chose). */
