@@ -142,7 +142,8 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
     const present = await Promise.all(names.map((graph) => this.hasGraph(graph)));
     const found = new Set(names.filter((_, i) => present[i]));
     if (!groups.some((group) => group.every((graph) => found.has(graph)))) {
-      const file = (graph: string) => `onnx/${(this.constructor as typeof PreTrainedModel).graphs[graph]}.onnx`;
+      const file = (graph: string) =>
+        `onnx/${(this.constructor as typeof PreTrainedModel).graphs[graph]}.onnx`;
       throw new ModelNotFoundError(
         `${idOrPath} lacks the ONNX graphs ${this.constructor.name} needs: ${groups.map((g) => g.map(file).join(' + ')).join(', or ')} (found: ${[...found].map(file).join(', ') || 'none'})`,
       );
