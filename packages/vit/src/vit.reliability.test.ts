@@ -35,9 +35,10 @@ async function variant(name: string, changes: Record<string, string | null>): Pr
   await cp(fixturePath('vit-cls'), folder, { recursive: true, filter: (src) => !src.includes('reference') });
   for (const [file, content] of Object.entries(changes)) {
     await rm(join(folder, file), { force: true });
-    if (content?.startsWith('from:'))
-      await cp(fixturePath(...content.slice(5).split('/')), join(folder, file));
-    else if (content !== null) await writeFile(join(folder, file), content);
+    if (content?.startsWith('from:')) {
+      const [fixture, ...parts] = content.slice(5).split('/');
+      await cp(fixturePath(fixture!, ...parts), join(folder, file));
+    } else if (content !== null) await writeFile(join(folder, file), content);
   }
   return folder;
 }
