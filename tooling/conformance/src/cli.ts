@@ -1,14 +1,31 @@
 #!/usr/bin/env node
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { findAdapter } from './adapters/index.js';
 import { type CaseResult, formatResult, runFixture, summarize } from './runner.js';
 
-const usage = `usage: pnpm conformance [--images <dir>] <fixture-dir>...
+const usage = `usage: pnpm conformance [--images <dir>] <fixture-dir or folder of fixtures>...
 
 Runs every case of each fixture's reference/manifest.json through the ortvision packages and compares with the
 expected values. Prints one line per case and ends with "N passed, M failed".
 Exit code: 0 all passed, 1 a case failed, 2 a case could not be run (no adapter for its call or task).
 --images <dir>  where the manifests' image names are found (default: <fixture-dir>/../images)`;
+
+/** A folder of fixtures (like the repository's `fixtures/`) stands for every fixture directly inside it. */
+function expandFixtureDirs(dir: string): string[] {
+  if (
+    existsSync(join(dir, 'reference', 'manifest.json')) ||
+    !existsSync(dir) ||
+    !statSync(dir).isDirectory()
+  ) {
+    return [dir];
+  }
+  const children = readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'reference', 'manifest.json')))
+    .map((entry) => join(dir, entry.name))
+    .sort();
+  return children.length > 0 ? children : [dir];
+}
 
 async function main(argv: string[]): Promise<number> {
   const dirs: string[] = [];
@@ -32,10 +49,10 @@ async function main(argv: string[]): Promise<number> {
   // pnpm runs root scripts from the workspace root; INIT_CWD is where the user typed the command.
   const base = process.env.INIT_CWD ?? process.cwd();
   const results: CaseResult[] = [];
-  for (const dir of dirs) {
+  for (const dir of dirs.flatMap((d) => expandFixtureDirs(resolve(base, d)))) {
     try {
       results.push(
-        ...(await runFixture(resolve(base, dir), {
+        ...(await runFixture(dir, {
           adapters: findAdapter,
           imagesDir: imagesDir === undefined ? undefined : resolve(base, imagesDir),
           onResult: (result) => console.log(formatResult(result)),

@@ -142,3 +142,24 @@ describe('UnsupportedCaseError', () => {
     expect(summarize(results).exitCode).toBe(2);
   });
 });
+
+describe('pnpm conformance <folder of fixtures>', () => {
+  it('runs every fixture inside a folder that is not itself a fixture', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ortvision-conformance-'));
+    await cp(fixturePath('vit-base'), join(dir, 'a'), { recursive: true });
+    await cp(fixturePath('levit-base'), join(dir, 'b'), { recursive: true });
+    const { code, stdout } = await promisify(execFile)(process.execPath, [
+      '--conditions=@ortvision/source',
+      '--import',
+      'tsx',
+      join(dirname(fileURLToPath(import.meta.url)), 'cli.ts'),
+      '--images',
+      join(fixturesRoot(), 'images'),
+      dir,
+    ]).then((out) => ({ code: 0, stdout: out.stdout }));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ok {3}vit-base model\//m);
+    expect(stdout).toMatch(/^ok {3}levit-base pipeline\/features-chelsea/m);
+    expect(stdout.trim().split('\n').at(-1)).toMatch(/^\d+ passed, 0 failed$/);
+  });
+});
