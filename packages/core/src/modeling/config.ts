@@ -99,7 +99,8 @@ export class PretrainedConfig {
       throw new ConfigError(`${source} must hold a JSON object, got ${JSON.stringify(json)?.slice(0, 60)}`);
     }
     // Another model's config is reported as such first; its fields would otherwise fail this schema confusingly.
-    const modelType = json.model_type ?? '';
+    // A sub-config (text_config, vision_config) may leave model_type to its schema's default.
+    const modelType = json.model_type ?? Class.schema.model_type?.default ?? '';
     if (Class.modelTypes.length > 0 && !Class.modelTypes.includes(modelType as string)) {
       throw new ConfigError(
         `${source} has model_type ${JSON.stringify(modelType)}, but ${Class.name} handles ${Class.modelTypes.map((t) => JSON.stringify(t)).join(', ')}`,
