@@ -7,6 +7,7 @@ import {
   parseTokenizerSettings,
   readJsonObject,
   resolveModelFiles,
+  resolveStrategy,
 } from '@ortvision/core';
 
 /** The six special tokens of PerceiverTokenizer, by id (transformers' order). */
@@ -206,7 +207,7 @@ export class PerceiverTokenizer {
         `got ${firsts.length} texts but ${pairs.length} textPair entries: expected one pair per text`,
       );
     }
-    const { padding, truncateTo, padTo } = this.#strategy(options);
+    const { padding, truncateTo, padTo } = resolveStrategy(options, this.modelMaxLength);
     const addSpecial = options.addSpecialTokens ?? true;
     const numSpecial = addSpecial ? (pairs ? 3 : 2) : 0;
     if (truncateTo !== undefined && truncateTo < numSpecial) {
@@ -317,49 +318,6 @@ export class PerceiverTokenizer {
       }
       return id;
     });
-  }
-
-  #strategy(options: PerceiverEncodeOptions): {
-    padding: 'do_not_pad' | 'longest' | 'max_length';
-    padTo: number | undefined;
-    truncateTo: number | undefined;
-  } {
-    const { maxLength } = options;
-    if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength >= 1)) {
-      throw new InvalidArgumentError(`maxLength must be a positive integer, got ${String(maxLength)}`);
-    }
-    const p = options.padding;
-    let padding: 'do_not_pad' | 'longest' | 'max_length';
-    if (p === undefined || p === false || p === 'do_not_pad') padding = 'do_not_pad';
-    else if (p === true || p === 'longest') padding = 'longest';
-    else if (p === 'max_length') padding = 'max_length';
-    else {
-      throw new InvalidArgumentError(
-        `padding must be true, false, 'longest', 'max_length' or 'do_not_pad', got ${JSON.stringify(p)}`,
-      );
-    }
-    const t = options.truncation;
-    let truncate: boolean;
-    // transformers: max_length alone (padding left off) turns truncation on.
-    if (t === undefined) truncate = maxLength !== undefined && (p === undefined || p === false);
-    else if (t === true || t === 'longest_first') truncate = true;
-    else if (t === false || t === 'do_not_truncate') truncate = false;
-    else {
-      throw new InvalidArgumentError(
-        `truncation must be true, false, 'longest_first' or 'do_not_truncate', got ${JSON.stringify(t)}`,
-      );
-    }
-    const limit = maxLength ?? this.modelMaxLength;
-    if (padding === 'max_length' && !Number.isFinite(limit)) {
-      throw new InvalidArgumentError(
-        "padding 'max_length' needs maxLength: this tokenizer's tokenizer_config.json sets no model_max_length",
-      );
-    }
-    return {
-      padding,
-      padTo: padding === 'max_length' ? limit : undefined,
-      truncateTo: truncate && Number.isFinite(limit) ? limit : undefined,
-    };
   }
 
   /**

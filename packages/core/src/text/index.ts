@@ -1,6 +1,13 @@
 export { Tokenizer } from './tokenizer.js';
 export type { DecodeOptions, EncodeOptions, TokenIds } from './tokenizer.js';
-export type { BatchEncoding, Padding, PaddingTruncationOptions, Truncation } from './batch-encoding.js';
+export { checkRoomForSpecialTokens, padIds, resolveStrategy, truncateIds } from './batch-encoding.js';
+export type {
+  BatchEncoding,
+  Padding,
+  PaddingTruncationOptions,
+  Strategy,
+  Truncation,
+} from './batch-encoding.js';
 export { parseTokenizerSettings } from './tokenizer-config.js';
 export type { Side, SpecialTokenRole, TokenizerSettings } from './tokenizer-config.js';
 export { readTokenizerFiles } from './tokenizer-files.js';
