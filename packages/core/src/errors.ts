@@ -42,3 +42,6 @@ export class DisposedError extends OrtVisionError {}
 
 /** A fixture, npy file or manifest that does not follow the documented format. */
 export class FixtureFormatError extends OrtVisionError {}
+
+/** An optional npm package that a feature needs is not installed (e.g. `@huggingface/tokenizers` for text models). */
+export class MissingDependencyError extends OrtVisionError {}

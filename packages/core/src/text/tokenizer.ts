@@ -1,4 +1,4 @@
-import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { ConfigError, InputShapeError, InvalidArgumentError } from '../errors.js';
 import type { ResolveOptions } from '../hub/resolve.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -12,6 +12,7 @@ import {
 } from './batch-encoding.js';
 import { type Side, type TokenizerSettings, parseTokenizerSettings } from './tokenizer-config.js';
 import { type TokenizerFiles, readTokenizerFiles } from './tokenizer-files.js';
+import { loadTokenizersModule } from './tokenizers-module.js';
 
 export interface EncodeOptions extends PaddingTruncationOptions {
   /** Add the model's special tokens around each text (CLIP: `<|startoftext|>` ... `<|endoftext|>`). Default true. */
@@ -84,8 +85,10 @@ export class Tokenizer {
       files.specialTokensMap,
       `${files.source}/tokenizer_config.json`,
     );
+    // Outside the try: a missing package is a MissingDependencyError, not a broken tokenizer.json.
+    const { Tokenizer: Backend } = loadTokenizersModule();
     try {
-      this.backend = new HfTokenizer(files.tokenizerJson, files.tokenizerConfig);
+      this.backend = new Backend(files.tokenizerJson, files.tokenizerConfig);
     } catch (error) {
       throw new ConfigError(
         `${files.source}/tokenizer.json cannot be loaded by @huggingface/tokenizers: ${(error as Error).message}`,
