@@ -28,12 +28,44 @@ export interface SuiteResult {
   variants: VariantResult[];
   /** Peak resident set size seen by the process so far, in MiB. */
   peakRssMiB: number;
+  /** Derived figures the goals are stated in (overhead shares, ours / theirs), by name. */
+  ratios?: Record<string, number>;
+  /** What the numbers mean or why something was left out. */
+  notes?: string[];
 }
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The median of the variant named `name` (an error names the variants there are, to catch renamed variants). */
+export function medianOf(result: SuiteResult, name: string): number {
+  const variant = result.variants.find((v) => v.name === name);
+  if (!variant) {
+    throw new Error(`no variant "${name}" in ${result.case} (${result.variants.map((v) => v.name).join(', ')})`);
+  }
+  return variant.medianMs;
+}
+
+/**
+ * The share of end to end spent outside `session.run`: (end to end - floor) / end to end. The floor is the
+ * same graph's session.run on a ready tensor, so this is everything a pipeline adds (decode, preprocess,
+ * tokenize, tensor copies, post-process). Negative when noise puts the floor above end to end.
+ */
+export function overheadShare(endToEndMs: number, floorMs: number): number {
+  return (endToEndMs - floorMs) / endToEndMs;
+}
+
+/** `a / b`: below 1 means `a` is faster (for times) or smaller (for memory). */
+export function ratio(a: number, b: number): number {
+  return a / b;
+}
+
+/** Rounds for the tables and the JSON (4 significant digits are more than the noise allows). */
+export function round(value: number): number {
+  return Number(value.toPrecision(4));
 }
 
 /** Runs the variants interleaved and returns their timings. */
@@ -84,6 +116,9 @@ export function toMarkdown(result: SuiteResult): string {
     '|---|---|---|---|---|',
     ...rows,
     '',
+    ...Object.entries(result.ratios ?? {}).map(([name, value]) => `- ${name}: **${value}**`),
+    ...(result.notes ?? []).map((note) => `- note: ${note}`),
+    ...(result.ratios || result.notes ? [''] : []),
   ].join('\n');
 }
 

@@ -2,10 +2,18 @@ import type { Suite } from './harness.js';
 
 /**
  * Every benchmark suite by name (`pnpm bench <name>`), loaded lazily so one suite's dependencies don't slow the
- * others. A suite is a module `src/<name>.bench.ts` exporting `run: Suite`; add one line per suite.
+ * others. A suite is a module `src/<name>.bench.ts` exporting `run: Suite`; add one line per suite. The order is
+ * the order of a full run: cheap suites first, so a quick run shows something early.
  */
 export const suites: Record<string, () => Promise<{ run: Suite }>> = {
   tokenize: () => import('./tokenize.bench.js'),
   image: () => import('./image.bench.js'),
+  'session-options': () => import('./session-options.bench.js'),
   vit: () => import('./vit.bench.js'),
+  levit: () => import('./levit.bench.js'),
+  clipseg: () => import('./clipseg.bench.js'),
+  perceiver: () => import('./perceiver.bench.js'),
+  altclip: () => import('./altclip.bench.js'),
+  owlv2: () => import('./owlv2.bench.js'),
+  mask2former: () => import('./mask2former.bench.js'),
 };

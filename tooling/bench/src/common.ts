@@ -1,0 +1,309 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type ClassificationConfig, type Tensor, classifyLogits, defaultSessionOptions } from '@ortvision/core';
+import { fixtureImagePath } from '@ortvision/core/testing';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import {
+  type BenchOptions,
+  type SuiteResult,
+  type Variant,
+  compare,
+  median,
+  medianOf,
+  overheadShare,
+  ratio,
+  round,
+} from './harness.js';
+
+// What every model suite shares: where the bench models are, the one set of session options, the two photos,
+// transformers.js set up to read the same folders, the ratios the goals are stated in, and the cold start child.
+
+export const modelsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'models');
+
+/** A bench model's folder. Bench models are stored under their Hub ids so transformers.js finds them too. */
+export function benchModel(hubId: string): string {
+  return join(modelsDir, hubId);
+}
+
+/**
+ * The session options of every session in the bench (ortvision's, transformers.js's and the floor's), so that
+ * thread counts and graph optimizations match: ortvision's defaults (intra-op threads = physical cores, all
+ * graph optimizations), which `session-options.bench.ts` measures against the alternatives.
+ */
+export const sessionOptions: ort.InferenceSession.SessionOptions = defaultSessionOptions();
+
+export interface Photo {
+  name: string;
+  bytes: Buffer;
+}
+
+/**
+ * The two photos of the issue, as JPEG bytes: cats.png (640x480, the COCO cats) and chelsea.png stretched to
+ * 1920x1080. Quick mode uses the 640x480 one only.
+ */
+export async function photos(quick: boolean): Promise<Photo[]> {
+  const photo640 = await sharp(fixtureImagePath('cats.png')).jpeg({ quality: 90 }).toBuffer();
+  if (quick) return [{ name: '640x480 JPEG', bytes: photo640 }];
+  const photo1080 = await sharp(fixtureImagePath('chelsea.png'))
+    .resize(1920, 1080, { fit: 'fill' })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  return [
+    { name: '640x480 JPEG', bytes: photo640 },
+    { name: '1920x1080 JPEG', bytes: photo1080 },
+  ];
+}
+
+/**
+ * Warm-up and iterations: >= 10 measured runs in full mode (the issue's minimum), 3 in quick mode. `slow` models
+ * (a second or more per run) warm up once: one run is enough for ONNX Runtime's allocations to settle.
+ */
+export function benchOptions(quick: boolean, { slow = false }: { slow?: boolean } = {}): BenchOptions {
+  if (quick) return { warmup: 1, iterations: slow ? 2 : 3 };
+  return { warmup: slow ? 1 : 2, iterations: 10 };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: transformers.js's pipelines, models and processors are untyped here
+export type TransformersJs = any;
+
+/**
+ * `@huggingface/transformers`, reading the bench models' folders only (no network), or undefined when it is
+ * not installed (it is a devDependency of the bench only).
+ */
+export async function transformersJs(): Promise<TransformersJs | undefined> {
+  const moduleName = '@huggingface/transformers';
+  let tjs: TransformersJs;
+  try {
+    tjs = await import(moduleName);
+  } catch {
+    return undefined;
+  }
+  tjs.env.allowRemoteModels = false;
+  tjs.env.localModelPath = `${modelsDir}/`;
+  return tjs;
+}
+
+/** transformers.js's loading options that match ours: CPU, fp32 `onnx/model.onnx`, the same session options. */
+export const transformersJsLoadOptions = { device: 'cpu', dtype: 'fp32', session_options: sessionOptions };
+
+/** `RawImage` from encoded bytes, as transformers.js reads a file or URL. */
+export function readImage(tjs: TransformersJs, bytes: Buffer): Promise<unknown> {
+  return tjs.RawImage.fromBlob(new Blob([bytes]));
+}
+
+/** The floor: a plain onnxruntime-node session of the same graph with the same options. */
+export function floorSession(modelDir: string, graph = 'model'): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(join(modelDir, 'onnx', `${graph}.onnx`), sessionOptions);
+}
+
+export const FLOOR = 'floor: session.run on a ready tensor';
+export const OURS = 'ortvision end to end';
+export const THEIRS = 'transformers.js end to end';
+
+/**
+ * The goals' figures from an end-to-end result with the variants OURS, FLOOR and (if present) THEIRS:
+ * each pipeline's share outside session.run and ours / transformers.js. Added to the result in place.
+ */
+export function addEndToEndRatios(result: SuiteResult): SuiteResult {
+  const floor = medianOf(result, FLOOR);
+  const ours = medianOf(result, OURS);
+  const ratios: Record<string, number> = {
+    ...result.ratios,
+    'ortvision overhead share ((e2e - floor) / e2e)': round(overheadShare(ours, floor)),
+  };
+  if (result.variants.some((v) => v.name === THEIRS)) {
+    const theirs = medianOf(result, THEIRS);
+    ratios['transformers.js overhead share ((e2e - floor) / e2e)'] = round(overheadShare(theirs, floor));
+    ratios['ortvision / transformers.js end to end (< 1: ortvision faster)'] = round(ratio(ours, theirs));
+  }
+  result.ratios = ratios;
+  return result;
+}
+
+/** Runs the end-to-end comparison and adds the ratios. */
+export async function endToEnd(
+  suite: string,
+  caseName: string,
+  variants: Variant[],
+  options: BenchOptions,
+): Promise<SuiteResult> {
+  return addEndToEndRatios(await compare(suite, caseName, variants, options));
+}
+
+/** An image classifier as the ViT-like packages shape it (`forward({ pixel_values })` -> `{ logits }`). */
+export interface PixelClassifier {
+  readonly config: ClassificationConfig;
+  forward(inputs: { pixel_values: Tensor<'float32'> }): Promise<{ logits: Tensor<'float32'> }>;
+  dispose(): Promise<void>;
+}
+
+export interface PixelPreprocessor {
+  preprocess(input: Buffer): Promise<{ pixel_values: Tensor<'float32'> }>;
+}
+
+type ClassifyFunction = ((image: Buffer, options?: { topK?: number }) => Promise<unknown>) & {
+  dispose(): Promise<void>;
+};
+
+export interface ClassifierSuite<M extends PixelClassifier, P extends PixelPreprocessor> {
+  suite: string;
+  /** The model's name in the table, e.g. 'ViT-B/16'. */
+  label: string;
+  hubId: string;
+  loadModel: (dir: string) => Promise<M>;
+  loadProcessor: (dir: string) => Promise<P>;
+  /** The package's `imageClassification` task helper, given the loaded model and processor. */
+  task: (model: M, processor: P) => Promise<ClassifyFunction>;
+  /** transformers.js supports the model: compare with its image-classification pipeline. */
+  withTransformersJs: boolean;
+  /** A second or more per run: warm up once, and leave model.forward out of the split (the floor is it). */
+  slow?: boolean;
+}
+
+/**
+ * The image classification suite of ViT, LeViT and Perceiver: ortvision's task helper end to end against the
+ * floor (and transformers.js's pipeline where it supports the model), then the split of ortvision's call.
+ */
+export async function classifierSuite<M extends PixelClassifier, P extends PixelPreprocessor>(
+  spec: ClassifierSuite<M, P>,
+  quick: boolean,
+): Promise<SuiteResult[]> {
+  const dir = benchModel(spec.hubId);
+  const model = await spec.loadModel(dir);
+  const processor = await spec.loadProcessor(dir);
+  // The task helper gets the loaded model, so it shares its session: one session less to create and hold.
+  const classify = await spec.task(model, processor);
+  const floor = await floorSession(dir);
+  const tjs = spec.withTransformersJs ? await transformersJs() : undefined;
+  const pipe = tjs
+    ? await tjs.pipeline('image-classification', spec.hubId, transformersJsLoadOptions)
+    : undefined;
+  const options = benchOptions(quick, { slow: spec.slow });
+  const results: SuiteResult[] = [];
+  try {
+    for (const photo of await photos(quick)) {
+      const { pixel_values } = await processor.preprocess(photo.bytes);
+      const inputName = floor.inputNames[0]!;
+      const ready = new ort.Tensor('float32', pixel_values.data, pixel_values.dims);
+      const { logits } = await model.forward({ pixel_values });
+      const variants: Variant[] = [
+        { name: OURS, run: () => classify(photo.bytes, { topK: 5 }) },
+        { name: FLOOR, run: () => floor.run({ [inputName]: ready }) },
+      ];
+      if (pipe) {
+        variants.push({ name: THEIRS, run: async () => pipe(await readImage(tjs, photo.bytes), { top_k: 5 }) });
+      }
+      results.push(await endToEnd(spec.suite, `${spec.label} ${photo.name}: end to end`, variants, options));
+
+      const split: Variant[] = [
+        { name: 'ortvision decode+preprocess', run: () => processor.preprocess(photo.bytes) },
+        { name: 'ortvision post-process', run: () => classifyLogits(logits, model.config, { topK: 5 }) },
+      ];
+      if (!spec.slow) {
+        split.push({ name: 'ortvision session.run (model.forward)', run: () => model.forward({ pixel_values }) });
+      }
+      if (pipe) {
+        split.push({
+          name: 'transformers.js decode+preprocess',
+          run: async () => pipe.processor(await readImage(tjs, photo.bytes)),
+        });
+      }
+      const splitResult = await compare(spec.suite, `${spec.label} ${photo.name}: split`, split, options);
+      if (spec.slow) splitResult.notes = ['session.run is the floor of the end-to-end table (not re-run here)'];
+      results.push(splitResult);
+    }
+  } finally {
+    await classify.dispose();
+    await model.dispose();
+    await floor.release();
+    await pipe?.dispose();
+  }
+  return results;
+}
+
+const execFileAsync = promisify(execFile);
+const coldStartChild = join(dirname(fileURLToPath(import.meta.url)), 'cold-start-child.mjs');
+
+export interface ColdStart {
+  /** Process start to first result (node boot + import + load + first result), ms. */
+  ms: number;
+  /** Peak RSS of the child process, MiB (`process.resourceUsage().maxRSS`). */
+  peakRssMiB: number;
+}
+
+/**
+ * One cold start in a fresh node process (`cold-start-child.mjs`): `which` is 'ortvision' or
+ * 'transformers.js', `task` a task the child knows. The child runs the built packages (dist/), as users do.
+ */
+export async function coldStart(which: string, task: string, modelDir: string, photo: Buffer): Promise<ColdStart> {
+  const folder = mkdtempSync(join(tmpdir(), 'ortvision-cold-'));
+  const image = join(folder, 'photo.jpg');
+  writeFileSync(image, photo);
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [coldStartChild, which, task, modelDir, image, JSON.stringify(sessionOptions)],
+    { cwd: dirname(coldStartChild), maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as ColdStart;
+}
+
+/** Whether the built ortvision packages the cold start child imports exist. */
+export function builtPackagesPresent(packageNames: readonly string[]): boolean {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'packages');
+  return packageNames.every((name) => existsSync(join(root, name, 'dist', 'index.js')));
+}
+
+/**
+ * Cold starts of ortvision and transformers.js on the same model, alternated (A B A B) so drift hits both:
+ * medians of `runs` each, with ours / theirs for time and peak RSS.
+ */
+export async function coldStartComparison(
+  suite: string,
+  label: string,
+  task: string,
+  modelDir: string,
+  photo: Buffer,
+  runs: number,
+): Promise<SuiteResult> {
+  const ours: ColdStart[] = [];
+  const theirs: ColdStart[] = [];
+  for (let i = 0; i < runs; i++) {
+    ours.push(await coldStart('ortvision', task, modelDir, photo));
+    theirs.push(await coldStart('transformers.js', task, modelDir, photo));
+  }
+  const summarize = (name: string, samples: ColdStart[]) => {
+    const values = samples.map((s) => s.ms);
+    return {
+      name,
+      samplesMs: values,
+      medianMs: median(values),
+      minMs: Math.min(...values),
+      maxMs: Math.max(...values),
+    };
+  };
+  const oursRss = median(ours.map((s) => s.peakRssMiB));
+  const theirsRss = median(theirs.map((s) => s.peakRssMiB));
+  const result: SuiteResult = {
+    suite,
+    case: `${label}: cold start (fresh process: node boot + import + load + first result)`,
+    iterations: runs,
+    variants: [
+      summarize('ortvision cold start', ours),
+      summarize('transformers.js cold start', theirs),
+    ],
+    peakRssMiB: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+    ratios: {
+      'ortvision cold start peak RSS MiB (median)': round(oursRss),
+      'transformers.js cold start peak RSS MiB (median)': round(theirsRss),
+      'ortvision / transformers.js cold start time': round(ratio(median(ours.map((s) => s.ms)), median(theirs.map((s) => s.ms)))),
+      'ortvision / transformers.js cold start peak RSS': round(ratio(oursRss, theirsRss)),
+    },
+    notes: ['peak RSS here is each child process\'s own (the table header\'s is the bench process\'s)'],
+  };
+  return result;
+}
