@@ -1,28 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { fixtureImagePath, fixturePath } from '@ortvision/core/testing';
+import { runExample } from '@ortvision/example-shared/testing';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), 'cli.ts');
-
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--conditions=@ortvision/source', '--import', 'tsx', cli, ...args],
-      { env: { ...process.env, INIT_CWD: '' } },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const run = (...args: string[]) => runExample(cli, args);
 
 describe('classify example', () => {
   it('classifies a handwritten digit offline with the shipped model, prints JSON and writes a captioned PNG', async () => {
@@ -53,6 +39,9 @@ describe('classify example', () => {
     expect(badDevice.stderr).toContain(
       'InvalidArgumentError: --device must be one of cpu, cuda, auto, got "gpu"',
     );
+    const badTopK = await run('--top-k', '0');
+    expect(badTopK.code).toBe(1);
+    expect(badTopK.stderr).toContain('InvalidArgumentError: --top-k must be an integer >= 1, got "0"');
     const notClassifier = await run('--model', fixturePath('clipseg'));
     expect(notClassifier.code).toBe(1);
     expect(notClassifier.stderr).toMatch(
