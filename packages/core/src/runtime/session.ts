@@ -136,7 +136,14 @@ export class ModelSession {
     const running = session.run(ortFeeds);
     this.#inFlight.add(running);
     try {
-      const results = await running;
+      const results = await running.catch((error: unknown) => {
+        // The feeds passed checkFeeds, so a failure inside the graph means they do not fit it in a way its declared
+        // inputs cannot say (token ids past a vocabulary, a sequence longer than the position embeddings).
+        throw new InputShapeError(
+          `ONNX Runtime could not run ${this.path} on these inputs (does this graph belong to this model?): ${(error as Error)?.message ?? String(error)}`,
+          { cause: error },
+        );
+      });
       const outputs: NamedTensors = {};
       for (const name of session.outputNames) {
         const value = results[name];
