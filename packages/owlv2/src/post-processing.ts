@@ -70,7 +70,7 @@ export function resolveTargetSizes(
 ): [number, number][] | null {
   if (targetSizes === undefined || targetSizes === null) return null;
   let pairs: number[][];
-  if ('dims' in targetSizes) {
+  if (typeof targetSizes === 'object' && 'dims' in targetSizes) {
     if (targetSizes.dims.length !== 2 || targetSizes.dims[1] !== 2) {
       throw new InputShapeError(
         `targetSizes must be a [batch, 2] tensor of (height, width), got [${targetSizes.dims.join(', ')}]`,

@@ -55,7 +55,7 @@ function checkThreshold(value: unknown, name: string): number {
 
 function checkLabels(labels: string | readonly string[]): string[] {
   // The pipeline splits a single string on commas.
-  const list = typeof labels === 'string' ? labels.split(',') : [...labels];
+  const list = typeof labels === 'string' ? labels.split(',') : Array.isArray(labels) ? [...labels] : [];
   if (list.length === 0 || list.some((l) => typeof l !== 'string')) {
     throw new InvalidArgumentError(
       `labels must be a non-empty list of strings (or one comma-separated string), got ${JSON.stringify(labels)}`,
