@@ -1,10 +1,10 @@
-import { type Tensor, loadImage, toOrtTensor } from '@ortvision/core';
 import {
   CLIPSegForImageSegmentation,
   CLIPSegProcessor,
   postProcessPromptMasks,
   promptSegmentation,
 } from '@ortvision/clipseg';
+import { type Tensor, loadImage, toOrtTensor } from '@ortvision/core';
 import {
   FLOOR,
   OURS,
@@ -88,13 +88,19 @@ export const run: Suite = async ({ quick }) => {
       if (theirs) {
         const image = await readImage(tjs, photo.bytes);
         const textInputs = theirs.tokenizer(prompts, { padding: true, truncation: true });
-        const { logits: theirLogits } = await theirs.model({ ...textInputs, ...(await theirs.processor(image)) });
+        const { logits: theirLogits } = await theirs.model({
+          ...textInputs,
+          ...(await theirs.processor(image)),
+        });
         split.push(
           {
             name: 'transformers.js decode+preprocess',
             run: async () => theirs.processor(await readImage(tjs, photo.bytes)),
           },
-          { name: 'transformers.js tokenize', run: () => theirs.tokenizer(prompts, { padding: true, truncation: true }) },
+          {
+            name: 'transformers.js tokenize',
+            run: () => theirs.tokenizer(prompts, { padding: true, truncation: true }),
+          },
           { name: 'transformers.js post-process', run: () => theirPostProcess(theirLogits, image) },
         );
       }

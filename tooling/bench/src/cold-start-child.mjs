@@ -30,9 +30,15 @@ async function transformersJs() {
   tjs.env.allowRemoteModels = false;
   tjs.env.localModelPath = `${dirname(dirname(modelDir))}/`;
   const hubId = `${basename(dirname(modelDir))}/${basename(modelDir)}`;
-  const pipe = await tjs.pipeline(task, hubId, { device: 'cpu', dtype: 'fp32', session_options: sessionOptions });
+  const pipe = await tjs.pipeline(task, hubId, {
+    device: 'cpu',
+    dtype: 'fp32',
+    session_options: sessionOptions,
+  });
   const image = await tjs.RawImage.fromBlob(new Blob([bytes]));
-  return task === 'zero-shot-object-detection' ? pipe(image, labels, { threshold: 0.1 }) : pipe(image, { top_k: 5 });
+  return task === 'zero-shot-object-detection'
+    ? pipe(image, labels, { threshold: 0.1 })
+    : pipe(image, { top_k: 5 });
 }
 
 const result = which === 'ortvision' ? await ortvision() : await transformersJs();

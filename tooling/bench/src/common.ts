@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type ClassificationConfig, type Tensor, classifyLogits, defaultSessionOptions } from '@ortvision/core';
+import {
+  type ClassificationConfig,
+  type Tensor,
+  classifyLogits,
+  defaultSessionOptions,
+} from '@ortvision/core';
 import { fixtureImagePath } from '@ortvision/core/testing';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
@@ -196,7 +201,10 @@ export async function classifierSuite<M extends PixelClassifier, P extends Pixel
         { name: FLOOR, run: () => floor.run({ [inputName]: ready }) },
       ];
       if (pipe) {
-        variants.push({ name: THEIRS, run: async () => pipe(await readImage(tjs, photo.bytes), { top_k: 5 }) });
+        variants.push({
+          name: THEIRS,
+          run: async () => pipe(await readImage(tjs, photo.bytes), { top_k: 5 }),
+        });
       }
       results.push(await endToEnd(spec.suite, `${spec.label} ${photo.name}: end to end`, variants, options));
 
@@ -205,7 +213,10 @@ export async function classifierSuite<M extends PixelClassifier, P extends Pixel
         { name: 'ortvision post-process', run: () => classifyLogits(logits, model.config, { topK: 5 }) },
       ];
       if (!spec.slow) {
-        split.push({ name: 'ortvision session.run (model.forward)', run: () => model.forward({ pixel_values }) });
+        split.push({
+          name: 'ortvision session.run (model.forward)',
+          run: () => model.forward({ pixel_values }),
+        });
       }
       if (pipe) {
         split.push({
@@ -214,7 +225,8 @@ export async function classifierSuite<M extends PixelClassifier, P extends Pixel
         });
       }
       const splitResult = await compare(spec.suite, `${spec.label} ${photo.name}: split`, split, options);
-      if (spec.slow) splitResult.notes = ['session.run is the floor of the end-to-end table (not re-run here)'];
+      if (spec.slow)
+        splitResult.notes = ['session.run is the floor of the end-to-end table (not re-run here)'];
       results.push(splitResult);
     }
   } finally {
@@ -240,7 +252,12 @@ export interface ColdStart {
  * One cold start in a fresh node process (`cold-start-child.mjs`): `which` is 'ortvision' or
  * 'transformers.js', `task` a task the child knows. The child runs the built packages (dist/), as users do.
  */
-export async function coldStart(which: string, task: string, modelDir: string, photo: Buffer): Promise<ColdStart> {
+export async function coldStart(
+  which: string,
+  task: string,
+  modelDir: string,
+  photo: Buffer,
+): Promise<ColdStart> {
   const folder = mkdtempSync(join(tmpdir(), 'ortvision-cold-'));
   const image = join(folder, 'photo.jpg');
   writeFileSync(image, photo);
@@ -292,18 +309,17 @@ export async function coldStartComparison(
     suite,
     case: `${label}: cold start (fresh process: node boot + import + load + first result)`,
     iterations: runs,
-    variants: [
-      summarize('ortvision cold start', ours),
-      summarize('transformers.js cold start', theirs),
-    ],
+    variants: [summarize('ortvision cold start', ours), summarize('transformers.js cold start', theirs)],
     peakRssMiB: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
     ratios: {
       'ortvision cold start peak RSS MiB (median)': round(oursRss),
       'transformers.js cold start peak RSS MiB (median)': round(theirsRss),
-      'ortvision / transformers.js cold start time': round(ratio(median(ours.map((s) => s.ms)), median(theirs.map((s) => s.ms)))),
+      'ortvision / transformers.js cold start time': round(
+        ratio(median(ours.map((s) => s.ms)), median(theirs.map((s) => s.ms))),
+      ),
       'ortvision / transformers.js cold start peak RSS': round(ratio(oursRss, theirsRss)),
     },
-    notes: ['peak RSS here is each child process\'s own (the table header\'s is the bench process\'s)'],
+    notes: ["peak RSS here is each child process's own (the table header's is the bench process's)"],
   };
   return result;
 }

@@ -44,7 +44,9 @@ export function median(values: readonly number[]): number {
 export function medianOf(result: SuiteResult, name: string): number {
   const variant = result.variants.find((v) => v.name === name);
   if (!variant) {
-    throw new Error(`no variant "${name}" in ${result.case} (${result.variants.map((v) => v.name).join(', ')})`);
+    throw new Error(
+      `no variant "${name}" in ${result.case} (${result.variants.map((v) => v.name).join(', ')})`,
+    );
   }
   return variant.medianMs;
 }

@@ -1,4 +1,8 @@
-import { LevitForImageClassificationWithTeacher, LevitImageProcessor, imageClassification } from '@ortvision/levit';
+import {
+  LevitForImageClassificationWithTeacher,
+  LevitImageProcessor,
+  imageClassification,
+} from '@ortvision/levit';
 import { classifierSuite, sessionOptions } from './common.js';
 import type { Suite } from './harness.js';
 

@@ -12,7 +12,10 @@ const hubId = 'google/vit-base-patch16-224';
 const alternatives: { name: string; options: ort.InferenceSession.SessionOptions }[] = [
   { name: `default (${describe(sessionOptions)})`, options: sessionOptions },
   { name: 'intraOpNumThreads 1', options: { ...sessionOptions, intraOpNumThreads: 1 } },
-  { name: "graphOptimizationLevel 'extended'", options: { ...sessionOptions, graphOptimizationLevel: 'extended' } },
+  {
+    name: "graphOptimizationLevel 'extended'",
+    options: { ...sessionOptions, graphOptimizationLevel: 'extended' },
+  },
   { name: 'enableCpuMemArena false', options: { ...sessionOptions, enableCpuMemArena: false } },
 ];
 

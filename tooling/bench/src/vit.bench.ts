@@ -23,7 +23,14 @@ export const run: Suite = async ({ quick }) => {
   );
   const [photo] = await photos(true);
   results.push(
-    await coldStartComparison('vit', 'ViT-B/16', 'image-classification', benchModel(hubId), photo!.bytes, quick ? 1 : 5),
+    await coldStartComparison(
+      'vit',
+      'ViT-B/16',
+      'image-classification',
+      benchModel(hubId),
+      photo!.bytes,
+      quick ? 1 : 5,
+    ),
   );
   return results;
 };
