@@ -69,17 +69,19 @@ describe('detect example', () => {
   });
 
   it('says what is wrong with its arguments, with exit code 1', async () => {
-    const both = await run('--labels', 'a cat', '--query-image', fixtureImagePath('logo.png'));
+    const [both, threshold, typo] = await Promise.all([
+      run('--labels', 'a cat', '--query-image', fixtureImagePath('logo.png')),
+      run('--threshold', 'high'),
+      run('--label', 'a cat'),
+    ]);
     expect([both.code, both.stderr.trim()]).toEqual([
       1,
       'InvalidArgumentError: give --labels or --query-image, not both',
     ]);
-    const threshold = await run('--threshold', 'high');
     expect([threshold.code, threshold.stderr.trim()]).toEqual([
       1,
       'InvalidArgumentError: --threshold must be a number in [0, 1], got "high"',
     ]);
-    const typo = await run('--label', 'a cat');
     expect(typo.code).toBe(1);
     expect(typo.stderr).toContain('InvalidArgumentError: unknown option --label;');
   });
