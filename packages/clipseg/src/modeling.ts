@@ -63,9 +63,21 @@ function describe(value: unknown): string {
     : `${typeof value} ${String(value)}`;
 }
 
-/** input_ids / attention_mask checked, the mask filled with ones when absent. */
-function textFeeds({ input_ids, attention_mask }: CLIPSegTextInputs): Record<string, Tensor<'int64'>> {
+/**
+ * input_ids / attention_mask checked, the mask filled with ones when absent. Rows longer than the text tower's
+ * position embeddings are refused here: ONNX Runtime would fail on them inside the graph.
+ */
+function textFeeds(
+  { input_ids, attention_mask }: CLIPSegTextInputs,
+  config: CLIPSegConfig,
+): Record<string, Tensor<'int64'>> {
   checkTensor('input_ids', input_ids, 'int64', 2);
+  const positions = config.textConfig.max_position_embeddings;
+  if (input_ids.dims[1]! > positions) {
+    throw new InputShapeError(
+      `input_ids has ${input_ids.dims[1]} tokens per prompt, more than the text tower's ${positions} (max_position_embeddings): shorten the prompt or tokenize with truncation: true`,
+    );
+  }
   if (attention_mask === undefined) {
     return {
       input_ids,
@@ -79,6 +91,21 @@ function textFeeds({ input_ids, attention_mask }: CLIPSegTextInputs): Record<str
     );
   }
   return { input_ids, attention_mask };
+}
+
+/** A tower's embeddings checked as [prompts, projection_dim] float32 (another model's graph gives other shapes). */
+function promptEmbeddings(
+  embeds: Tensor | undefined,
+  prompts: number,
+  width: number,
+  graph: string,
+): Tensor<'float32'> {
+  if (embeds?.dtype !== 'float32' || embeds.dims.join() !== [prompts, width].join()) {
+    throw new InputShapeError(
+      `the ${graph} graph returned ${embeds ? `${embeds.dtype} [${embeds.dims.join(', ')}]` : 'no embeddings'}, expected float32 [${prompts}, ${width}] (prompts, config projection_dim)`,
+    );
+  }
+  return embeds as Tensor<'float32'>;
 }
 
 /**
@@ -120,7 +147,7 @@ export class CLIPSegTextModel extends PreTrainedModel<CLIPSegConfig> {
     inputs: CLIPSegTextInputs,
     options?: RunOptions,
   ): Promise<{ text_embeds: Tensor<'float32'> }> {
-    const outputs = await this.runGraph('text_model', textFeeds(inputs), options);
+    const outputs = await this.runGraph('text_model', textFeeds(inputs, this.config), options);
     return outputs as { text_embeds: Tensor<'float32'> };
   }
 }
@@ -171,7 +198,7 @@ export class CLIPSegModel extends PreTrainedModel<CLIPSegConfig> {
 
   /** Text prompts -> `text_embeds` [batch, projection_dim] (not normalized). */
   async getTextFeatures(inputs: CLIPSegTextInputs, options?: RunOptions): Promise<Tensor<'float32'>> {
-    const { text_embeds } = await this.runGraph('text_model', textFeeds(inputs), options);
+    const { text_embeds } = await this.runGraph('text_model', textFeeds(inputs, this.config), options);
     return text_embeds as Tensor<'float32'>;
   }
 
@@ -325,15 +352,20 @@ export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> 
   ): Promise<Tensor<'float32'>> {
     if ('input_ids' in inputs && inputs.input_ids !== undefined) {
       await this.#requireGraphs('text prompt embeddings need', ['text_model']);
-      const { text_embeds } = await this.runGraph('text_model', textFeeds(inputs), options);
-      return text_embeds as Tensor<'float32'>;
+      const { text_embeds } = await this.runGraph('text_model', textFeeds(inputs, this.config), options);
+      return promptEmbeddings(
+        text_embeds,
+        inputs.input_ids.dims[0]!,
+        this.config.projection_dim,
+        'text_model',
+      );
     }
     if ('conditional_pixel_values' in inputs && inputs.conditional_pixel_values !== undefined) {
       const pixels = inputs.conditional_pixel_values;
       checkTensor('conditional_pixel_values', pixels, 'float32', 4);
       await this.#requireGraphs('image prompts need', ['vision_model', 'conditional_model']);
       const { image_embeds } = await this.runGraph('vision_model', { pixel_values: pixels }, options);
-      return image_embeds as Tensor<'float32'>;
+      return promptEmbeddings(image_embeds, pixels.dims[0]!, this.config.projection_dim, 'vision_model');
     }
     throw new InvalidArgumentError(
       'getConditionalEmbeddings needs input_ids (text prompts) or conditional_pixel_values (image prompts)',
@@ -371,7 +403,7 @@ export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> 
       (textRoute ?? ((await this.supportsTextEmbeddings()) ? 'split' : 'model')) === 'model';
     if (viaModel && input_ids !== undefined) {
       await this.#requireGraphs('text prompts need', ['model']);
-      const feeds = textFeeds({ input_ids, attention_mask });
+      const feeds = textFeeds({ input_ids, attention_mask }, this.config);
       const batch = outputBatch(pixel_values, input_ids.dims[0]!);
       const { logits } = await this.runGraph('model', { ...feeds, pixel_values }, options);
       return { logits: unsqueezeLogits(logits, batch) };
