@@ -83,6 +83,23 @@ function describeTensor(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
 
+/** A tower's output checked as float32 [batch, projection_dim]: another model's graph in its place gives other names or shapes. */
+function towerEmbeddings(
+  embeds: Tensor | undefined,
+  batch: number,
+  config: AltCLIPConfig,
+  graph: string,
+  name: string,
+): Tensor<'float32'> {
+  const width = config.projection_dim;
+  if (embeds?.dtype !== 'float32' || embeds.dims.join() !== [batch, width].join()) {
+    throw new InputShapeError(
+      `onnx/${graph}.onnx returned ${embeds ? `${name} ${embeds.dtype} [${embeds.dims.join(', ')}]` : `no '${name}'`}, expected float32 [${batch}, ${width}] (batch, config projection_dim)`,
+    );
+  }
+  return embeds as Tensor<'float32'>;
+}
+
 /**
  * transformers' `AltCLIPModel` over three ONNX graphs: `onnx/model.onnx` (`forward`: texts x images ->
  * similarity logits and normalized embeddings), `onnx/text_model.onnx` (`getTextFeatures`) and
@@ -118,14 +135,22 @@ export class AltCLIPModel extends PreTrainedModel<AltCLIPConfig> {
 
   /** `get_text_features`: [batch, projection_dim] text embeddings, not normalized (`onnx/text_model.onnx`). */
   async getTextFeatures(inputs: AltCLIPTextInputs, options?: RunOptions): Promise<Tensor<'float32'>> {
-    const { text_embeds } = await this.runGraph('text_model', textFeeds(this.config, inputs), options);
-    return text_embeds as Tensor<'float32'>;
+    const feeds = textFeeds(this.config, inputs);
+    const { text_embeds } = await this.runGraph('text_model', feeds, options);
+    return towerEmbeddings(text_embeds, feeds.input_ids.dims[0]!, this.config, 'text_model', 'text_embeds');
   }
 
   /** `get_image_features`: [batch, projection_dim] image embeddings, not normalized (`onnx/vision_model.onnx`). */
   async getImageFeatures(inputs: AltCLIPVisionInputs, options?: RunOptions): Promise<Tensor<'float32'>> {
-    const { image_embeds } = await this.runGraph('vision_model', pixelFeeds(this.config, inputs), options);
-    return image_embeds as Tensor<'float32'>;
+    const feeds = pixelFeeds(this.config, inputs);
+    const { image_embeds } = await this.runGraph('vision_model', feeds, options);
+    return towerEmbeddings(
+      image_embeds,
+      feeds.pixel_values.dims[0]!,
+      this.config,
+      'vision_model',
+      'image_embeds',
+    );
   }
 
   /**
