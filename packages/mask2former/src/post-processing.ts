@@ -123,7 +123,7 @@ function checkTargetSizes(
   if (targetSizes === undefined || targetSizes === null) return undefined;
   if (!Array.isArray(targetSizes) || targetSizes.length !== batch) {
     throw new InvalidArgumentError(
-      `targetSizes must have one (height, width) per image (${batch}), got ${JSON.stringify(targetSizes)}`,
+      `targetSizes must have one (height, width) per image (${batch}), got ${targetSizes instanceof Tensor ? describe(targetSizes) : JSON.stringify(targetSizes)}`,
     );
   }
   return targetSizes.map((size, i) => {
