@@ -25,7 +25,7 @@ const defaults = {
   threshold: 0.1,
 };
 
-const usage = `usage: pnpm --filter @ortvision/example-detect start -- [image] [--labels "a cat,a remote control" | --query-image file]
+const usage = `usage: pnpm example:detect [image] [--labels "a cat,a remote control" | --query-image file]
        [--threshold T] [--nms-threshold T] [--model <hub id or folder>] [--device cpu|cuda|auto] [--out file.png]
 
 Detects objects with OWLv2: zero-shot from comma-separated text labels (--labels), or image-guided from an example

@@ -57,7 +57,17 @@ describe('segment example', () => {
 
   it('runs Mask2Former panoptic and semantic segmentation over the model labels', async () => {
     const out = await tempPng('panoptic.png');
-    const panoptic = await run('--model', fixturePath('mask2former'), '--out', out);
+    const [panoptic, semantic] = await Promise.all([
+      run('--model', fixturePath('mask2former'), '--out', out),
+      run(
+        '--model',
+        fixturePath('mask2former'),
+        '--subtask',
+        'semantic',
+        '--out',
+        await tempPng('semantic.png'),
+      ),
+    ]);
     expect(panoptic.code).toBe(0);
     const report = JSON.parse(panoptic.stdout) as Report;
     // Random weights: the fixture finds one confident "sky" segment over most of cats.png at the default 0.9.
@@ -67,7 +77,6 @@ describe('segment example', () => {
     expect(report.segments[0]!.area).toBeGreaterThan(0.9);
     await expectLegendPicture(out, 640, 480);
 
-    const semantic = await run('--model', fixturePath('mask2former'), '--subtask', 'semantic', '--out', out);
     expect(semantic.code).toBe(0);
     const labels = (JSON.parse(semantic.stdout) as Report).segments;
     // Semantic: one segment per label present, no scores, and together they cover every pixel once.

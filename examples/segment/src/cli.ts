@@ -23,7 +23,7 @@ const defaults = {
   out: 'segmented.png',
 };
 
-const usage = `usage: pnpm --filter @ortvision/example-segment start -- [image] [prompt...] [--prompt-image file]
+const usage = `usage: pnpm example:segment [image] [prompt...] [--prompt-image file]
        [--subtask semantic|instance|panoptic] [--threshold T] [--mask-threshold T] [--overlap-mask-area-threshold T]
        [--model <hub id or folder>] [--device cpu|cuda|auto] [--out file.png]
 

@@ -128,7 +128,7 @@ export function createWebServer(options: WebServerOptions = {}): Server {
   return server;
 }
 
-const usage = `usage: pnpm --filter @ortvision/example-web start -- [--port 8080] [--device cpu|cuda|auto]
+const usage = `usage: pnpm example:web [--port 8080] [--device cpu|cuda|auto]
        [--classify-model m] [--detect-model m] [--clipseg-model m] [--mask2former-model m] [--zero-shot-model m]
 
 Serves one page on http://localhost:PORT: drop an image, pick a task, type prompts, see the picture and the JSON.

@@ -1,8 +1,8 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixtureImagePath } from '@ortvision/core/testing';
+import { HubServer, fixtureImagePath, fixturePath } from '@ortvision/core/testing';
 import { runExample } from '@ortvision/example-shared/testing';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,28 @@ describe('zero-shot example', () => {
     const picture = await sharp(out).metadata();
     expect([picture.format, picture.width]).toEqual(['png', 640]);
     expect(picture.height).toBeGreaterThan(480); // the caption band
+  });
+
+  it('downloads a Hub model with a progress bar on stderr (from a local Hub stand-in)', async () => {
+    const hub = await HubServer.start({ repoId: 'ortvision/altclip', folder: fixturePath('altclip') });
+    const cache = await mkdtemp(join(tmpdir(), 'ortvision-zero-shot-cache-'));
+    try {
+      const out = join(cache, 'ranked.png');
+      const env = { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '' };
+      const { code, stdout, stderr } = await runExample(
+        cli,
+        ['--model', 'ortvision/altclip', '--labels', 'cat,dog', '--out', out],
+        env,
+      );
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout).model).toBe('ortvision/altclip');
+      // Not a terminal: one finished bar per downloaded file.
+      expect(stderr).toMatch(/onnx\/vision_model\.onnx \[#+\] 100% /);
+      expect(stderr).toMatch(/onnx\/text_model\.onnx \[#+\] 100% /);
+    } finally {
+      await hub.close();
+      await rm(cache, { recursive: true, force: true });
+    }
   });
 
   it('says what is wrong with its arguments, with exit code 1', async () => {

@@ -22,7 +22,7 @@ const defaults = {
   out: 'ranked.png',
 };
 
-const usage = `usage: pnpm --filter @ortvision/example-zero-shot start -- [image] [--labels "猫,a dog,ソファ"] [--template "a photo of {}."]
+const usage = `usage: pnpm example:zero-shot [image] [--labels "猫,a dog,ソファ"] [--template "a photo of {}."]
        [--top-k N] [--model <hub id or folder>] [--device cpu|cuda|auto] [--out file.png]
 
 Ranks candidate labels for an image with AltCLIP, whose text tower reads many languages (zero-shot image
