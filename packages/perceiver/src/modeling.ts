@@ -147,7 +147,23 @@ export class PerceiverForMaskedLM extends PreTrainedModel<PerceiverConfig> {
     inputs: PerceiverTextInputs,
     options?: RunOptions,
   ): Promise<{ logits: Tensor<'float32'> }> {
-    return (await super.forward(textFeeds(inputs, this.config), options)) as { logits: Tensor<'float32'> };
+    const feeds = textFeeds(inputs, this.config);
+    const { logits } = (await super.forward(feeds, options)) as { logits: Tensor<'float32'> };
+    const [batch, seq] = feeds.input_ids.dims;
+    const vocab = this.config.vocab_size;
+    // The decoder answers for its max_position_embeddings positions, at least the tokens given.
+    if (
+      logits?.dtype !== 'float32' ||
+      logits.rank !== 3 ||
+      logits.dims[0] !== batch ||
+      logits.dims[1]! < seq! ||
+      logits.dims[2] !== vocab
+    ) {
+      throw new InputShapeError(
+        `the masked-LM graph returned logits ${logits ? `${logits.dtype} ${dimsOf(logits)}` : 'nothing'}, expected float32 [${batch}, >= ${seq}, ${vocab}] (batch, positions, vocab_size): is onnx/model.onnx a PerceiverForMaskedLM export?`,
+      );
+    }
+    return { logits };
   }
 }
 

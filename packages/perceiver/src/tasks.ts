@@ -99,6 +99,15 @@ function maskProbabilities(row: Float32Array, ids: readonly number[]): Float64Ar
   return Float64Array.from(ids, (id) => Math.exp(row[id]! - max) / sum);
 }
 
+/** A text task's input that is neither a string nor an array (undefined, a number...): a typed error, not a TypeError. */
+function checkTexts(texts: unknown): void {
+  if (!Array.isArray(texts)) {
+    throw new InvalidArgumentError(
+      `texts must be a string or an array of strings, got ${texts === null ? 'null' : typeof texts}`,
+    );
+  }
+}
+
 async function fillOne(
   model: PerceiverForMaskedLM,
   tokenizer: PerceiverTokenizer,
@@ -174,6 +183,7 @@ export async function fillMask(
     tokenizer ?? (await PerceiverTokenizer.fromPretrained(loaded.model.nameOrPath, options));
   return makePipeline(async (texts: string | readonly string[], fill: FillMaskOptions = {}) => {
     if (typeof texts === 'string') return fillOne(loaded.model, textTokenizer, texts, fill);
+    checkTexts(texts);
     if (texts.length === 0) throw new InputShapeError('expected at least one text, got an empty list');
     const results: FillMaskOutput[] = [];
     for (const text of texts) results.push(await fillOne(loaded.model, textTokenizer, text, fill));
@@ -230,6 +240,7 @@ export async function textClassification(
   return makePipeline(async (texts: string | readonly string[], classify: TextClassificationOptions = {}) => {
     const { topK, functionToApply, truncation = false } = classify;
     const single = typeof texts === 'string';
+    if (!single) checkTexts(texts);
     const list = single ? [texts] : [...texts];
     if (list.length === 0) throw new InputShapeError('expected at least one text, got an empty list');
     const encodeOptions: PerceiverEncodeOptions = { padding: true };
