@@ -223,7 +223,7 @@ describe('promptSegmentation inputs', () => {
   it.each([Number.NaN, -0.1, 1.5, Number.POSITIVE_INFINITY, '0.5' as unknown as number])(
     'threshold %s for thresholdMask and maskToImage: InvalidArgumentError',
     async (threshold) => {
-      const [{ mask }] = (await segment(cats, ['a cat'])) as [{ mask: Tensor<'float32'> }];
+      const mask = (await segment(cats, ['a cat']))[0]!.mask;
       const error = new InvalidArgumentError(`threshold must be a number in [0, 1], got ${threshold}`);
       expect(() => thresholdMask(mask, threshold)).toThrowError(error);
       expect(() => maskToImage(mask, { threshold })).toThrowError(error);
@@ -231,7 +231,7 @@ describe('promptSegmentation inputs', () => {
   );
 
   it('thresholds 0 and 1 are the ends of the range: everything above 0, nothing above 1', async () => {
-    const [{ mask }] = (await segment(cats, ['a cat'])) as [{ mask: Tensor<'float32'> }];
+    const mask = (await segment(cats, ['a cat']))[0]!.mask;
     expect(thresholdMask(mask, 0).data.every((v) => v === 1)).toBe(true);
     expect(thresholdMask(mask, 1).data.every((v) => v === 0)).toBe(true);
   });
