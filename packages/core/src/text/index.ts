@@ -1,5 +1,5 @@
 export { Tokenizer } from './tokenizer.js';
-export type { DecodeOptions, EncodeOptions, TokenIds } from './tokenizer.js';
+export type { DecodeOptions, EncodeOptions, TokenIds, TokenizerBackend } from './tokenizer.js';
 export { checkRoomForSpecialTokens, padIds, resolveStrategy, truncateIds } from './batch-encoding.js';
 export type {
   BatchEncoding,

@@ -1,4 +1,3 @@
-import type { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { ConfigError, InputShapeError, InvalidArgumentError } from '../errors.js';
 import type { ResolveOptions } from '../hub/resolve.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -24,6 +23,25 @@ export interface DecodeOptions {
   skipSpecialTokens?: boolean;
   /** Remove spaces before punctuation and in English contractions; default: the tokenizer config's setting. */
   cleanUpTokenizationSpaces?: boolean;
+}
+
+/**
+ * What core calls on `@huggingface/tokenizers`' `Tokenizer` (which satisfies it; the constructor's assignment checks
+ * that). Declared here rather than imported so that core's published type declarations do not name the optional
+ * package: image-only installs do not have it.
+ */
+export interface TokenizerBackend {
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[]; tokens: string[] };
+  decode(
+    ids: number[] | bigint[],
+    options?: { skip_special_tokens?: boolean; clean_up_tokenization_spaces?: boolean | null },
+  ): string;
+  token_to_id(token: string): number | undefined;
+  id_to_token(id: number): string | undefined;
+  get_vocab(withAddedTokens?: boolean): Map<string, number>;
+  post_processor:
+    | ((tokens: string[], pair: string[] | null, addSpecialTokens: boolean) => { tokens: string[] })
+    | null;
 }
 
 /** Token ids to decode: a list of numbers or bigints, or a 1-D integer tensor. */
@@ -58,7 +76,7 @@ function describeValue(value: unknown): string {
  */
 export class Tokenizer {
   /** The `@huggingface/tokenizers` instance that runs tokenizer.json. */
-  readonly backend: HfTokenizer;
+  readonly backend: TokenizerBackend;
   readonly tokenizerClass: string | undefined;
   /** `model_max_length` from tokenizer_config.json; `Infinity` when it sets none. */
   readonly modelMaxLength: number;
