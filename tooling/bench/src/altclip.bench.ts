@@ -40,7 +40,8 @@ export const run: Suite = async ({ quick }) => {
     ];
   }
   const dir = benchModel(hubId);
-  const model = await AltCLIPModel.fromPretrained(dir, { sessionOptions });
+  // Lazy: the joint graph is loaded on first use, and the absent tower graphs are never asked for.
+  const model = await AltCLIPModel.fromPretrained(dir, { sessionOptions, loading: 'lazy' });
   const processor = await AltCLIPProcessor.fromPretrained(dir);
   const floor = await floorSession(dir);
   const options = benchOptions(quick, { slow: true });

@@ -16,18 +16,31 @@ async function main(argv: string[]): Promise<void> {
     process.exit(2);
   }
   const results: SuiteResult[] = [];
+  const failed: string[] = [];
   for (const name of selected) {
-    const suite = await suites[name]!();
-    for (const result of await suite.run({ quick })) {
-      results.push(result);
-      process.stdout.write(`${toMarkdown(result)}\n`);
+    // One suite failing (a missing graph, an out-of-memory session) must not lose the others' results.
+    try {
+      const suite = await suites[name]!();
+      for (const result of await suite.run({ quick })) {
+        results.push(result);
+        process.stdout.write(`${toMarkdown(result)}\n`);
+      }
+    } catch (error) {
+      failed.push(name);
+      process.stdout.write(
+        `### ${name}: FAILED\n\n${error instanceof Error ? error.message : String(error)}\n\n`,
+      );
     }
   }
   const outDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${new Date().toISOString().slice(0, 10)}${quick ? '-quick' : ''}.json`);
-  writeFileSync(file, `${JSON.stringify({ node: process.version, quick, results }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ node: process.version, quick, results, failed }, null, 2)}\n`);
   process.stdout.write(`results written to ${file}\n`);
+  if (failed.length > 0) {
+    process.stderr.write(`failed suite(s): ${failed.join(', ')}\n`);
+    process.exitCode = 1;
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));
