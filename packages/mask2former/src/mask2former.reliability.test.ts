@@ -224,6 +224,20 @@ describe('post-processing targetSizes', () => {
     }
   });
 
+  it('targetSizes beyond the pixel limit: InvalidArgumentError before anything is allocated', () => {
+    const huge: [number, number][] = [
+      [100000, 100000],
+      [5, 5],
+    ];
+    for (const [name, postProcess] of processors) {
+      expect(() => postProcess(outputs, { targetSizes: huge }), name).toThrowError(
+        new InvalidArgumentError(
+          'cannot resize segmentation maps of image 0 to 100000x100000: 10000000000 pixels is more than the limit of 178956970',
+        ),
+      );
+    }
+  });
+
   it('targetSizes as an int64 tensor: InvalidArgumentError naming it (its message used to fail on the BigInts)', () => {
     const targetSizes = new Tensor('int64', new BigInt64Array([5n, 5n, 5n, 5n]), [2, 2]);
     for (const [name, postProcess] of processors) {

@@ -2,6 +2,7 @@ import {
   InputShapeError,
   InvalidArgumentError,
   Tensor,
+  checkOutputPixels,
   interpolateBilinear,
   resizeNearest,
   segmentationToRle,
@@ -136,6 +137,8 @@ function checkTargetSizes(
         `targetSizes[${i}] must be [height, width] of positive integers, got ${JSON.stringify(size)}`,
       );
     }
+    // Every map is allocated at the target size: refuse sizes no image could have, as core's resizes do.
+    checkOutputPixels(`resize segmentation maps of image ${i}`, size[1]!, size[0]!);
     return [size[0]!, size[1]!];
   });
 }

@@ -18,3 +18,4 @@ export type {
 export { preprocessOptionsFromKwargs } from './kwargs.js';
 export { annotateImage, palette } from './draw.js';
 export type { Annotations, LabelledBox, LabelledMask } from './draw.js';
+export { checkOutputPixels } from './limits.js';
