@@ -44,6 +44,9 @@ export class Owlv2ImageProcessor extends ImageProcessor {
     image_std: OPENAI_CLIP_STD,
   };
 
+  #scratch = new ResizeScratch();
+  #hwc = new Float32Array(0);
+
   /** Python's order: rescale, pad to a square, resize (+ clip), normalize; float32 after every step. */
   override preprocessImages(
     images: readonly Image[],
@@ -59,11 +62,12 @@ export class Owlv2ImageProcessor extends ImageProcessor {
     for (let b = 0; b < 256; b++) values[b] = options.doRescale ? b * options.rescaleFactor : b;
     const mean = options.imageMean.map(Math.fround);
     const std = options.imageStd.map(Math.fround);
-    const scratch = new ResizeScratch();
+    // Reused across calls: preprocessImages is synchronous, so one call never sees another's half-written buffers.
+    const scratch = this.#scratch;
     let height = 0;
     let width = 0;
     let pixelValues: Float32Array | undefined;
-    let hwc = new Float32Array(0);
+    let hwc = this.#hwc;
     images.forEach((input, index) => {
       const image = input.toRGB();
       const side = Math.max(image.height, image.width);
@@ -92,7 +96,10 @@ export class Owlv2ImageProcessor extends ImageProcessor {
         padValue: PAD_VALUE,
       };
       const count = outHeight * outWidth * 3;
-      if (hwc.length < count) hwc = new Float32Array(count);
+      if (hwc.length < count) {
+        hwc = new Float32Array(count);
+        this.#hwc = hwc;
+      }
       let low = Number.NEGATIVE_INFINITY;
       let high = Number.POSITIVE_INFINITY;
       if (options.doResize) {
@@ -118,15 +125,24 @@ export class Owlv2ImageProcessor extends ImageProcessor {
 
 /** The [min, max] of the rescaled pixels, with the pad value when there is padding. */
 function valueRange(image: Image, values: Float32Array, padded: boolean): [number, number] {
-  const seen = new Uint8Array(256);
   const { data } = image;
-  for (let i = 0; i < data.length; i++) seen[data[i]!] = 1;
-  let low = padded ? PAD_VALUE : Number.POSITIVE_INFINITY;
-  let high = padded ? PAD_VALUE : Number.NEGATIVE_INFINITY;
-  for (let b = 0; b < 256; b++) {
-    if (!seen[b]) continue;
-    low = Math.min(low, values[b]!);
-    high = Math.max(high, values[b]!);
+  let lo = 255;
+  let hi = 0;
+  // Rescaling is monotonic, so the byte extremes give the value extremes; a photo usually holds both 0 and 255,
+  // after which nothing can widen the range.
+  for (let start = 0; start < data.length && !(lo === 0 && hi === 255); start += 4096) {
+    const end = Math.min(data.length, start + 4096);
+    for (let i = start; i < end; i++) {
+      const v = data[i]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  let low = Math.min(values[lo]!, values[hi]!);
+  let high = Math.max(values[lo]!, values[hi]!);
+  if (padded) {
+    low = Math.min(low, PAD_VALUE);
+    high = Math.max(high, PAD_VALUE);
   }
   return [low, high];
 }
@@ -162,16 +178,21 @@ function writeNormalizedPlanar(
   out: Float32Array,
   index: number,
 ): void {
-  const f = Math.fround;
   for (let c = 0; c < 3; c++) {
     const plane = (index * 3 + c) * pixels;
-    const mean = normalize?.mean[c] ?? 0;
-    const std = normalize?.std[c] ?? 1;
+    if (normalize === undefined) {
+      for (let p = 0, i = c; p < pixels; p++, i += 3) {
+        const v = hwc[i]!;
+        out[plane + p] = v < low ? low : v > high ? high : v;
+      }
+      continue;
+    }
+    const mean = normalize.mean[c]!;
+    const std = normalize.std[c]!;
     for (let p = 0, i = c; p < pixels; p++, i += 3) {
-      let v = hwc[i]!;
-      if (v < low) v = low;
-      else if (v > high) v = high;
-      out[plane + p] = normalize ? f(v - mean) / std : v;
+      const v = hwc[i]!;
+      // numpy float32: (x - mean) rounded to float32, then / std rounded again by the Float32Array store.
+      out[plane + p] = Math.fround((v < low ? low : v > high ? high : v) - mean) / std;
     }
   }
 }
