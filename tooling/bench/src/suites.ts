@@ -15,5 +15,6 @@ export const suites: Record<string, () => Promise<{ run: Suite }>> = {
   perceiver: () => import('./perceiver.bench.js'),
   altclip: () => import('./altclip.bench.js'),
   owlv2: () => import('./owlv2.bench.js'),
+  'owlv2-preprocess': () => import('./owlv2-preprocess.bench.js'),
   mask2former: () => import('./mask2former.bench.js'),
 };
