@@ -93,8 +93,19 @@ export async function transformersJs(): Promise<TransformersJs | undefined> {
   return tjs;
 }
 
-/** transformers.js's loading options that match ours: CPU, fp32 `onnx/model.onnx`, the same session options. */
-export const transformersJsLoadOptions = { device: 'cpu', dtype: 'fp32', session_options: sessionOptions };
+/**
+ * transformers.js's loading options: CPU, fp32 `onnx/model.onnx`, the same intra-op thread count as ours (the
+ * issue's "same thread count"), and otherwise its own session defaults — our session defaults are part of what is
+ * compared. `BENCH_SAME_SESSION_OPTIONS=1` gives transformers.js all of our options instead.
+ */
+export const transformersJsLoadOptions = {
+  device: 'cpu',
+  dtype: 'fp32',
+  session_options:
+    process.env.BENCH_SAME_SESSION_OPTIONS === '1'
+      ? sessionOptions
+      : { intraOpNumThreads: sessionOptions.intraOpNumThreads },
+};
 
 /** `RawImage` from encoded bytes, as transformers.js reads a file or URL. */
 export function readImage(tjs: TransformersJs, bytes: Buffer): Promise<unknown> {
