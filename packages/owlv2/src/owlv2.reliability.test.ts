@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -8,7 +8,7 @@ import {
   InvalidArgumentError,
   ModelNotFoundError,
 } from '@ortvision/core';
-import { fixtureImagePath, fixturePath } from '@ortvision/core/testing';
+import { fixtureImagePath, fixturePath, fixtureVariant } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Owlv2ForObjectDetection } from './modeling.js';
 import { postProcessObjectDetection } from './post-processing.js';
@@ -28,17 +28,8 @@ afterAll(async () => {
 });
 
 /** The owlv2 fixture with files replaced (a string), copied from another fixture (`from:<fixture>/<file>`) or removed (null). */
-async function variant(name: string, changes: Record<string, string | null>): Promise<string> {
-  const folder = join(root, name);
-  await cp(fixturePath('owlv2'), folder, { recursive: true, filter: (src) => !src.includes('reference') });
-  for (const [file, content] of Object.entries(changes)) {
-    await rm(join(folder, file), { force: true });
-    if (content?.startsWith('from:')) {
-      const [fixture, ...parts] = content.slice(5).split('/');
-      await cp(fixturePath(fixture!, ...parts), join(folder, file));
-    } else if (content !== null) await writeFile(join(folder, file), content);
-  }
-  return folder;
+function variant(name: string, changes: Record<string, string | null>): Promise<string> {
+  return fixtureVariant('owlv2', join(root, name), changes);
 }
 
 /** Loads the zero-shot pipeline on `folder` and runs it once (or fails at load). */

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,7 +10,7 @@ import {
   ModelNotFoundError,
   Tensor,
 } from '@ortvision/core';
-import { fixtureImagePath, fixturePath } from '@ortvision/core/testing';
+import { fixtureImagePath, fixturePath, fixtureVariant } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PerceiverForMultimodalAutoencoding } from './modeling.js';
 import {
@@ -33,17 +33,8 @@ afterAll(async () => {
 });
 
 /** A perceiver fixture with files replaced (a string), copied from another fixture (`from:<fixture>/<file>`) or removed (null). */
-async function variant(base: string, name: string, changes: Record<string, string | null>): Promise<string> {
-  const folder = join(root, `${base}-${name}`);
-  await cp(fixturePath(base), folder, { recursive: true, filter: (src) => !src.includes('reference') });
-  for (const [file, content] of Object.entries(changes)) {
-    await rm(join(folder, file), { force: true });
-    if (content?.startsWith('from:')) {
-      const [fixture, ...parts] = content.slice(5).split('/');
-      await cp(fixturePath(fixture!, ...parts), join(folder, file));
-    } else if (content !== null) await writeFile(join(folder, file), content);
-  }
-  return folder;
+function variant(base: string, name: string, changes: Record<string, string | null>): Promise<string> {
+  return fixtureVariant(base, join(root, `${base}-${name}`), changes);
 }
 
 /** Small frames (a 16x20 gradient and a shifted copy) so that optical flow stays fast. */

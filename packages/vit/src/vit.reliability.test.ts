@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -11,7 +11,7 @@ import {
   type LabelScore,
   ModelNotFoundError,
 } from '@ortvision/core';
-import { fixtureImagePath, fixturePath } from '@ortvision/core/testing';
+import { fixtureImagePath, fixturePath, fixtureVariant } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ViTConfig } from './config.js';
 import { ViTImageProcessor } from './image-processing.js';
@@ -30,17 +30,8 @@ afterAll(async () => {
 });
 
 /** vit-cls with some files replaced (a string), copied from another fixture (`from:<fixture>/<file>`) or removed (null). */
-async function variant(name: string, changes: Record<string, string | null>): Promise<string> {
-  const folder = join(root, name);
-  await cp(fixturePath('vit-cls'), folder, { recursive: true, filter: (src) => !src.includes('reference') });
-  for (const [file, content] of Object.entries(changes)) {
-    await rm(join(folder, file), { force: true });
-    if (content?.startsWith('from:')) {
-      const [fixture, ...parts] = content.slice(5).split('/');
-      await cp(fixturePath(fixture!, ...parts), join(folder, file));
-    } else if (content !== null) await writeFile(join(folder, file), content);
-  }
-  return folder;
+function variant(name: string, changes: Record<string, string | null>): Promise<string> {
+  return fixtureVariant('vit-cls', join(root, name), changes);
 }
 
 describe('model folders ViT cannot use', () => {

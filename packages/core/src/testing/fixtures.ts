@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FixtureFormatError } from '../errors.js';
@@ -41,4 +42,28 @@ export function fixturePath(fixture: string, ...parts: string[]): string {
 /** Path of one of the shared test images (e.g. `fixtureImagePath('cats.png')`). */
 export function fixtureImagePath(name: string): string {
   return join(fixturesRoot(), 'images', name);
+}
+
+/**
+ * A changed copy of a fixture folder for tests of bad input (without its reference/ data): each entry of
+ * `changes` replaces a file by the given text, by a file of another fixture (`'from:<fixture>/<path>'`), or removes
+ * it (`null`). Returns `folder`.
+ *
+ * @example
+ * const folder = await fixtureVariant('vit-cls', join(tmp, 'no-config'), { 'config.json': null });
+ */
+export async function fixtureVariant(
+  fixture: string,
+  folder: string,
+  changes: Readonly<Record<string, string | null>>,
+): Promise<string> {
+  await cp(fixturePath(fixture), folder, { recursive: true, filter: (src) => !src.includes('reference') });
+  for (const [file, content] of Object.entries(changes)) {
+    await rm(join(folder, file), { force: true });
+    if (content?.startsWith('from:')) {
+      const [source, ...parts] = content.slice('from:'.length).split('/');
+      await cp(fixturePath(source!, ...parts), join(folder, file));
+    } else if (content !== null) await writeFile(join(folder, file), content);
+  }
+  return folder;
 }

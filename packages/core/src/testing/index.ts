@@ -19,7 +19,7 @@ export type {
   PostprocessCase,
   ProcessorCase,
 } from './manifest.js';
-export { fixtureImagePath, fixturePath, fixturesRoot } from './fixtures.js';
+export { fixtureImagePath, fixturePath, fixtureVariant, fixturesRoot } from './fixtures.js';
 export {
   checkImageProcessorCase,
   imageInputOutputs,
