@@ -190,6 +190,29 @@ export class PerceiverForSequenceClassification extends PreTrainedModel<Perceive
 }
 
 /**
+ * What the three Perceiver image classifiers share: pixel_values -> `logits`. They differ in the preprocessor
+ * inside their graph, and in whether that fixes the input size (`inputSide`).
+ */
+abstract class PerceiverImageClassificationBase extends PreTrainedModel<PerceiverConfig> {
+  static override readonly configClass = PerceiverConfig;
+
+  /** The only input side the graph accepts, or undefined when the graph itself checks (Fourier, conv). */
+  protected get inputSide(): number | undefined {
+    return undefined;
+  }
+
+  override async forward(
+    inputs: PerceiverImageInputs,
+    options?: RunOptions,
+  ): Promise<{ logits: Tensor<'float32'> }> {
+    checkPixels(inputs.pixel_values, this.inputSide);
+    return (await super.forward({ pixel_values: inputs.pixel_values }, options)) as {
+      logits: Tensor<'float32'>;
+    };
+  }
+}
+
+/**
  * transformers' `PerceiverForImageClassificationLearned` (1x1 conv + one learned position embedding per pixel):
  * pixel_values [batch, 3, image_size, image_size] -> `logits` [batch, num_labels].
  *
@@ -201,17 +224,10 @@ export class PerceiverForSequenceClassification extends PreTrainedModel<Perceive
  * const { logits } = await model.forward(await processor.preprocess('cat.png'));
  * ```
  */
-export class PerceiverForImageClassificationLearned extends PreTrainedModel<PerceiverConfig> {
-  static override readonly configClass = PerceiverConfig;
-
-  override async forward(
-    inputs: PerceiverImageInputs,
-    options?: RunOptions,
-  ): Promise<{ logits: Tensor<'float32'> }> {
-    checkPixels(inputs.pixel_values, this.config.image_size);
-    return (await super.forward({ pixel_values: inputs.pixel_values }, options)) as {
-      logits: Tensor<'float32'>;
-    };
+export class PerceiverForImageClassificationLearned extends PerceiverImageClassificationBase {
+  // One learned position embedding per pixel: the graph takes exactly image_size x image_size.
+  protected override get inputSide(): number {
+    return this.config.image_size;
   }
 }
 
@@ -227,19 +243,7 @@ export class PerceiverForImageClassificationLearned extends PreTrainedModel<Perc
  * const { logits } = await model.forward(await processor.preprocess('cat.png'));
  * ```
  */
-export class PerceiverForImageClassificationFourier extends PreTrainedModel<PerceiverConfig> {
-  static override readonly configClass = PerceiverConfig;
-
-  override async forward(
-    inputs: PerceiverImageInputs,
-    options?: RunOptions,
-  ): Promise<{ logits: Tensor<'float32'> }> {
-    checkPixels(inputs.pixel_values);
-    return (await super.forward({ pixel_values: inputs.pixel_values }, options)) as {
-      logits: Tensor<'float32'>;
-    };
-  }
-}
+export class PerceiverForImageClassificationFourier extends PerceiverImageClassificationBase {}
 
 /**
  * transformers' `PerceiverForImageClassificationConvProcessing` (7x7/2 conv + max-pool, then Fourier position
@@ -253,19 +257,7 @@ export class PerceiverForImageClassificationFourier extends PreTrainedModel<Perc
  * const { logits } = await model.forward(await processor.preprocess('cat.png'));
  * ```
  */
-export class PerceiverForImageClassificationConvProcessing extends PreTrainedModel<PerceiverConfig> {
-  static override readonly configClass = PerceiverConfig;
-
-  override async forward(
-    inputs: PerceiverImageInputs,
-    options?: RunOptions,
-  ): Promise<{ logits: Tensor<'float32'> }> {
-    checkPixels(inputs.pixel_values);
-    return (await super.forward({ pixel_values: inputs.pixel_values }, options)) as {
-      logits: Tensor<'float32'>;
-    };
-  }
-}
+export class PerceiverForImageClassificationConvProcessing extends PerceiverImageClassificationBase {}
 
 /** The optical-flow graph's input, named `inputs` as PerceiverForOpticalFlow.forward names it. */
 export type PerceiverOpticalFlowInputs = {
