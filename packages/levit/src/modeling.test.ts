@@ -1,6 +1,6 @@
 import type { Tensor } from '@ortvision/core';
 import {
-  compareTensors,
+  checkModelCase,
   describeComparison,
   fixturePath,
   loadFixture,
@@ -26,15 +26,7 @@ describe.each(Object.entries(classes))('%s model cases', async (name, ModelClass
   afterAll(() => model.dispose());
 
   it.each(manifest.model.map((c) => [c.name, c] as const))('%s matches PyTorch', async (_name, testCase) => {
-    const pixel_values = (await readNpy(
-      fixturePath(name, testCase.feeds.pixel_values!),
-    )) as Tensor<'float32'>;
-    const outputs: Record<string, Tensor> = await model.forward({ pixel_values });
-    for (const [output, file] of Object.entries(testCase.expected)) {
-      const comparison = compareTensors(outputs[output]!, await readNpy(fixturePath(name, file)), {
-        atol: testCase.atol,
-        rtol: testCase.rtol,
-      });
+    for (const { output, comparison } of await checkModelCase(model, name, testCase)) {
       expect(comparison.ok, `${output}: ${describeComparison(comparison)}`).toBe(true);
     }
   });

@@ -1,11 +1,5 @@
 import { InputShapeError, ModelNotFoundError, Tensor } from '@ortvision/core';
-import {
-  compareTensors,
-  describeComparison,
-  fixturePath,
-  loadFixture,
-  readNpy,
-} from '@ortvision/core/testing';
+import { checkModelCase, describeComparison, fixturePath, loadFixture } from '@ortvision/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PerceiverConfig } from './config.js';
 import {
@@ -41,15 +35,7 @@ describe.each(Object.entries(classes))('%s model cases', async (name, ModelClass
   });
 
   it.each(manifest.model.map((c) => [c.name, c] as const))('%s matches PyTorch', async (_name, testCase) => {
-    const feeds: Record<string, Tensor> = {};
-    for (const [input, file] of Object.entries(testCase.feeds))
-      feeds[input] = await readNpy(fixturePath(name, file));
-    const outputs: Record<string, Tensor | undefined> = await model.forward(feeds as never);
-    for (const [output, file] of Object.entries(testCase.expected)) {
-      const comparison = compareTensors(outputs[output]!, await readNpy(fixturePath(name, file)), {
-        atol: testCase.atol,
-        rtol: testCase.rtol,
-      });
+    for (const { output, comparison } of await checkModelCase(model, name, testCase)) {
       expect(comparison.ok, `${output}: ${describeComparison(comparison)}`).toBe(true);
     }
   });

@@ -29,3 +29,5 @@ export {
 export type { ImagePreprocessor } from './image-processor-cases.js';
 export { HubServer, fileSize } from './hub-server.js';
 export type { Fault, HubServerOptions, RecordedRequest } from './hub-server.js';
+export { checkModelCase } from './model-cases.js';
+export type { ForwardModel } from './model-cases.js';

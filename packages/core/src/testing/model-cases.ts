@@ -1,0 +1,46 @@
+import type { NamedTensors } from '../runtime/session.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { type Comparison, compareTensors } from './compare.js';
+import { fixturePath } from './fixtures.js';
+import type { ModelCase } from './manifest.js';
+import { readNpy } from './npy.js';
+
+/** Anything with a model class's `forward` on named tensors. */
+export interface ForwardModel {
+  forward(inputs: never): Promise<NamedTensors>;
+}
+
+/**
+ * Runs a fixture's model case through a model class (feeds from the case's .npy files) and compares each expected
+ * output at the case's atol/rtol. An output the model does not return counts as a shape mismatch.
+ */
+export async function checkModelCase(
+  model: ForwardModel,
+  fixture: string,
+  testCase: ModelCase,
+): Promise<{ output: string; comparison: Comparison }[]> {
+  const feeds: Record<string, Tensor> = {};
+  for (const [input, file] of Object.entries(testCase.feeds))
+    feeds[input] = await readNpy(fixturePath(fixture, file));
+  const outputs: Record<string, Tensor | undefined> = await model.forward(feeds as never);
+  const results: { output: string; comparison: Comparison }[] = [];
+  for (const [output, file] of Object.entries(testCase.expected)) {
+    const expected = await readNpy(fixturePath(fixture, file));
+    const actual = outputs[output];
+    const comparison: Comparison = actual
+      ? compareTensors(actual, expected, { atol: testCase.atol, rtol: testCase.rtol })
+      : {
+          ok: false,
+          worstAbsError: Number.POSITIVE_INFINITY,
+          worstIndex: -1,
+          worstPosition: [],
+          worstActual: Number.NaN,
+          worstExpected: Number.NaN,
+          countBeyond: expected.size,
+          total: expected.size,
+          shapeMismatch: `no output '${output}' (got ${Object.keys(outputs).join(', ') || 'nothing'})`,
+        };
+    results.push({ output, comparison });
+  }
+  return results;
+}
