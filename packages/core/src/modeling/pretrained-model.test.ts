@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import {
 import { systemProbes } from '../runtime/device.js';
 import { Tensor } from '../tensor/tensor.js';
 import { compareTensors, describeComparison } from '../testing/compare.js';
-import { fixturePath } from '../testing/fixtures.js';
+import { fixturePath, fixtureVariant } from '../testing/fixtures.js';
 import { HubServer } from '../testing/hub-server.js';
 import { readNpy } from '../testing/npy.js';
 import { PretrainedConfig } from './config.js';
@@ -179,6 +179,31 @@ describe('graphGroups: alternative sets of graphs', () => {
     expect(await model.hasGraph('model')).toBe(true);
     expect(await model.hasGraph('extra')).toBe(false);
     await model.dispose();
+  });
+
+  it('loads only the first complete set eagerly; the other graphs load when first used', async () => {
+    const folder = await fixtureVariant('vit-cls', await mkdtemp(join(tmpdir(), 'ortvision-groups-')), {
+      'onnx/extra_model.onnx': 'from:vit-cls/onnx/model.onnx',
+    });
+    try {
+      const model = await EitherModel.fromPretrained(folder);
+      // Removing the second set's file after loading shows it was not loaded: the lazy check finds it absent.
+      await rm(join(folder, 'onnx', 'extra_model.onnx'));
+      expect(await model.hasGraph('model')).toBe(true);
+      expect(await model.hasGraph('extra')).toBe(false);
+      await model.dispose();
+
+      // With the first set's graph gone, the second set is the one loaded eagerly.
+      await cp(join(folder, 'onnx', 'model.onnx'), join(folder, 'onnx', 'extra_model.onnx'));
+      await rm(join(folder, 'onnx', 'model.onnx'));
+      const fallback = await EitherModel.fromPretrained(folder);
+      await rm(join(folder, 'onnx', 'extra_model.onnx'));
+      expect(await fallback.hasGraph('extra')).toBe(true);
+      expect(await fallback.hasGraph('model')).toBe(false);
+      await fallback.dispose();
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it('names the sets it needs and what it found when none is complete', async () => {

@@ -64,8 +64,10 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
   /** Graph key -> file name (without variant suffix and `.onnx`). */
   static readonly graphs: Readonly<Record<string, string>> = { model: 'model' };
   /**
-   * Alternative sets of graphs that each suffice (e.g. `[['model'], ['text_model', 'vision_model']]`): eager
-   * loading then loads every graph the folder has and needs one complete set. Undefined: every graph is needed.
+   * Alternative sets of graphs that each suffice (e.g. `[['model'], ['text_model', 'vision_model']]`), in order of
+   * preference: eager loading loads the first set the folder has completely and needs one; graphs outside it load
+   * when first run (a folder with both a whole graph and split graphs does not hold the model twice in memory).
+   * Undefined: every graph is needed.
    */
   static readonly graphGroups: readonly (readonly string[])[] | undefined = undefined;
 
@@ -127,7 +129,7 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
       try {
         const groups = (this as unknown as typeof PreTrainedModel).graphGroups;
         if (groups === undefined) await Promise.all(Object.keys(graphs).map((graph) => model!.graph(graph)));
-        else await model.#loadAnyGroup(groups, idOrPath);
+        else await model.#loadFirstCompleteGroup(groups, idOrPath);
       } catch (error) {
         await model.dispose();
         throw error;
@@ -136,18 +138,21 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
     return model;
   }
 
-  /** Loads every graph the folder has; throws unless one of `groups` is complete. */
-  async #loadAnyGroup(groups: readonly (readonly string[])[], idOrPath: string): Promise<void> {
-    const names = Object.keys((this.constructor as typeof PreTrainedModel).graphs);
-    const present = await Promise.all(names.map((graph) => this.hasGraph(graph)));
-    const found = new Set(names.filter((_, i) => present[i]));
-    if (!groups.some((group) => group.every((graph) => found.has(graph)))) {
-      const file = (graph: string) =>
-        `onnx/${(this.constructor as typeof PreTrainedModel).graphs[graph]}.onnx`;
-      throw new ModelNotFoundError(
-        `${idOrPath} lacks the ONNX graphs ${this.constructor.name} needs: ${groups.map((g) => g.map(file).join(' + ')).join(', or ')} (found: ${[...found].map(file).join(', ') || 'none'})`,
-      );
+  /** Loads the first of `groups` the folder has completely; throws when none is complete. */
+  async #loadFirstCompleteGroup(groups: readonly (readonly string[])[], idOrPath: string): Promise<void> {
+    const found = new Set<string>();
+    for (const group of groups) {
+      const present = await Promise.all(group.map((graph) => this.hasGraph(graph)));
+      for (const [i, graph] of group.entries()) if (present[i]) found.add(graph);
+      if (present.every(Boolean)) return;
     }
+    // The error lists every graph the folder has, including those no set names, to show what it holds instead.
+    const graphs = (this.constructor as typeof PreTrainedModel).graphs;
+    for (const graph of Object.keys(graphs)) if (!found.has(graph) && (await this.hasGraph(graph))) found.add(graph);
+    const file = (graph: string) => `onnx/${graphs[graph]}.onnx`;
+    throw new ModelNotFoundError(
+      `${idOrPath} lacks the ONNX graphs ${this.constructor.name} needs: ${groups.map((g) => g.map(file).join(' + ')).join(', or ')} (found: ${[...found].map(file).join(', ') || 'none'})`,
+    );
   }
 
   /**
