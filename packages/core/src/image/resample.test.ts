@@ -92,3 +92,55 @@ describe('resizePixels', () => {
     ]);
   });
 });
+
+describe('resizePixels channel independence', () => {
+  // PIL filters each band on its own, so an interleaved resize must equal resizing every channel as a gray
+  // image (the 1-channel path, itself checked against PIL above). This covers the word-reading RGB and
+  // vertical passes on sizes the fixtures do not: large downscales, odd row lengths, unaligned buffers.
+  function noise(length: number, seed: number): Uint8Array {
+    const data = new Uint8Array(length);
+    let state = seed;
+    for (let i = 0; i < length; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) | 0;
+      // Mostly smooth with noise and saturated runs, so clipping and overshoot both happen.
+      const value = ((i * 7) & 255) + ((state >>> 24) & 63) - 32;
+      data[i] = (state >>> 16) % 11 === 0 ? ((state >>> 8) & 1) * 255 : Math.max(0, Math.min(255, value));
+    }
+    return data;
+  }
+
+  function plane(data: Uint8Array, channels: number, c: number): Uint8Array {
+    const out = new Uint8Array(data.length / channels);
+    for (let i = 0; i < out.length; i++) out[i] = data[i * channels + c]!;
+    return out;
+  }
+
+  const cases: [number, number, number, number, number, string][] = [
+    [3, 191, 67, 23, 11, 'bilinear'],
+    [3, 97, 61, 224, 150, 'bicubic'],
+    [3, 130, 41, 17, 41, 'lanczos'],
+    [3, 45, 90, 45, 13, 'hamming'],
+    [3, 301, 7, 32, 5, 'box'],
+    [3, 7, 5, 3, 2, 'bicubic'],
+    [4, 83, 57, 21, 19, 'bicubic'],
+    [4, 40, 30, 97, 64, 'lanczos'],
+    [2, 66, 50, 16, 34, 'bilinear'],
+    [1, 200, 120, 52, 36, 'lanczos'],
+  ];
+  it.each(cases)('%i channels %ix%i -> %ix%i %s', (channels, width, height, outWidth, outHeight, filter) => {
+    const length = width * height * channels;
+    const backing = noise(length + 1, width * 31 + height);
+    for (const data of [backing.subarray(0, length), backing.subarray(1)]) {
+      const got = resizePixels({ data, width, height, channels }, outWidth, outHeight, filter);
+      for (let c = 0; c < channels; c++) {
+        const gray = resizePixels(
+          { data: plane(data, channels, c), width, height, channels: 1 },
+          outWidth,
+          outHeight,
+          filter,
+        );
+        expect(plane(got, channels, c)).toEqual(gray);
+      }
+    }
+  });
+});
