@@ -148,7 +148,8 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
     }
     // The error lists every graph the folder has, including those no set names, to show what it holds instead.
     const graphs = (this.constructor as typeof PreTrainedModel).graphs;
-    for (const graph of Object.keys(graphs)) if (!found.has(graph) && (await this.hasGraph(graph))) found.add(graph);
+    for (const graph of Object.keys(graphs))
+      if (!found.has(graph) && (await this.hasGraph(graph))) found.add(graph);
     const file = (graph: string) => `onnx/${graphs[graph]}.onnx`;
     throw new ModelNotFoundError(
       `${idOrPath} lacks the ONNX graphs ${this.constructor.name} needs: ${groups.map((g) => g.map(file).join(' + ')).join(', or ')} (found: ${[...found].map(file).join(', ') || 'none'})`,
