@@ -5,8 +5,11 @@ import {
   FLOOR,
   OURS,
   THEIRS,
+  type TransformersJs,
   benchModel,
   benchOptions,
+  builtPackagesPresent,
+  coldStartComparison,
   endToEnd,
   floorSession,
   modelsDir,
@@ -16,16 +19,26 @@ import {
   transformersJs,
   transformersJsLoadOptions,
 } from './common.js';
-import { type Suite, type SuiteResult, type Variant, compare, medianOf, ratio, round } from './harness.js';
+import {
+  type BenchOptions,
+  type Suite,
+  type SuiteResult,
+  type Variant,
+  compare,
+  medianOf,
+  ratio,
+  round,
+} from './harness.js';
 
 // OWLv2-B/16 ensemble at 960 px. Two parts:
-// 1. Full size (models/google/owlv2-base-patch16-ensemble: optimum's single graph, no split graphs):
-//    zeroShotObjectDetection end to end vs transformers.js's zero-shot-object-detection pipeline vs the floor,
-//    and the split (decode+preprocess, tokenize, post-process).
-// 2. Embed once, query many: one image asked 10 successive label sets. This needs the split graphs
-//    (vision_model, text_model, class_head), which the bench models do not have and which cannot be exported
-//    here (no Python/torch): the mechanism is measured on the tiny fixture's split graphs (fixtures/owlv2), where
-//    the three contenders run side by side; the full-size figure is bounded from the single-graph medians.
+// 1. Full size (models/google/owlv2-base-patch16-ensemble): zeroShotObjectDetection end to end on optimum's
+//    single graph (model.onnx) vs transformers.js's zero-shot-object-detection pipeline on the same graph vs the
+//    floor, and the split (decode+preprocess, tokenize, post-process); then embed once, query many (one photo
+//    asked 10 successive label sets) on the split graphs cut out of that same graph (`models/split-owlv2.py`:
+//    vision_model once, text_model + class_head per set) vs transformers.js's pipeline called 10 times; then cold
+//    start against transformers.js.
+// 2. The same query-many comparison on the tiny fixture's split graphs (fixtures/owlv2), which quick mode runs
+//    alone, with ortvision's whole-graph route as a third contender.
 
 const hubId = 'google/owlv2-base-patch16-ensemble';
 const labels = ['a photo of a cat', 'a photo of a remote control'];
@@ -41,6 +54,36 @@ const labelSets: string[][] = [
   ['a couch', 'a pillow', 'a lamp'],
   ['two cats'],
 ];
+
+/**
+ * Embed once, query many with ortvision: decode and preprocess the photo and run vision_model once, then per
+ * label set tokenize, run text_model + class_head and post-process.
+ */
+function embedOnceVariant(model: Owlv2ForObjectDetection, processor: Owlv2Processor, photo: Buffer): Variant {
+  return {
+    name: 'ortvision embed once, 10 label sets (vision_model once; text_model + class_head per set)',
+    run: async () => {
+      const image = await loadImage(photo);
+      const side = Math.max(image.height, image.width);
+      const { pixel_values } = await processor.process({ images: image });
+      const embedded = await model.embedImage(pixel_values!);
+      for (const set of labelSets) {
+        const outputs = await model.detect(embedded, await model.embedText(processor.tokenize(set)));
+        processor.postProcessObjectDetection(outputs, { threshold: 0.1, targetSizes: [[side, side]] });
+      }
+    },
+  };
+}
+
+/** transformers.js's pipeline asked the 10 label sets one after another: each call runs the whole graph. */
+function transformersJsQueryManyVariant(tjs: TransformersJs, pipe: TransformersJs, photo: Buffer): Variant {
+  return {
+    name: 'transformers.js pipeline x 10',
+    run: async () => {
+      for (const set of labelSets) await pipe(await readImage(tjs, photo), set, { threshold: 0.1 });
+    },
+  };
+}
 
 async function fullSize(quick: boolean): Promise<SuiteResult[]> {
   const dir = benchModel(hubId);
@@ -82,16 +125,6 @@ async function fullSize(quick: boolean): Promise<SuiteResult[]> {
         variants,
         options,
       );
-      if (pipe) {
-        // Query many on the single graph: transformers.js re-runs everything per label set, so 10 sets cost 10 of
-        // its calls; with split graphs ortvision pays the vision tower once plus 10 x (text tower + class head),
-        // neither measurable at full size here. 10 x theirs / ours is the ratio when those are free: a bound.
-        e2e.ratios = {
-          ...e2e.ratios,
-          'query-many bound at full size (10 x transformers.js e2e / ortvision e2e, text tower + class head not counted)':
-            round(ratio(10 * medianOf(e2e, THEIRS), medianOf(e2e, OURS))),
-        };
-      }
       results.push(e2e);
 
       const side = Math.max(image.height, image.width);
@@ -123,13 +156,66 @@ async function fullSize(quick: boolean): Promise<SuiteResult[]> {
       splitResult.notes = ['session.run is the floor of the end-to-end table (not re-run here)'];
       results.push(splitResult);
     }
+    if (pipe) results.push(await fullSizeQueryMany(dir, processor, tjs, pipe, options));
   } finally {
     await detect.dispose();
     await model.dispose();
     await floor.release();
     await pipe?.dispose();
   }
+  const [photo] = await photos(true);
+  if (pipe && builtPackagesPresent(['core', 'owlv2'])) {
+    results.push(
+      await coldStartComparison(
+        'owlv2',
+        'OWLv2-B/16 960 px, 2 labels',
+        'zero-shot-object-detection',
+        dir,
+        photo!.bytes,
+        3,
+      ),
+    );
+  }
   return results;
+}
+
+/**
+ * Embed once, query many at full size, on the split graphs cut from the bench graph (`models/split-owlv2.py`):
+ * ortvision's split route vs transformers.js's pipeline x 10 on the whole graph, on the 640x480 photo.
+ */
+async function fullSizeQueryMany(
+  dir: string,
+  processor: Owlv2Processor,
+  tjs: TransformersJs,
+  pipe: TransformersJs,
+  options: BenchOptions,
+): Promise<SuiteResult> {
+  // Lazy: only the split graphs this route runs are created, not model.onnx a second time.
+  const model = await Owlv2ForObjectDetection.fromPretrained(dir, { sessionOptions, loading: 'lazy' });
+  const [photo] = await photos(true);
+  try {
+    const variants = [
+      embedOnceVariant(model, processor, photo!.bytes),
+      transformersJsQueryManyVariant(tjs, pipe, photo!.bytes),
+    ];
+    const result = await compare(
+      'owlv2',
+      `OWLv2-B/16 960 px embed once, query many: 1 photo (${photo!.name}) x 10 label sets, split graphs of the full-size architecture`,
+      variants,
+      options,
+    );
+    result.ratios = {
+      'throughput embed-once / transformers.js x 10': round(
+        ratio(medianOf(result, variants[1]!.name), medianOf(result, variants[0]!.name)),
+      ),
+    };
+    result.notes = [
+      "split graphs cut from the bench graph by models/split-owlv2.py (same nodes and regenerated weights; the objectness head added with the box head's shape)",
+    ];
+    return result;
+  } finally {
+    await model.dispose();
+  }
 }
 
 /** Embed once, query many, on the tiny fixture's split graphs (the mechanism, not full-size numbers). */
@@ -149,19 +235,7 @@ async function queryMany(quick: boolean): Promise<SuiteResult> {
   }
   try {
     const variants: Variant[] = [
-      {
-        name: 'ortvision embed once, 10 label sets (vision_model once; text_model + class_head per set)',
-        run: async () => {
-          const image = await loadImage(photo!.bytes);
-          const side = Math.max(image.height, image.width);
-          const { pixel_values } = await processor.process({ images: image });
-          const embedded = await model.embedImage(pixel_values!);
-          for (const set of labelSets) {
-            const outputs = await model.detect(embedded, await model.embedText(processor.tokenize(set)));
-            processor.postProcessObjectDetection(outputs, { threshold: 0.1, targetSizes: [[side, side]] });
-          }
-        },
-      },
+      embedOnceVariant(model, processor, photo!.bytes),
       {
         name: 'ortvision zeroShotObjectDetection x 10 (whole graph per set)',
         run: async () => {
@@ -169,15 +243,7 @@ async function queryMany(quick: boolean): Promise<SuiteResult> {
         },
       },
     ];
-    if (pipe) {
-      variants.push({
-        name: 'transformers.js pipeline x 10',
-        run: async () => {
-          for (const set of labelSets)
-            await pipe(await readImage(tjs, photo!.bytes), set, { threshold: 0.1 });
-        },
-      });
-    }
+    if (pipe) variants.push(transformersJsQueryManyVariant(tjs, pipe, photo!.bytes));
     const result = await compare(
       'owlv2',
       'OWLv2 embed once, query many: 1 photo x 10 label sets, TINY FIXTURE graphs (fixtures/owlv2, 48 px)',
