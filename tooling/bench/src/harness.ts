@@ -11,6 +11,13 @@ export interface Variant {
 export interface BenchOptions {
   warmup?: number;
   iterations?: number;
+  /**
+   * Idle pause before each timed run, not counted (default 25 ms). ONNX Runtime's pool threads keep spinning for
+   * a while after a run; without the pause, whichever variant runs right after another session's run shares the
+   * two cores with those spinning threads and measured ~10% slower (ViT-B/16: 210 vs 187 ms depending only on the
+   * order of the variants).
+   */
+  settleMs?: number;
 }
 
 export interface VariantResult {
@@ -75,12 +82,14 @@ export async function compare(
   suite: string,
   caseName: string,
   variants: Variant[],
-  { warmup = 2, iterations = 10 }: BenchOptions = {},
+  { warmup = 2, iterations = 10, settleMs = 25 }: BenchOptions = {},
 ): Promise<SuiteResult> {
+  const settle = () => new Promise((resolve) => setTimeout(resolve, settleMs));
   for (let i = 0; i < warmup; i++) for (const variant of variants) await variant.run();
   const samples = variants.map(() => [] as number[]);
   for (let i = 0; i < iterations; i++) {
     for (const [index, variant] of variants.entries()) {
+      await settle();
       const start = performance.now();
       await variant.run();
       samples[index]!.push(performance.now() - start);
