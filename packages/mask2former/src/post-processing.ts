@@ -158,6 +158,24 @@ function masksAt384(outputs: Mask2FormerOutputs): Tensor<'float32'> {
   return interpolateBilinear(outputs.masks_queries_logits, [MASK_SIZE, MASK_SIZE]);
 }
 
+/**
+ * The 384x384 mask logits of some queries of image `b` only. Each query's plane is resized on its own, so the
+ * values are those of `masksAt384` for the same queries; resizing only the kept ones saves most of the work.
+ */
+function queryMasksAt384(
+  outputs: Mask2FormerOutputs,
+  b: number,
+  queries: readonly number[],
+): Tensor<'float32'> {
+  const [, all, h, w] = outputs.masks_queries_logits.dims as [number, number, number, number];
+  const source = outputs.masks_queries_logits.data;
+  const selected = new Float32Array(queries.length * h * w);
+  for (const [k, q] of queries.entries()) {
+    selected.set(source.subarray((b * all + q) * h * w, (b * all + q + 1) * h * w), k * h * w);
+  }
+  return interpolateBilinear(new Tensor('float32', selected, [queries.length, h, w]), [MASK_SIZE, MASK_SIZE]);
+}
+
 /** Python's `round(x, 6)` for the float32 scores transformers reports (half-to-even on the decimal is immaterial). */
 function round6(value: number): number {
   return Math.round(value * 1e6) / 1e6;
@@ -315,9 +333,7 @@ export function postProcessPanopticSegmentation(
   const maskThreshold = checkThreshold(options.maskThreshold, 'maskThreshold', 0.5);
   const overlap = checkThreshold(options.overlapMaskAreaThreshold, 'overlapMaskAreaThreshold', 0.8);
   const fuse = new Set(checkLabelIds(options.labelIdsToFuse));
-  const probs = sigmoid(masksAt384(outputs));
   const classes = softmax(outputs.class_queries_logits).data;
-  const plane = MASK_SIZE * MASK_SIZE;
   const results: PanopticSegmentationResult[] = [];
   for (let b = 0; b < batch; b++) {
     const keptQueries: number[] = [];
@@ -342,11 +358,8 @@ export function postProcessPanopticSegmentation(
       });
       continue;
     }
-    const selected = new Float32Array(keptQueries.length * plane);
-    for (const [k, q] of keptQueries.entries()) {
-      selected.set(probs.data.subarray((b * queries + q) * plane, (b * queries + q + 1) * plane), k * plane);
-    }
-    let weighted = new Tensor('float32', selected, [keptQueries.length, MASK_SIZE, MASK_SIZE]);
+    // Only the kept queries' masks are resized and squashed: the same values as doing all of them first.
+    let weighted = sigmoid(queryMasksAt384(outputs, b, keptQueries));
     if (targets) weighted = interpolateBilinear(weighted, [height, width]);
     const size = height * width;
     const data = weighted.data;
