@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.js';
 import { readNpy } from '../testing/npy.js';
-import { resizePixels, toResampleFilter } from './resample.js';
+import { type ResampleFilter, resizePixels, toResampleFilter } from './resample.js';
 
 // References made by PIL itself (Pillow 9.4.0, the fixtures' version): see __fixtures__/README.md.
 const here = join(dirname(fileURLToPath(import.meta.url)), '__fixtures__');
@@ -115,7 +115,7 @@ describe('resizePixels channel independence', () => {
     return out;
   }
 
-  const cases: [number, number, number, number, number, string][] = [
+  const cases: [number, number, number, number, number, ResampleFilter][] = [
     [3, 191, 67, 23, 11, 'bilinear'],
     [3, 97, 61, 224, 150, 'bicubic'],
     [3, 130, 41, 17, 41, 'lanczos'],
