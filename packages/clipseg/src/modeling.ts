@@ -276,8 +276,10 @@ export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> 
 
   /**
    * Loads config.json and, unless `loading: 'lazy'`, the graphs the folder has: the split graphs when present,
-   * `model.onnx` only when the split text route is incomplete (unlike core's `graphGroups`, which would load every
-   * graph present and keep two text towers in memory). A folder with only `onnx/model.onnx` loads (text prompts).
+   * `model.onnx` only when the split text route is incomplete, so two text towers are never held at once. A folder
+   * with only `onnx/model.onnx` loads (text prompts). Not core's `graphGroups`: the split graphs present are all
+   * loaded even without text_model (vision_model + conditional_model serve image prompts beside model.onnx), and
+   * the error says which prompts each route takes.
    */
   static override async fromPretrained<M extends PreTrainedModel>(
     this: PreTrainedModelClass<M>,
