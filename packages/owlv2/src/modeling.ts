@@ -161,8 +161,8 @@ export function selectImageQuery(query: Owlv2ImageEmbeddings, i: number): ImageQ
 
 /**
  * The OWLv2 classes share their config and the split-graph hint; each lists in `graphGroups` the sets of graphs
- * that are enough to use it, so that a Hub repo with only `model.onnx` loads (core's PreTrainedModel loads every
- * graph the folder has and needs one complete set).
+ * that are enough to use it, so that a Hub repo with only `model.onnx` loads (core's PreTrainedModel loads the
+ * first complete set eagerly and the other graphs when first run).
  */
 abstract class Owlv2GraphModel extends PreTrainedModel<Owlv2Config> {
   static override readonly configClass = Owlv2Config;

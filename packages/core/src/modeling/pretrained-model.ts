@@ -16,7 +16,10 @@ export interface PretrainedOptions extends ResolveOptions {
   dtype?: ModelDtype | Readonly<Record<string, ModelDtype>>;
   /** ONNX Runtime session options over ortvision's defaults. */
   sessionOptions?: ort.InferenceSession.SessionOptions;
-  /** 'eager' (default) downloads and loads every graph now; 'lazy' waits until a graph is first run. */
+  /**
+   * 'eager' (default) downloads and loads the graphs now (with `graphGroups`, the first complete set; the others
+   * when first run); 'lazy' waits until a graph is first run.
+   */
   loading?: 'eager' | 'lazy';
 }
 
