@@ -1,4 +1,4 @@
-import { type ConfigSchema, PretrainedConfig } from '@ortvision/core';
+import { CLIPVisionConfig, type ConfigSchema, PretrainedConfig } from '@ortvision/core';
 
 /** The `model_type` of config.json that this package handles. */
 export const MODEL_TYPE = 'altclip';
@@ -80,39 +80,15 @@ export class AltCLIPTextConfig extends PretrainedConfig {
  * console.log(vision_config.image_size, vision_config.patch_size); // 224 14
  * ```
  */
-export class AltCLIPVisionConfig extends PretrainedConfig {
+export class AltCLIPVisionConfig extends CLIPVisionConfig {
   static override readonly modelTypes = ['altclip_vision_model'];
   static override readonly schema: ConfigSchema = {
-    ...PretrainedConfig.schema,
+    ...CLIPVisionConfig.schema,
     model_type: { type: 'string', default: 'altclip_vision_model' },
-    hidden_size: { type: 'integer', default: 768 },
-    intermediate_size: { type: 'integer', default: 3072 },
     projection_dim: { type: 'integer', default: 512 },
-    num_hidden_layers: { type: 'integer', default: 12 },
-    num_attention_heads: { type: 'integer', default: 12 },
-    num_channels: { type: 'integer', default: 3 },
-    image_size: { type: 'integer', default: 224 },
-    patch_size: { type: 'integer', default: 32 },
-    hidden_act: { type: 'string', default: 'quick_gelu' },
-    layer_norm_eps: { type: 'number', default: 1e-5 },
-    attention_dropout: { type: 'number', default: 0.0 },
-    initializer_range: { type: 'number', default: 0.02 },
-    initializer_factor: { type: 'number', default: 1.0 },
   };
 
-  declare readonly hidden_size: number;
-  declare readonly intermediate_size: number;
   declare readonly projection_dim: number;
-  declare readonly num_hidden_layers: number;
-  declare readonly num_attention_heads: number;
-  declare readonly num_channels: number;
-  declare readonly image_size: number;
-  declare readonly patch_size: number;
-  declare readonly hidden_act: string;
-  declare readonly layer_norm_eps: number;
-  declare readonly attention_dropout: number;
-  declare readonly initializer_range: number;
-  declare readonly initializer_factor: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type ConfigSchema, PretrainedConfig } from '@ortvision/core';
+import { CLIPVisionConfig, type ConfigSchema, PretrainedConfig } from '@ortvision/core';
 
 /** The `model_type` of config.json that this package handles. */
 export const MODEL_TYPE = 'clipseg';
@@ -63,36 +63,11 @@ export class CLIPSegTextConfig extends PretrainedConfig {
  * console.log(visionConfig.image_size, visionConfig.patch_size); // 224 16
  * ```
  */
-export class CLIPSegVisionConfig extends PretrainedConfig {
+export class CLIPSegVisionConfig extends CLIPVisionConfig {
   static override readonly schema: ConfigSchema = {
-    ...PretrainedConfig.schema,
+    ...CLIPVisionConfig.schema,
     model_type: { type: 'string', default: 'clipseg_vision_model' },
-    hidden_size: { type: 'integer', default: 768 },
-    intermediate_size: { type: 'integer', default: 3072 },
-    num_hidden_layers: { type: 'integer', default: 12 },
-    num_attention_heads: { type: 'integer', default: 12 },
-    num_channels: { type: 'integer', default: 3 },
-    image_size: { type: 'integer', default: 224 },
-    patch_size: { type: 'integer', default: 32 },
-    hidden_act: { type: 'string', default: 'quick_gelu' },
-    layer_norm_eps: { type: 'number', default: 1e-5 },
-    attention_dropout: { type: 'number', default: 0.0 },
-    initializer_range: { type: 'number', default: 0.02 },
-    initializer_factor: { type: 'number', default: 1.0 },
   };
-
-  declare readonly hidden_size: number;
-  declare readonly intermediate_size: number;
-  declare readonly num_hidden_layers: number;
-  declare readonly num_attention_heads: number;
-  declare readonly num_channels: number;
-  declare readonly image_size: number;
-  declare readonly patch_size: number;
-  declare readonly hidden_act: string;
-  declare readonly layer_norm_eps: number;
-  declare readonly attention_dropout: number;
-  declare readonly initializer_range: number;
-  declare readonly initializer_factor: number;
 }
 
 /**

@@ -1,4 +1,5 @@
 export { PretrainedConfig } from './config.js';
+export { CLIPVisionConfig } from './clip-vision-config.js';
 export type {
   ConfigClass,
   ConfigField,
