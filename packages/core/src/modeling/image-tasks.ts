@@ -133,6 +133,26 @@ async function loadModelAndProcessor<M extends LoadablePixelModel, P>(
   }
 }
 
+/** A task helper over one of the shared image functions: load the model and its processor, wrap `run`. */
+function imageTask<M extends LoadablePixelModel, P extends ImagePreprocessing, O, R>(
+  loadModel: Loader<M>,
+  loadProcessor: Loader<P>,
+  run: (model: M, processor: P, images: ImagesInput, options?: O) => Promise<R>,
+) {
+  return async (source: ModelSource<M>, options: ImageTaskOptions<P> = {}) => {
+    const { model, imageProcessor, release } = await loadModelAndProcessor(
+      source,
+      loadModel,
+      loadProcessor,
+      options,
+    );
+    return makePipeline(
+      (images: ImagesInput, callOptions?: O) => run(model, imageProcessor, images, callOptions),
+      release,
+    );
+  };
+}
+
 /**
  * Builds a package's `imageClassification` task helper from its model and processor loaders, so that every
  * image classification model ranks labels the same way (`classifyImages`).
@@ -141,19 +161,7 @@ export function imageClassificationTask<M extends LoadablePixelModel, P extends 
   loadModel: Loader<M>,
   loadProcessor: Loader<P>,
 ): ImageClassificationTask<M, P> {
-  return async (source, options = {}) => {
-    const { model, imageProcessor, release } = await loadModelAndProcessor(
-      source,
-      loadModel,
-      loadProcessor,
-      options,
-    );
-    return makePipeline(
-      (images: ImagesInput, classify?: ClassifyOptions) =>
-        classifyImages(model, imageProcessor, images, classify),
-      release,
-    );
-  };
+  return imageTask(loadModel, loadProcessor, classifyImages);
 }
 
 /** Builds a package's `imageFeatureExtraction` task helper from its model and processor loaders. */
@@ -161,17 +169,5 @@ export function imageFeatureExtractionTask<M extends LoadablePixelModel, P exten
   loadModel: Loader<M>,
   loadProcessor: Loader<P>,
 ): ImageFeatureExtractionTask<M, P> {
-  return async (source, options = {}) => {
-    const { model, imageProcessor, release } = await loadModelAndProcessor(
-      source,
-      loadModel,
-      loadProcessor,
-      options,
-    );
-    return makePipeline(
-      (images: ImagesInput, extract?: FeatureExtractionOptions) =>
-        extractImageFeatures(model, imageProcessor, images, extract),
-      release,
-    );
-  };
+  return imageTask(loadModel, loadProcessor, extractImageFeatures);
 }
