@@ -10,7 +10,7 @@ import {
   photos,
   sessionOptions,
 } from './common.js';
-import { type Suite, type SuiteResult, type Variant, compare } from './harness.js';
+import { type Suite, type SuiteResult, type Variant, compare, skippedResult } from './harness.js';
 
 // AltCLIP (BAAI/AltCLIP: XLM-R large text tower + CLIP ViT-L/14 vision tower) on the full-size architecture,
 // zero-shot classification of one photo against 4 labels. The bench model is the joint graph (model.onnx) only,
@@ -26,19 +26,7 @@ const labels = ['a cat', 'a dog', 'a remote control', 'a sofa'];
 const texts = labels.map((label) => `a photo of ${label}.`);
 
 export const run: Suite = async ({ quick }) => {
-  if (quick) {
-    return [
-      {
-        suite: 'altclip',
-        case: 'AltCLIP: skipped in quick mode (session creation ~15 s)',
-        iterations: 0,
-        variants: [
-          { name: 'skipped', samplesMs: [], medianMs: Number.NaN, minMs: Number.NaN, maxMs: Number.NaN },
-        ],
-        peakRssMiB: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
-      },
-    ];
-  }
+  if (quick) return [skippedResult('altclip', 'AltCLIP: skipped in quick mode (session creation ~15 s)')];
   const dir = benchModel(hubId);
   // Lazy: the joint graph is loaded on first use, and the absent tower graphs are never asked for.
   const model = await AltCLIPModel.fromPretrained(dir, { sessionOptions, loading: 'lazy' });

@@ -21,6 +21,7 @@ import {
   median,
   medianOf,
   overheadShare,
+  peakRssMiB,
   ratio,
   round,
 } from './harness.js';
@@ -321,7 +322,7 @@ export async function coldStartComparison(
     case: `${label}: cold start (fresh process: node boot + import + load + first result)`,
     iterations: runs,
     variants: [summarize('ortvision cold start', ours), summarize('transformers.js cold start', theirs)],
-    peakRssMiB: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+    peakRssMiB: peakRssMiB(),
     ratios: {
       'ortvision cold start peak RSS MiB (median)': round(oursRss),
       'transformers.js cold start peak RSS MiB (median)': round(theirsRss),

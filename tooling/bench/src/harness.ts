@@ -109,7 +109,7 @@ export async function compare(
         maxMs: Math.max(...values),
       };
     }),
-    peakRssMiB: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+    peakRssMiB: peakRssMiB(),
   };
 }
 
@@ -140,3 +140,21 @@ export interface SuiteOptions {
 
 /** A benchmark suite module exports `run`. */
 export type Suite = (options: SuiteOptions) => Promise<SuiteResult[]>;
+
+/** The peak resident set size of this process so far, in MiB (one decimal). */
+export function peakRssMiB(): number {
+  return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+}
+
+/** The result of a suite that quick mode skips, saying why, so that the table still lists it. */
+export function skippedResult(suite: string, why: string): SuiteResult {
+  return {
+    suite,
+    case: why,
+    iterations: 0,
+    variants: [
+      { name: 'skipped', samplesMs: [], medianMs: Number.NaN, minMs: Number.NaN, maxMs: Number.NaN },
+    ],
+    peakRssMiB: peakRssMiB(),
+  };
+}

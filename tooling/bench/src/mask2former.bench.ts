@@ -14,7 +14,7 @@ import {
   photos,
   sessionOptions,
 } from './common.js';
-import { type Suite, type SuiteResult, type Variant, compare } from './harness.js';
+import { type Suite, type SuiteResult, type Variant, compare, skippedResult } from './harness.js';
 
 // Mask2Former Swin-T (COCO instance checkpoint's architecture) on the full-size graph: imageSegmentation
 // (panoptic, the pipeline's default) end to end against the floor, and its split. transformers.js's Mask2Former
@@ -24,19 +24,10 @@ import { type Suite, type SuiteResult, type Variant, compare } from './harness.j
 const hubId = 'facebook/mask2former-swin-tiny-coco-instance';
 
 export const run: Suite = async ({ quick }) => {
-  if (quick) {
+  if (quick)
     return [
-      {
-        suite: 'mask2former',
-        case: 'Mask2Former: skipped in quick mode (session creation ~50 s per session)',
-        iterations: 0,
-        variants: [
-          { name: 'skipped', samplesMs: [], medianMs: Number.NaN, minMs: Number.NaN, maxMs: Number.NaN },
-        ],
-        peakRssMiB: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
-      },
+      skippedResult('mask2former', 'Mask2Former: skipped in quick mode (session creation ~50 s per session)'),
     ];
-  }
   const dir = benchModel(hubId);
   const started = performance.now();
   const model = await Mask2FormerForUniversalSegmentation.fromPretrained(dir, { sessionOptions });
