@@ -45,3 +45,10 @@ export class FixtureFormatError extends OrtVisionError {}
 
 /** An optional npm package that a feature needs is not installed (e.g. `@huggingface/tokenizers` for text models). */
 export class MissingDependencyError extends OrtVisionError {}
+
+/**
+ * A checkpoint (`model.safetensors`, `pytorch_model.bin`, their sharded indexes) that cannot be read or does not fit
+ * the model: truncated, an unknown dtype, a missing or unexpected key, a wrong shape, a pickle that names something
+ * outside torch's format. The message names the file and, where there is one, the key.
+ */
+export class CheckpointError extends OrtVisionError {}

@@ -8,3 +8,4 @@ export * from './hub/index.js';
 export * from './runtime/index.js';
 export * from './modeling/index.js';
 export * from './post-processing/index.js';
+export * from './checkpoint/index.js';
