@@ -52,3 +52,17 @@ export class MissingDependencyError extends OrtVisionError {}
  * outside torch's format. The message names the file and, where there is one, the key.
  */
 export class CheckpointError extends OrtVisionError {}
+
+/**
+ * An operation stopped before it finished: its `AbortSignal` fired, or a time limit ran out (`timedOut`). The
+ * message says which operation and why; `cause` holds the signal's reason.
+ */
+export class AbortedError extends OrtVisionError {
+  /** True when a time limit (not the caller's signal) stopped it. */
+  readonly timedOut: boolean;
+
+  constructor(message: string, options?: ErrorOptions & { timedOut?: boolean }) {
+    super(message, options);
+    this.timedOut = options?.timedOut ?? false;
+  }
+}
