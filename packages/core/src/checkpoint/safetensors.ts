@@ -4,7 +4,8 @@ import type { WeightDtype } from './checkpoint.js';
 import { elementCount, itemSize } from './dtypes.js';
 import { StoredCheckpoint, type StoredWeight } from './stored-checkpoint.js';
 
-const DTYPES: Readonly<Record<string, WeightDtype>> = {
+/** safetensors' dtype names and ours. */
+export const SAFETENSORS_DTYPES: Readonly<Record<string, WeightDtype>> = {
   F64: 'float64',
   F32: 'float32',
   F16: 'float16',
@@ -77,10 +78,13 @@ function parseEntry(
 ): StoredWeight {
   const where = `${file}: '${key}'`;
   const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as Record<string, unknown>;
-  const weightDtype = typeof dtype === 'string' ? DTYPES[dtype] : undefined;
+  const weightDtype =
+    typeof dtype === 'string' && Object.hasOwn(SAFETENSORS_DTYPES, dtype)
+      ? SAFETENSORS_DTYPES[dtype]
+      : undefined;
   if (!weightDtype) {
     throw new CheckpointError(
-      `${where} has dtype ${JSON.stringify(dtype)}, which ortvision cannot read (expected one of ${Object.keys(DTYPES).join(', ')})`,
+      `${where} has dtype ${JSON.stringify(dtype)}, which ortvision cannot read (expected one of ${Object.keys(SAFETENSORS_DTYPES).join(', ')})`,
     );
   }
   if (!Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2) {
