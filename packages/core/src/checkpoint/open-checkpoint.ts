@@ -116,10 +116,23 @@ async function openChosen(
   return choice.format === 'safetensors' ? openSafetensors(path) : openPytorchCheckpoint(path);
 }
 
+/** Local paths of a model's files by their path in the repository, as `resolveModelFiles(...).files` gives them. */
+export type ResolvedCheckpointFiles = Readonly<Record<string, string | undefined>>;
+
+async function folderFiles(folder: string, subfolder: string | undefined): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const prefix = subfolder ? `${subfolder.replace(/\/+$/, '')}/` : '';
+  for (const name of await readdir(join(folder, prefix)).catch(() => [] as string[])) {
+    files.set(prefix + name, join(folder, prefix, name));
+  }
+  return files;
+}
+
 /**
- * Opens the checkpoint transformers would load from a model folder, or from a list of resolved files (e.g. Hub
- * cache paths), choosing by file name as `selectCheckpointFile` does; a sharded index finds its shards in the
- * list by name, else beside it. A single checkpoint file can be passed as the only element of the list.
+ * Opens the checkpoint transformers would load from a model folder, from resolved files by repository path
+ * (`resolveModelFiles(...).files`, e.g. Hub cache paths), or from a list of local files (by their base names),
+ * choosing as `selectCheckpointFile` does. A sharded index finds its shards among the given files, else beside
+ * it. A single checkpoint file under another name (`weights.pt`, `vit.safetensors`) is opened by its extension.
  * No checkpoint is a `ModelNotFoundError` saying what was looked for.
  *
  * @example
@@ -128,9 +141,12 @@ async function openChosen(
  * await checkpoint.close();
  */
 export async function openCheckpoint(
-  source: string | readonly string[],
+  source: string | readonly string[] | ResolvedCheckpointFiles,
   options: CheckpointSelectionOptions = {},
 ): Promise<StoredCheckpoint> {
+  let files: Map<string, string>;
+  let where: string;
+  let selection = options;
   if (typeof source === 'string') {
     let isFolder: boolean;
     try {
@@ -139,17 +155,25 @@ export async function openCheckpoint(
       throw new ModelNotFoundError(`${source} does not exist`, { cause: error });
     }
     if (!isFolder) return openCheckpoint([source], options);
-    const root = options.subfolder ? join(source, options.subfolder) : source;
-    const names = await readdir(root).catch(() => [] as string[]);
-    const choice = selectCheckpointFile(names, { ...options, subfolder: undefined });
-    if (!choice) throw noCheckpoint(source, names, options);
-    return openChosen(join(root, choice.file), choice);
+    files = await folderFiles(source, options.subfolder);
+    where = source;
+  } else if (Array.isArray(source)) {
+    const paths = source as readonly string[];
+    files = new Map(paths.map((path) => [basename(path), path]));
+    where = `[${paths.join(', ')}]`;
+    selection = { ...options, subfolder: undefined };
+  } else {
+    files = new Map(
+      Object.entries(source as ResolvedCheckpointFiles).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined,
+      ),
+    );
+    where = `[${[...files.keys()].join(', ')}]`;
   }
-  const byName = new Map(source.map((path) => [basename(path), path]));
-  const choice =
-    selectCheckpointFile(byName.keys(), { ...options, subfolder: undefined }) ??
-    (source.length === 1 ? byExtension(basename(source[0]!)) : undefined);
-  if (!choice) throw noCheckpoint(`[${source.join(', ')}]`, [...byName.keys()], options);
-  const path = byName.get(choice.file)!;
-  return openChosen(path, choice, (shard) => byName.get(shard) ?? join(dirname(path), shard));
+  const single = files.size === 1 && typeof source !== 'string' ? [...files.keys()][0]! : undefined;
+  const choice = selectCheckpointFile(files.keys(), selection) ?? (single ? byExtension(single) : undefined);
+  if (!choice) throw noCheckpoint(where, [...files.keys()], options);
+  const path = files.get(choice.file)!;
+  const folder = choice.file.includes('/') ? choice.file.slice(0, choice.file.lastIndexOf('/') + 1) : '';
+  return openChosen(path, choice, (shard) => files.get(folder + shard) ?? join(dirname(path), shard));
 }

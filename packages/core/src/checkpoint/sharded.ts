@@ -76,13 +76,14 @@ export interface OpenShardedOptions {
   shardPath?: (shard: string) => string;
 }
 
-async function readShard(path: string): Promise<StoredWeight[]> {
-  return path.endsWith('.safetensors') ? readSafetensorsIndex(path) : readPytorchIndex(path);
+// By the name the index gives, not the path: a resolved path (a Hub cache blob) may have no extension.
+async function readShard(shard: string, path: string): Promise<StoredWeight[]> {
+  return shard.endsWith('.safetensors') ? readSafetensorsIndex(path) : readPytorchIndex(path);
 }
 
 /**
- * Opens a sharded checkpoint through its index: every shard is indexed (safetensors or torch zip, by its
- * extension) and checked against the index, so that a missing shard, a key the index places in a shard that does
+ * Opens a sharded checkpoint through its index: every shard is indexed (safetensors or torch zip, by the
+ * extension of its name in the index) and checked against the index, so that a missing shard, a key the index places in a shard that does
  * not hold it, or a key a shard holds that the index does not list is a `CheckpointError` naming the file and
  * key, before any weight is read.
  *
@@ -107,7 +108,7 @@ export async function openShardedCheckpoint(
         cause: error,
       });
     }
-    const stored = await readShard(path);
+    const stored = await readShard(shard, path);
     const held = new Set<string>();
     for (const weight of stored) {
       const listed = index.weightMap.get(weight.key);

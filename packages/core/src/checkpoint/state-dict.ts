@@ -206,6 +206,7 @@ export class StateDict implements Checkpoint {
     return this.#checkpoint.info(stored);
   }
 
+  /** The stored key for a model key, its shape checked; throws for a missing key or a wrong shape. */
   #checked(key: string, expectedShape: readonly number[] | undefined): string {
     const stored = this.#resolve(key);
     if (stored === undefined) throw this.#missing(key);
@@ -217,26 +218,29 @@ export class StateDict implements Checkpoint {
         );
       }
     }
-    this.#used.add(stored);
     return stored;
+  }
+
+  /** Runs a read of the stored key and counts the key as used once it succeeded. */
+  async #use<T>(
+    key: string,
+    expectedShape: readonly number[] | undefined,
+    read: (stored: string) => Promise<T>,
+  ): Promise<T> {
+    const stored = this.#checked(key, expectedShape);
+    const tensor = await read(stored);
+    this.#used.add(stored);
+    return tensor;
   }
 
   /** Reads a weight by model key; with `expectedShape`, a different stored shape is a `CheckpointError`. */
   read(key: string, expectedShape?: readonly number[]): Promise<Tensor<DataType>> {
-    try {
-      return this.#checkpoint.read(this.#checked(key, expectedShape));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#use(key, expectedShape, (stored) => this.#checkpoint.read(stored));
   }
 
   /** Reads a floating weight as float32 by model key, shape-checked like `read`. */
   readFloat32(key: string, expectedShape?: readonly number[]): Promise<Tensor<'float32'>> {
-    try {
-      return this.#checkpoint.readFloat32(this.#checked(key, expectedShape));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#use(key, expectedShape, (stored) => this.#checkpoint.readFloat32(stored));
   }
 
   /** Stored keys read so far. */

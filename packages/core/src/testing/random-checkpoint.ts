@@ -74,7 +74,8 @@ function randomData(
     }
     case 'float16':
     case 'bfloat16': {
-      // Raw bits: bfloat16 is the top half of float32; for float16, small values (|x| < 2^-14 are fine as 0).
+      // Raw bits: bfloat16 is the top half of a float32; float16 by truncation (values below its normal range
+      // become 0, which random weights do not mind).
       const values = new Float32Array(count);
       fillUniform(values, state, scale, 0);
       const bits = new Uint32Array(values.buffer);
@@ -119,7 +120,12 @@ export function randomWeights(shapes: WeightsShapes, options: RandomWeightsOptio
 
 /** Reads a `weights-shapes.json`. */
 export async function readWeightsShapes(file: string): Promise<WeightsShapes> {
-  const json = JSON.parse(await readFile(file, 'utf8')) as WeightsShapes;
+  let json: WeightsShapes;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8')) as WeightsShapes;
+  } catch (error) {
+    throw new FixtureFormatError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
   if (
     typeof json !== 'object' ||
     json === null ||
