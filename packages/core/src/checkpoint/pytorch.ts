@@ -343,8 +343,7 @@ export async function readPytorchIndex(file: string): Promise<StoredWeight[]> {
     const byName = new Map(entries.map((entry) => [entry.name, entry]));
     const { prefix, pickle } = findArchive(file, entries);
     const state = await readState(file, handle, byName, prefix, pickle);
-    const storageOffsets = new Map<string, number>();
-    const weights: StoredWeight[] = [];
+    const tensors: [string, TensorRef][] = [];
     for (const [key, value] of state) {
       if (typeof key !== 'string')
         throw new CheckpointError(`${file}: a state-dict key is a ${describe(key)}, expected a string`);
@@ -353,12 +352,21 @@ export async function readPytorchIndex(file: string): Promise<StoredWeight[]> {
           `${file}: '${key}' is a ${describe(value)}, expected a tensor (a flat state dict)`,
         );
       }
-      let dataOffset = storageOffsets.get(value.storage.key);
-      if (dataOffset === undefined) {
-        dataOffset = await locateStorage(file, handle, byName, prefix, key, value.storage);
-        storageOffsets.set(value.storage.key, dataOffset);
+      tensors.push([key, value]);
+    }
+    // One small read of a local header per storage: issued together, so the file system serves them in parallel
+    // (one at a time, they took most of the indexing time of a checkpoint of hundreds of weights).
+    const storageOffsets = new Map<string, Promise<number>>();
+    for (const [key, { storage }] of tensors) {
+      if (!storageOffsets.has(storage.key)) {
+        const offset = locateStorage(file, handle, byName, prefix, key, storage);
+        offset.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
+        storageOffsets.set(storage.key, offset);
       }
-      weights.push(weightOf(file, key, value, dataOffset));
+    }
+    const weights: StoredWeight[] = [];
+    for (const [key, tensor] of tensors) {
+      weights.push(weightOf(file, key, tensor, await storageOffsets.get(tensor.storage.key)!));
     }
     return weights;
   } finally {
