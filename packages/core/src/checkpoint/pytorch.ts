@@ -1,7 +1,8 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { CheckpointError } from '../errors.js';
 import type { WeightDtype } from './checkpoint.js';
 import { itemSize } from './dtypes.js';
+import { openForReading } from './files.js';
 import { type PickleHooks, type PickleTuple, describe, isPickleTuple, unpickle } from './pickle.js';
 import { StoredCheckpoint, type StoredWeight } from './stored-checkpoint.js';
 import { type ZipEntry, readStoredZipEntry, readZipDirectory, zipEntryDataOffset } from './zip.js';
@@ -326,12 +327,7 @@ async function readState(
  * `CheckpointError` saying so.
  */
 export async function readPytorchIndex(file: string): Promise<StoredWeight[]> {
-  let handle: FileHandle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    throw new CheckpointError(`cannot open ${file}: ${(error as Error).message}`, { cause: error });
-  }
+  const handle = await openForReading(file);
   try {
     const { size } = await handle.stat();
     if (await isLegacyFormat(handle)) {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
-import { writeAll, writeFileAtomically } from './atomic-file.js';
 import type { WeightDtype } from './checkpoint.js';
+import { writeAll, writeFileAtomically } from './files.js';
 import { SAFETENSORS_DTYPES } from './safetensors.js';
 import { type WeightSource, collectEntries, entryByteLength, entryBytes } from './weight-entries.js';
 

@@ -1,7 +1,7 @@
-import { open } from 'node:fs/promises';
 import { CheckpointError } from '../errors.js';
 import type { WeightDtype } from './checkpoint.js';
 import { elementCount, itemSize } from './dtypes.js';
+import { openForReading } from './files.js';
 import { StoredCheckpoint, type StoredWeight } from './stored-checkpoint.js';
 
 /** safetensors' dtype names and ours. */
@@ -28,12 +28,7 @@ const MAX_HEADER_BYTES = 100_000_000;
  * `CheckpointError` here rather than garbage later.
  */
 export async function readSafetensorsIndex(file: string): Promise<StoredWeight[]> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    throw new CheckpointError(`cannot open ${file}: ${(error as Error).message}`, { cause: error });
-  }
+  const handle = await openForReading(file);
   try {
     const { size } = await handle.stat();
     const prefix = Buffer.alloc(8);

@@ -1,8 +1,9 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { CheckpointError } from '../errors.js';
 import type { DataType, Tensor } from '../tensor/tensor.js';
 import type { Checkpoint, WeightInfo } from './checkpoint.js';
 import { elementCount, isFloatDtype, itemSize, tensorFromBytes } from './dtypes.js';
+import { openForReading, readInto } from './files.js';
 
 /** A weight whose bytes lie contiguously in a file: what safetensors and torch's zip format both store. */
 export interface StoredWeight extends WeightInfo {
@@ -82,16 +83,11 @@ export class StoredCheckpoint implements Checkpoint {
   async #readBytes(weight: StoredWeight, byteLength: number, where: string): Promise<Uint8Array> {
     // A fresh ArrayBuffer is aligned for every typed array; a pooled Buffer is not.
     const bytes = new Uint8Array(byteLength);
-    const handle = await this.#handle(weight.file);
-    let done = 0;
-    while (done < byteLength) {
-      const { bytesRead } = await handle.read(bytes, done, byteLength - done, weight.offset + done);
-      if (bytesRead === 0) {
-        throw new CheckpointError(
-          `${where} needs bytes ${weight.offset}..${weight.offset + byteLength} but the file ends after ${weight.offset + done}: it is truncated`,
-        );
-      }
-      done += bytesRead;
+    const done = await readInto(await this.#handle(weight.file), bytes, weight.offset);
+    if (done < byteLength) {
+      throw new CheckpointError(
+        `${where} needs bytes ${weight.offset}..${weight.offset + byteLength} but the file ends after ${weight.offset + done}: it is truncated`,
+      );
     }
     return bytes;
   }
@@ -114,9 +110,9 @@ export class StoredCheckpoint implements Checkpoint {
   #handle(file: string): Promise<FileHandle> {
     let handle = this.#handles.get(file);
     if (!handle) {
-      handle = open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+      handle = openForReading(file).catch((error: unknown) => {
         this.#handles.delete(file);
-        throw new CheckpointError(`cannot open ${file}: ${error.message}`, { cause: error });
+        throw error;
       });
       this.#handles.set(file, handle);
     }

@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { CheckpointError } from '../errors.js';
+import { readInto } from './files.js';
 
 /** One entry of a zip's central directory. */
 export interface ZipEntry {
@@ -20,15 +21,10 @@ const LOCAL_SIGNATURE = 0x04034b50;
 const EOCD_SIZE = 22;
 const MAX_COMMENT = 0xffff;
 
+/** Up to `length` bytes from `position` (fewer at the end of the file). */
 async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
   const buffer = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return done === length ? buffer : buffer.subarray(0, done);
+  return buffer.subarray(0, await readInto(handle, buffer, position));
 }
 
 function u64(buffer: Buffer, offset: number, file: string): number {

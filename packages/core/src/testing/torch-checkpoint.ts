@@ -1,6 +1,6 @@
-import { writeAll, writeFileAtomically } from '../checkpoint/atomic-file.js';
 import type { WeightDtype } from '../checkpoint/checkpoint.js';
 import { itemSize } from '../checkpoint/dtypes.js';
+import { writeAll, writeFileAtomically } from '../checkpoint/files.js';
 import {
   type WeightSource,
   collectEntries,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { CheckpointError } from '../errors.js';
 
 /**
  * Writes `path` through `write`, into a file beside it that is renamed over `path` only once `write` resolved
@@ -33,4 +34,24 @@ export async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<v
     const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done);
     done += bytesWritten;
   }
+}
+
+/** Opens a checkpoint file for reading; a file that cannot be opened is a `CheckpointError` naming it. */
+export async function openForReading(file: string): Promise<FileHandle> {
+  try {
+    return await open(file, 'r');
+  } catch (error) {
+    throw new CheckpointError(`cannot open ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Reads into all of `bytes` from `position`, stopping early only at the end of the file; returns the count read. */
+export async function readInto(handle: FileHandle, bytes: Uint8Array, position: number): Promise<number> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const { bytesRead } = await handle.read(bytes, done, bytes.byteLength - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
 }
