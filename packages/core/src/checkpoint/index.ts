@@ -11,6 +11,7 @@ export type {
   CheckpointFileChoice,
   CheckpointFormat,
   CheckpointSelectionOptions,
+  ResolvedCheckpointFiles,
 } from './open-checkpoint.js';
 export { StateDict } from './state-dict.js';
 export type { IgnoredWeight, StateDictOptions } from './state-dict.js';
