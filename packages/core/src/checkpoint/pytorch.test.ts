@@ -308,6 +308,14 @@ describe('openPytorchCheckpoint refuses bad checkpoints with a CheckpointError n
     await expect(openPytorchCheckpoint(past)).rejects.toThrow(
       `${past}: 'w' [2] at offset 1 with strides [1] reaches element 2 of storage 0, which has 2`,
     );
+    // A broadcast view naming far more elements than the file holds (reading it would allocate them all).
+    const huge = await fileOf(
+      'huge.bin',
+      await torchZipBytes(storage, [['w', { storage: '0', shape: [1_000_000, 2], strides: [0, 1] }]]),
+    );
+    await expect(openPytorchCheckpoint(huge)).rejects.toThrow(
+      `${huge}: 'w' is a view of 2000000 elements over a storage of 2; ortvision reads views no larger than their storage`,
+    );
   });
 
   it('a legacy (pre-1.6) torch.save file, a compressed entry and a big-endian checkpoint', async () => {

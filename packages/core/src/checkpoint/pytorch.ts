@@ -288,6 +288,11 @@ function checkStored(file: string, entry: ZipEntry): void {
     );
   }
   if (entry.flags & 1) throw new CheckpointError(`${file}: zip entry ${entry.name} is encrypted`);
+  if (entry.size !== entry.compressedSize) {
+    throw new CheckpointError(
+      `${file}: stored zip entry ${entry.name} claims ${entry.size} bytes in ${entry.compressedSize}: the zip is corrupt`,
+    );
+  }
 }
 
 async function readState(
@@ -425,7 +430,15 @@ function weightOf(file: string, key: string, tensor: TensorRef, dataOffset: numb
     );
   }
   const weight: StoredWeight = { key, dtype: tensor.dtype, shape, file, offset: dataOffset + offset * size };
-  return isContiguous(shape, strides) ? weight : { ...weight, strides };
+  if (isContiguous(shape, strides)) return weight;
+  // A broadcast view (stride 0) could name far more elements than its file holds; reading it would allocate them.
+  const elements = shape.reduce((a, b) => a * b, 1);
+  if (elements > storageElements) {
+    throw new CheckpointError(
+      `${where} is a view of ${elements} elements over a storage of ${storageElements}; ortvision reads views no larger than their storage`,
+    );
+  }
+  return { ...weight, strides };
 }
 
 /**

@@ -104,6 +104,11 @@ export async function readZipDirectory(
     const extraLength = directory.readUInt16LE(pos + 30);
     const commentLength = directory.readUInt16LE(pos + 32);
     let localHeaderOffset = directory.readUInt32LE(pos + 42);
+    if (pos + 46 + nameLength + extraLength + commentLength > directory.length) {
+      throw new CheckpointError(
+        `${file}: zip directory entry ${index} of ${count} runs past the directory: it is corrupt`,
+      );
+    }
     const name = directory.toString('utf8', pos + 46, pos + 46 + nameLength);
     // The zip64 extra field holds, in this order, only the fields whose 32-bit slot is 0xffffffff.
     let extra = pos + 46 + nameLength;
@@ -114,7 +119,7 @@ export async function readZipDirectory(
       if (id === 0x0001) {
         let field = extra + 4;
         const next = (): number => {
-          if (field + 8 > extra + 4 + length) {
+          if (field + 8 > Math.min(extra + 4 + length, extraEnd)) {
             throw new CheckpointError(`${file}: the zip64 field of entry ${name} is too short`);
           }
           const value = u64(directory, field, file);
