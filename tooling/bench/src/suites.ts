@@ -17,4 +17,5 @@ export const suites: Record<string, () => Promise<{ run: Suite }>> = {
   owlv2: () => import('./owlv2.bench.js'),
   'owlv2-preprocess': () => import('./owlv2-preprocess.bench.js'),
   mask2former: () => import('./mask2former.bench.js'),
+  checkpoint: () => import('./checkpoint.bench.js'),
 };

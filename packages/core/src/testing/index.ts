@@ -31,3 +31,17 @@ export { HubServer, fileSize } from './hub-server.js';
 export type { Fault, HubServerOptions, RecordedRequest } from './hub-server.js';
 export { checkModelCase } from './model-cases.js';
 export type { ForwardModel } from './model-cases.js';
+export { crc32, writeZip } from './zip-writer.js';
+export type { ZipRecord, ZipWriteOptions } from './zip-writer.js';
+export {
+  PickleWriter,
+  TORCH_STORAGE_CLASSES,
+  torchStateDictPickle,
+  torchZipBytes,
+  writeTorchCheckpoint,
+} from './torch-checkpoint.js';
+export type { TorchStorageSpec, TorchTensorSpec, TorchZipOptions } from './torch-checkpoint.js';
+export { randomWeights, readWeightsShapes, writeRandomCheckpoint } from './random-checkpoint.js';
+export type { RandomWeightsOptions, WeightsShapes } from './random-checkpoint.js';
+export { readOnnxInitializers } from './onnx-initializers.js';
+export type { OnnxInitializer } from './onnx-initializers.js';
