@@ -31,3 +31,5 @@ export { HubServer, fileSize } from './hub-server.js';
 export type { Fault, HubServerOptions, RecordedRequest } from './hub-server.js';
 export { checkModelCase } from './model-cases.js';
 export type { ForwardModel } from './model-cases.js';
+export { readOnnxModel } from './onnx-reader.js';
+export type { OnnxAttributeValue, OnnxModelInfo, OnnxNodeInfo, OnnxTensorInfo, OnnxValueInfo } from './onnx-reader.js';
