@@ -49,12 +49,12 @@ const PACK_ALIGNMENT = 16;
 
 /**
  * Where the weights of a written graph go:
- * - 'external': in `<graph file>_data` beside the graph (`model.onnx` + `model.onnx_data`, the layout of the Hub's
- *   ONNX repositories), tensors of 1 KiB and more;
- * - 'inline': in the graph file (one file; impossible past protobuf's 2 GiB);
- * - 'auto' (default): external, which measured faster to load and lighter in memory at every size (see README).
+ * - 'external' (default): tensors of 1 KiB and more in `<graph file>_data` beside the graph (`model.onnx` +
+ *   `model.onnx_data`, the layout of the Hub's ONNX repositories); ONNX Runtime maps that file instead of copying
+ *   it, which measured faster to load and lighter in memory at every size we tried (see the README);
+ * - 'inline': everything in the graph file (one file to move around; impossible past protobuf's 2 GiB).
  */
-export type WeightsLayout = 'auto' | 'external' | 'inline';
+export type WeightsLayout = 'external' | 'inline';
 
 export interface WriteOnnxModelOptions {
   weights?: WeightsLayout;
@@ -301,8 +301,11 @@ export async function writeOnnxModel(
   if (endianness() !== 'LE') {
     throw new InvalidArgumentError('ONNX raw tensor data is little-endian; this machine is big-endian');
   }
-  const layout = options.weights ?? 'auto';
-  const external = layout !== 'inline';
+  const layout = options.weights ?? 'external';
+  if (layout !== 'external' && layout !== 'inline') {
+    throw new InvalidArgumentError(`weights: ${JSON.stringify(layout)} is not 'external' or 'inline'`);
+  }
+  const external = layout === 'external';
   const producerVersion = options.producerVersion ?? '';
   const dataPath = `${path}_data`;
   const suffix = `.${process.pid}-${randomBytes(4).toString('hex')}.incomplete`;

@@ -65,8 +65,8 @@ function dtypeOf(path: string, code: number, what: string): OnnxDataType {
 }
 
 function arrayOf(dtype: OnnxDataType, bytes: Uint8Array): InitializerArray {
-  // A copy, so the typed array starts at an aligned offset whatever the source buffer.
-  const buffer = bytes.slice().buffer;
+  // A copy into a fresh buffer, so the typed array starts aligned (a Buffer's slice() would share its pool).
+  const buffer = new Uint8Array(bytes).buffer;
   switch (dtype) {
     case 'float32':
       return new Float32Array(buffer);
