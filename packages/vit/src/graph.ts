@@ -55,12 +55,22 @@ function embeddings(m: Module, pixels: Value, config: ViTConfig, boolMaskedPos?:
   if (boolMaskedPos) {
     // transformers computes embeddings * (1 - mask) + mask_token * mask; with a 0/1 mask that is a select, and
     // Where gives the same values without two multiplications per element.
-    const mask = m.op('Unsqueeze', [boolMaskedPos, m.int64s('mask_axes', [-1])], {}, { label: 'Unsqueeze_mask' });
+    const mask = m.op(
+      'Unsqueeze',
+      [boolMaskedPos, m.int64s('mask_axes', [-1])],
+      {},
+      { label: 'Unsqueeze_mask' },
+    );
     patches = m.op('Where', [mask, m.param('mask_token', [1, 1, hidden]), patches]);
   }
   // cls_token.expand(batch_size, -1, -1): the batch size comes from the input's shape.
   const batch = m.op('Shape', [pixels], { start: 0, end: 1 });
-  const clsShape = m.op('Concat', [batch, m.int64s('cls_shape_tail', [1, hidden])], { axis: 0 }, { label: 'Concat_cls_shape' });
+  const clsShape = m.op(
+    'Concat',
+    [batch, m.int64s('cls_shape_tail', [1, hidden])],
+    { axis: 0 },
+    { label: 'Concat_cls_shape' },
+  );
   const cls = m.op('Expand', [m.param('cls_token', [1, 1, hidden]), clsShape]);
   const tokens = m.op('Concat', [cls, patches], { axis: 1 }, { label: 'Concat_tokens' });
   return m.op('Add', [tokens, m.param('position_embeddings', [1, numPatches(config) + 1, hidden])]);
@@ -83,13 +93,19 @@ function attention(m: Module, x: Value, config: ViTConfig): Value {
 
 /** ViTIntermediate: dense then hidden_act. */
 function intermediate(m: Module, x: Value, config: ViTConfig): Value {
-  const dense = linear(m.child('dense'), x, { inFeatures: config.hidden_size, outFeatures: config.intermediate_size });
+  const dense = linear(m.child('dense'), x, {
+    inFeatures: config.hidden_size,
+    outFeatures: config.intermediate_size,
+  });
   return activation(m, dense, config.hidden_act);
 }
 
 /** ViTOutput: dense, plus the residual it receives. */
 function output(m: Module, x: Value, residual: Value, config: ViTConfig): Value {
-  const dense = linear(m.child('dense'), x, { inFeatures: config.intermediate_size, outFeatures: config.hidden_size });
+  const dense = linear(m.child('dense'), x, {
+    inFeatures: config.intermediate_size,
+    outFeatures: config.hidden_size,
+  });
   return m.op('Add', [dense, residual], {}, { label: 'Add_residual' });
 }
 
@@ -98,7 +114,11 @@ function layer(m: Module, x: Value, config: ViTConfig): Value {
   const norm = { size: config.hidden_size, eps: config.layer_norm_eps };
   const attended = attention(m.child('attention'), layerNorm(m.child('layernorm_before'), x, norm), config);
   const hidden = m.op('Add', [attended, x], {}, { label: 'Add_residual' });
-  const mlp = intermediate(m.child('intermediate'), layerNorm(m.child('layernorm_after'), hidden, norm), config);
+  const mlp = intermediate(
+    m.child('intermediate'),
+    layerNorm(m.child('layernorm_after'), hidden, norm),
+    config,
+  );
   return output(m.child('output'), mlp, hidden, config);
 }
 
@@ -132,7 +152,12 @@ function vitModel(m: Module, pixels: Value, config: ViTConfig, boolMaskedPos?: V
 
 /** pixel_values float32 [batch_size, num_channels, image_size, image_size]: the exported graphs' input. */
 function pixelInput(root: Module, config: ViTConfig): Value {
-  return root.graph.input('pixel_values', 'float32', [BATCH, config.num_channels, config.image_size, config.image_size]);
+  return root.graph.input('pixel_values', 'float32', [
+    BATCH,
+    config.num_channels,
+    config.image_size,
+    config.image_size,
+  ]);
 }
 
 export interface ViTModelGraphOptions extends GraphBuildOptions {
@@ -153,14 +178,21 @@ export interface ViTModelGraphOptions extends GraphBuildOptions {
  * await writeOnnxModel(buildViTModel(config, checkpoint).graph, './vit-base/onnx/model.onnx');
  * ```
  */
-export function buildViTModel(config: ViTConfig, checkpoint: Checkpoint, options?: ViTModelGraphOptions): BuiltGraph {
+export function buildViTModel(
+  config: ViTConfig,
+  checkpoint: Checkpoint,
+  options?: ViTModelGraphOptions,
+): BuiltGraph {
   return buildModelGraph('ViTModel', checkpoint, options, (root) => {
     const pixels = pixelInput(root, config);
     const sequence = vitModel(root, pixels, config);
     const hidden = config.hidden_size;
     root.graph.output(sequence, 'last_hidden_state', 'float32', [BATCH, numPatches(config) + 1, hidden]);
     if (options?.addPoolingLayer ?? root.hasWeight('pooler.dense.weight')) {
-      root.graph.output(pooler(root.child('pooler'), sequence, config), 'pooler_output', 'float32', [BATCH, hidden]);
+      root.graph.output(pooler(root.child('pooler'), sequence, config), 'pooler_output', 'float32', [
+        BATCH,
+        hidden,
+      ]);
     }
   });
 }
@@ -186,7 +218,9 @@ export function buildViTForImageClassification(
     const labels = config.numLabels;
     // transformers replaces the classifier by nn.Identity when num_labels is 0: the logits are then the CLS state.
     const logits =
-      labels > 0 ? linear(root.child('classifier'), cls, { inFeatures: config.hidden_size, outFeatures: labels }) : cls;
+      labels > 0
+        ? linear(root.child('classifier'), cls, { inFeatures: config.hidden_size, outFeatures: labels })
+        : cls;
     root.graph.output(logits, 'logits', 'float32', [BATCH, labels > 0 ? labels : config.hidden_size]);
   });
 }
@@ -207,7 +241,13 @@ export function buildViTForMaskedImageModeling(
   checkpoint: Checkpoint,
   options?: GraphBuildOptions,
 ): BuiltGraph {
-  const { hidden_size: hidden, encoder_stride: stride, num_channels: channels, image_size, patch_size } = config;
+  const {
+    hidden_size: hidden,
+    encoder_stride: stride,
+    num_channels: channels,
+    image_size,
+    patch_size,
+  } = config;
   if (patch_size !== stride) {
     // transformers raises the same for a forward with bool_masked_pos.
     throw new ConfigError(
@@ -220,8 +260,16 @@ export function buildViTForMaskedImageModeling(
     const sequence = vitModel(root.child('vit'), pixels, config, mask);
     // sequence_output[:, 1:].permute(0, 2, 1).reshape(batch, hidden, side, side)
     const side = Math.floor(image_size / patch_size);
-    const patches = root.op('Slice', [sequence, root.int64s('patch_start', [1]), root.int64s('patch_end', [2 ** 62]), root.int64s('patch_axis', [1])]);
-    const grid = root.op('Reshape', [root.op('Transpose', [patches], { perm: [0, 2, 1] }), root.int64s('grid_shape', [0, hidden, side, side])]);
+    const patches = root.op('Slice', [
+      sequence,
+      root.int64s('patch_start', [1]),
+      root.int64s('patch_end', [2 ** 62]),
+      root.int64s('patch_axis', [1]),
+    ]);
+    const grid = root.op('Reshape', [
+      root.op('Transpose', [patches], { perm: [0, 2, 1] }),
+      root.int64s('grid_shape', [0, hidden, side, side]),
+    ]);
     const decoder = root.child('decoder');
     const projected = conv(decoder.child(0), grid, {
       inChannels: hidden,
@@ -230,7 +278,12 @@ export function buildViTForMaskedImageModeling(
     });
     // PixelShuffle(r) is DepthToSpace in CRD order: channel c·r² + i·r + j goes to pixel (i, j) of channel c.
     const reconstruction = decoder.op('DepthToSpace', [projected], { blocksize: stride, mode: 'CRD' });
-    root.graph.output(reconstruction, 'reconstruction', 'float32', [BATCH, channels, side * stride, side * stride]);
+    root.graph.output(reconstruction, 'reconstruction', 'float32', [
+      BATCH,
+      channels,
+      side * stride,
+      side * stride,
+    ]);
   });
 }
 

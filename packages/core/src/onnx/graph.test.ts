@@ -6,19 +6,25 @@ describe('GraphBuilder', () => {
   it('types attributes: integers as INT(S), float-named ones as FLOAT(S), wrappers as told', () => {
     const g = new GraphBuilder('attrs');
     const x = g.input('x', 'float32', [2]);
-    g.node('', 'Op', [x], {
-      axis: -1,
-      epsilon: 1e-12,
-      alpha: 1,
-      perm: [0, 2, 1],
-      scale: [0.5, 2],
-      mode: 'CRD',
-      names: ['a', 'b'],
-      one: float(1),
-      many: floats([1, 2]),
-      big: int(3),
-      list: ints([4]),
-    }, 'n');
+    g.node(
+      '',
+      'Op',
+      [x],
+      {
+        axis: -1,
+        epsilon: 1e-12,
+        alpha: 1,
+        perm: [0, 2, 1],
+        scale: [0.5, 2],
+        mode: 'CRD',
+        names: ['a', 'b'],
+        one: float(1),
+        many: floats([1, 2]),
+        big: int(3),
+        list: ints([4]),
+      },
+      'n',
+    );
     g.output(g.node('', 'Identity', [x], {}, 'out')[0]!, 'y', 'float32', [2]);
     expect(g.build().nodes[0]!.attributes).toEqual([
       { name: 'axis', type: 'int', value: -1 },
@@ -53,8 +59,12 @@ describe('GraphBuilder', () => {
     expect(g.uniqueNodeName('a/Relu')).toBe('a/Relu_1');
     expect(() => g.input('x', 'float32', [2])).toThrowError("value name 'x' is already used");
     const other = new GraphBuilder('other').input('z', 'float32', [1]);
-    expect(() => g.node('', 'Relu', [other], {}, 'b')).toThrowError("node 'b': input 'z' is not from this graph");
-    expect(() => g.node('org.example', 'Relu', [x], {}, 'c')).toThrowError(/domain 'org.example' is not one of '', 'com.microsoft'/);
+    expect(() => g.node('', 'Relu', [other], {}, 'b')).toThrowError(
+      "node 'b': input 'z' is not from this graph",
+    );
+    expect(() => g.node('org.example', 'Relu', [x], {}, 'c')).toThrowError(
+      /domain 'org.example' is not one of '', 'com.microsoft'/,
+    );
   });
 
   it('renames a node output into a graph output, and routes inputs and repeated outputs through Identity', () => {
@@ -65,7 +75,9 @@ describe('GraphBuilder', () => {
     g.output(y!, 'y_again', 'float32', ['batch', 2]);
     g.output(x, 'x_out', 'float32', ['batch', 2]);
     const graph = g.build();
-    expect(graph.nodes.map((n) => [n.opType, n.inputs.map((i) => i?.name), n.outputs.map((o) => o.name)])).toEqual([
+    expect(
+      graph.nodes.map((n) => [n.opType, n.inputs.map((i) => i?.name), n.outputs.map((o) => o.name)]),
+    ).toEqual([
       ['Relu', ['x'], ['y']],
       ['Identity', ['y'], ['y_again']],
       ['Identity', ['x'], ['x_out']],

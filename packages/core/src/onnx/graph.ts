@@ -304,7 +304,13 @@ export class GraphBuilder {
   ): Value {
     const value = this.#newValue(name);
     this.#producers.set(value, 'initializer');
-    this.#initializers.push({ value, dtype, dims: [...dims], byteLength: byteLengthOf(dtype, dims), produce });
+    this.#initializers.push({
+      value,
+      dtype,
+      dims: [...dims],
+      byteLength: byteLengthOf(dtype, dims),
+      produce,
+    });
     return value;
   }
 
@@ -385,9 +391,7 @@ export class GraphBuilder {
   build(): OnnxGraph {
     if (this.#outputs.length === 0) throw new InvalidArgumentError(`graph '${this.name}' has no output`);
     const domains = new Set(['', ...this.#nodes.map((n) => n.domain)]);
-    const opsetImports = new Map(
-      Object.entries(OPSET_VERSIONS).filter(([domain]) => domains.has(domain)),
-    );
+    const opsetImports = new Map(Object.entries(OPSET_VERSIONS).filter(([domain]) => domains.has(domain)));
     return {
       name: this.name,
       inputs: [...this.#inputs],

@@ -24,7 +24,11 @@ export interface BuiltGraph {
  * outputs of the ONNX graph the package runs. Nothing is read but the checkpoint's index: weights are read when
  * `writeOnnxModel` writes the graph, one at a time.
  */
-export type ModelGraphBuilder<C> = (config: C, checkpoint: Checkpoint, options?: GraphBuildOptions) => BuiltGraph;
+export type ModelGraphBuilder<C> = (
+  config: C,
+  checkpoint: Checkpoint,
+  options?: GraphBuildOptions,
+) => BuiltGraph;
 
 /**
  * Runs a package's graph description: a graph named `name`, a root `Module` over the checkpoint for the dtype, and

@@ -167,10 +167,7 @@ export class Module {
     const base = sources[0]!;
     const names = specs.map((spec) => `${base}/${spec.suffix}`);
     if (names.every((name) => params.has(name))) return names.map((name) => params.get(name)!);
-    const shared = shareAmong(
-      () => produce((key) => weights.readFloat32(key)),
-      specs.length,
-    );
+    const shared = shareAmong(() => produce((key) => weights.readFloat32(key)), specs.length);
     return specs.map((spec, i) => {
       const value = graph.initializer(names[i]!, spec.dtype, spec.dims, async () => (await shared())[i]!);
       params.set(names[i]!, value);

@@ -1,5 +1,5 @@
-import { Tensor } from '../tensor/tensor.js';
 import { permute } from '../tensor/layout.js';
+import { Tensor } from '../tensor/tensor.js';
 
 /** A [rows, cols] row-major matrix as [cols, rows] (torch's `weight.T` of a Linear: [out, in] -> [in, out]). */
 export function transposeMatrix(data: Float32Array, rows: number, cols: number): Float32Array {

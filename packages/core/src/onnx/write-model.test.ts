@@ -62,22 +62,29 @@ async function run(path: string, x: Float32Array, batch: number): Promise<Float3
 }
 
 describe('writeOnnxModel', () => {
-  it.each(['external', 'inline'] as const)('writes a graph ONNX Runtime runs (%s weights)', async (weights) => {
-    const written = await writeOnnxModel(linearGraph(), join(dir, 'model.onnx'), { weights });
-    const x = Float32Array.from({ length: 2 * IN }, (_, i) => Math.cos(i));
-    const y = await run(written.path, x, 2);
-    const expected = expectedOutput(x, 2);
-    for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - expected[i]!)).toBeLessThan(1e-4);
-    const files = (await readdir(dir)).sort();
-    expect(files).toEqual(weights === 'external' ? ['model.onnx', 'model.onnx_data'] : ['model.onnx']);
-  });
+  it.each(['external', 'inline'] as const)(
+    'writes a graph ONNX Runtime runs (%s weights)',
+    async (weights) => {
+      const written = await writeOnnxModel(linearGraph(), join(dir, 'model.onnx'), { weights });
+      const x = Float32Array.from({ length: 2 * IN }, (_, i) => Math.cos(i));
+      const y = await run(written.path, x, 2);
+      const expected = expectedOutput(x, 2);
+      for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - expected[i]!)).toBeLessThan(1e-4);
+      const files = (await readdir(dir)).sort();
+      expect(files).toEqual(weights === 'external' ? ['model.onnx', 'model.onnx_data'] : ['model.onnx']);
+    },
+  );
 
   it('puts tensors of 1 KiB and more in model.onnx_data, page-aligning those of 1 MiB and more', async () => {
     const written = await writeOnnxModel(linearGraph(), join(dir, 'model.onnx'));
     expect(written.dataPath).toBe(join(dir, 'model.onnx_data'));
     const model = await readOnnxModel(written.path);
     const byName = Object.fromEntries(model.initializers.map((t) => [t.name, t]));
-    expect(byName['dense.weight']!.external).toEqual({ location: 'model.onnx_data', offset: 0, length: IN * OUT * 4 });
+    expect(byName['dense.weight']!.external).toEqual({
+      location: 'model.onnx_data',
+      offset: 0,
+      length: IN * OUT * 4,
+    });
     // The bias follows the weight, 16-byte aligned; the 24-byte shape stays in the graph file.
     expect(byName['dense.bias']!.external).toEqual({
       location: 'model.onnx_data',
@@ -138,12 +145,20 @@ describe('writeOnnxModel', () => {
 
   it('refuses weights of the wrong type or size, naming the initializer', async () => {
     await expect(
-      writeOnnxModel(linearGraph(() => new Float32Array(3)), join(dir, 'model.onnx')),
+      writeOnnxModel(
+        linearGraph(() => new Float32Array(3)),
+        join(dir, 'model.onnx'),
+      ),
     ).rejects.toThrowError(
-      new InvalidArgumentError(`initializer 'dense.weight' has 3 elements, its shape [${IN}, ${OUT}] needs ${IN * OUT}`),
+      new InvalidArgumentError(
+        `initializer 'dense.weight' has 3 elements, its shape [${IN}, ${OUT}] needs ${IN * OUT}`,
+      ),
     );
     await expect(
-      writeOnnxModel(linearGraph(() => new Float64Array(IN * OUT) as never), join(dir, 'model.onnx')),
+      writeOnnxModel(
+        linearGraph(() => new Float64Array(IN * OUT) as never),
+        join(dir, 'model.onnx'),
+      ),
     ).rejects.toThrowError("initializer 'dense.weight' (float32) needs a Float32Array, got Float64Array");
     expect(await readdir(dir)).toEqual([]);
   });
@@ -155,7 +170,9 @@ describe('writeOnnxModel', () => {
       throw new Error('must not be read');
     });
     g.output(g.node('', 'Add', [x, w], {}, 'add')[0]!, 'y', 'float32', [2 ** 29, 2]);
-    await expect(writeOnnxModel(g.build(), join(dir, 'model.onnx'), { weights: 'inline' })).rejects.toThrowError(
+    await expect(
+      writeOnnxModel(g.build(), join(dir, 'model.onnx'), { weights: 'inline' }),
+    ).rejects.toThrowError(
       /graph 'huge' needs \d+ bytes inline, past protobuf's 2 GiB limit: write its weights as external data/,
     );
     expect(await readdir(dir)).toEqual([]);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { endianness } from 'node:os';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { basename } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import {
@@ -137,7 +137,11 @@ function valueInfo({ value, dtype, dims }: BoundaryValue): ValueInfoMessage {
   };
 }
 
-function modelMessage(graph: OnnxGraph, initializers: TensorMessage[], producerVersion: string): ModelMessage {
+function modelMessage(
+  graph: OnnxGraph,
+  initializers: TensorMessage[],
+  producerVersion: string,
+): ModelMessage {
   const graphMessage: GraphMessage = {
     name: graph.name,
     node: graph.nodes.map(nodeMessage),

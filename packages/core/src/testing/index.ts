@@ -32,6 +32,12 @@ export type { Fault, HubServerOptions, RecordedRequest } from './hub-server.js';
 export { checkModelCase } from './model-cases.js';
 export type { ForwardModel } from './model-cases.js';
 export { readOnnxModel } from './onnx-reader.js';
-export type { OnnxAttributeValue, OnnxModelInfo, OnnxNodeInfo, OnnxTensorInfo, OnnxValueInfo } from './onnx-reader.js';
+export type {
+  OnnxAttributeValue,
+  OnnxModelInfo,
+  OnnxNodeInfo,
+  OnnxTensorInfo,
+  OnnxValueInfo,
+} from './onnx-reader.js';
 export { memoryCheckpoint } from './memory-checkpoint.js';
 export { runOnnxGraph } from './run-graph.js';

@@ -60,7 +60,8 @@ const DTYPE_BY_CODE = new Map<number, OnnxDataType>(
 
 function dtypeOf(path: string, code: number, what: string): OnnxDataType {
   const dtype = DTYPE_BY_CODE.get(code);
-  if (!dtype) throw new FixtureFormatError(`${path}: ${what} has ONNX data type ${code}, not one ortvision reads`);
+  if (!dtype)
+    throw new FixtureFormatError(`${path}: ${what} has ONNX data type ${code}, not one ortvision reads`);
   return dtype;
 }
 
@@ -156,9 +157,7 @@ export async function readOnnxModel(path: string): Promise<OnnxModelInfo> {
       domain: node.domain ?? '',
       inputs: node.input ?? [],
       outputs: node.output ?? [],
-      attributes: Object.fromEntries(
-        (node.attribute ?? []).map((a) => [a.name, attributeValue(path, a)]),
-      ),
+      attributes: Object.fromEntries((node.attribute ?? []).map((a) => [a.name, attributeValue(path, a)])),
     })),
     initializers: [...tensors.values()].map((t) => tensorInfo(path, t)),
     async readInitializer(name: string): Promise<InitializerArray> {

@@ -42,18 +42,38 @@ export function scaledDotProductAttention(
   // [batch, seq, heads·d] -> [batch, seq, heads, d]; Reshape's 0 keeps batch and seq as they come.
   const heads = (x: Value, d: number, label: string) =>
     m.op('Reshape', [x, m.int64s('heads_shape', [0, 0, numHeads, d])], {}, { label: `Reshape_${label}` });
-  const queries = m.op('Transpose', [heads(q, headDim, 'query')], { perm: [0, 2, 1, 3] }, { label: 'Transpose_query' });
-  const keysT = m.op('Transpose', [heads(k, headDim, 'key')], { perm: [0, 2, 3, 1] }, { label: 'Transpose_key' });
-  const values = m.op('Transpose', [heads(v, valueHeadDim, 'value')], { perm: [0, 2, 1, 3] }, { label: 'Transpose_value' });
+  const queries = m.op(
+    'Transpose',
+    [heads(q, headDim, 'query')],
+    { perm: [0, 2, 1, 3] },
+    { label: 'Transpose_query' },
+  );
+  const keysT = m.op(
+    'Transpose',
+    [heads(k, headDim, 'key')],
+    { perm: [0, 2, 3, 1] },
+    { label: 'Transpose_key' },
+  );
+  const values = m.op(
+    'Transpose',
+    [heads(v, valueHeadDim, 'value')],
+    { perm: [0, 2, 1, 3] },
+    { label: 'Transpose_value' },
+  );
   let scores = m.op('MatMul', [queries, keysT], {}, { label: 'MatMul_scores' });
   scores = m.op('Mul', [scores, m.float32('scale', scale)], {}, { label: 'Mul_scale' });
   if (options.scoreBias) scores = m.op('Add', [scores, options.scoreBias], {}, { label: 'Add_score_bias' });
   const probs = m.op('Softmax', [scores], { axis: -1 });
   const context = m.op('MatMul', [probs, values], {}, { label: 'MatMul_context' });
   const merged = m.op('Transpose', [context], { perm: [0, 2, 1, 3] }, { label: 'Transpose_context' });
-  return m.op('Reshape', [merged, m.int64s('merged_shape', [0, 0, numHeads * valueHeadDim])], {}, {
-    label: 'Reshape_context',
-  });
+  return m.op(
+    'Reshape',
+    [merged, m.int64s('merged_shape', [0, 0, numHeads * valueHeadDim])],
+    {},
+    {
+      label: 'Reshape_context',
+    },
+  );
 }
 
 export interface SelfAttentionOptions extends AttentionOptions {
@@ -86,7 +106,11 @@ export function selfAttention(m: Module, x: Value, options: SelfAttentionOptions
   const bias = options.bias ?? true;
   const valueHeadDim = options.valueHeadDim ?? headDim;
   const q = linear(m.child(queryName), x, { inFeatures: hiddenSize, outFeatures: numHeads * headDim, bias });
-  const k = linear(m.child(keyName), source, { inFeatures: sourceSize, outFeatures: numHeads * headDim, bias });
+  const k = linear(m.child(keyName), source, {
+    inFeatures: sourceSize,
+    outFeatures: numHeads * headDim,
+    bias,
+  });
   const v = linear(m.child(valueName), source, {
     inFeatures: sourceSize,
     outFeatures: numHeads * valueHeadDim,

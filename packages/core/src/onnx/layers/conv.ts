@@ -22,11 +22,18 @@ export interface ConvOptions {
   readonly batchNorm?: FoldedBatchNorm;
 }
 
-function perAxis(name: string, value: number | readonly number[] | undefined, rank: number, fallback: number): number[] {
+function perAxis(
+  name: string,
+  value: number | readonly number[] | undefined,
+  rank: number,
+  fallback: number,
+): number[] {
   if (value === undefined) return Array(rank).fill(fallback);
   if (typeof value === 'number') return Array(rank).fill(value);
   if (value.length !== rank) {
-    throw new InvalidArgumentError(`conv: ${name} [${value.join(', ')}] must have ${rank} values, one per spatial axis`);
+    throw new InvalidArgumentError(
+      `conv: ${name} [${value.join(', ')}] must have ${rank} values, one per spatial axis`,
+    );
   }
   return [...value];
 }
@@ -59,7 +66,9 @@ export function conv(m: Module, x: Value, options: ConvOptions): Value {
   const { inChannels, outChannels, kernelSize, batchNorm } = options;
   const groups = options.groups ?? 1;
   if (inChannels % groups !== 0 || outChannels % groups !== 0) {
-    throw new InvalidArgumentError(`conv ${m.path}: ${inChannels} -> ${outChannels} channels do not split into ${groups} groups`);
+    throw new InvalidArgumentError(
+      `conv ${m.path}: ${inChannels} -> ${outChannels} channels do not split into ${groups} groups`,
+    );
   }
   const shape = [outChannels, inChannels / groups, ...kernelSize];
   const hasBias = options.bias ?? true;

@@ -25,7 +25,15 @@ function values(length: number, seed: number, scale = 1): Float32Array {
 }
 
 function tensor(dims: number[], seed: number, scale = 1): Tensor<'float32'> {
-  return new Tensor('float32', values(dims.reduce((a, b) => a * b, 1), seed, scale), dims);
+  return new Tensor(
+    'float32',
+    values(
+      dims.reduce((a, b) => a * b, 1),
+      seed,
+      scale,
+    ),
+    dims,
+  );
 }
 
 /** Builds a one-input graph whose output is `describe(root, x)`, runs it on `x`, returns the output and graph. */
@@ -53,7 +61,12 @@ function expectClose(actual: Float32Array, expected: ArrayLike<number>, atol: nu
 }
 
 /** x [rows, in] · Wᵀ + b, W [out, in] as torch stores it. */
-function linearReference(x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: number): number[] {
+function linearReference(
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array | undefined,
+  out: number,
+): number[] {
   const inFeatures = w.length / out;
   const rows = x.length / inFeatures;
   const y: number[] = [];
@@ -71,7 +84,8 @@ describe('linear', () => {
   const weights = { 'fc.weight': tensor([6, 5], 1), 'fc.bias': tensor([6], 2) };
   const x = tensor([2, 3, 5], 3);
   const expected = linearReference(x.data, weights['fc.weight'].data, weights['fc.bias'].data, 6);
-  const build = (root: Module, input: Value) => linear(root.child('fc'), input, { inFeatures: 5, outFeatures: 6 });
+  const build = (root: Module, input: Value) =>
+    linear(root.child('fc'), input, { inFeatures: 5, outFeatures: 6 });
 
   it('computes x·Wᵀ + b over the last axis with the weight stored pre-transposed', async () => {
     const { y, built } = await runLayer(memoryCheckpoint(weights), x, [2, 3, 6], build);
@@ -95,7 +109,9 @@ describe('linear', () => {
     const { y, built } = await runLayer(memoryCheckpoint(weights), x, [2, 3, 6], build, 'q8');
     // Weight step <= 1/127 and activation step <= 2/255 per element, over 5 inputs of |v| <= 1.
     expectClose(y.data, expected, 5 * (1 / 254 + 1 / 255) + 1e-6);
-    expect(built.graph.nodes.map((n) => [n.opType, n.domain])).toEqual([['DynamicQuantizeMatMul', 'com.microsoft']]);
+    expect(built.graph.nodes.map((n) => [n.opType, n.domain])).toEqual([
+      ['DynamicQuantizeMatMul', 'com.microsoft'],
+    ]);
     expect(built.graph.initializers.map((i) => [i.value.name, i.dtype, i.dims])).toEqual([
       ['fc.weight/int8', 'int8', [5, 6]],
       ['fc.weight/scale', 'float32', [6]],
@@ -106,44 +122,55 @@ describe('linear', () => {
 
   it('works without bias, on 2-D input', async () => {
     const x2 = tensor([4, 5], 7);
-    const { y } = await runLayer(memoryCheckpoint({ 'fc.weight': weights['fc.weight'] }), x2, [4, 6], (root, input) =>
-      linear(root.child('fc'), input, { inFeatures: 5, outFeatures: 6, bias: false }),
+    const { y } = await runLayer(
+      memoryCheckpoint({ 'fc.weight': weights['fc.weight'] }),
+      x2,
+      [4, 6],
+      (root, input) => linear(root.child('fc'), input, { inFeatures: 5, outFeatures: 6, bias: false }),
     );
     expectClose(y.data, linearReference(x2.data, weights['fc.weight'].data, undefined, 6), 1e-6);
   });
 
-  it.each(['fp32', 'q8'] as const)('folds a following BatchNorm1d into the weight and bias (%s)', async (dtype) => {
-    const bn = {
-      'fc.batch_norm.weight': tensor([6], 4),
-      'fc.batch_norm.bias': tensor([6], 5),
-      'fc.batch_norm.running_mean': tensor([6], 6, 0.5),
-      'fc.batch_norm.running_var': new Tensor('float32', Float32Array.from({ length: 6 }, (_, i) => 0.5 + i / 4), [6]),
-      'fc.batch_norm.num_batches_tracked': new Tensor('float32', Float32Array.of(3), []),
-      'fc.linear.weight': weights['fc.weight'],
-    };
-    const { y, built } = await runLayer(
-      memoryCheckpoint(bn),
-      x,
-      [2, 3, 6],
-      (root, input) =>
-        linear(root.child('fc', 'linear'), input, {
-          inFeatures: 5,
-          outFeatures: 6,
-          bias: false,
-          batchNorm: { module: root.child('fc', 'batch_norm'), eps: 1e-5 },
-        }),
-      dtype,
-    );
-    const plain = linearReference(x.data, weights['fc.weight'].data, undefined, 6);
-    const expectedBn = plain.map((v, i) => {
-      const c = i % 6;
-      const s = bn['fc.batch_norm.weight'].data[c]! / Math.sqrt(bn['fc.batch_norm.running_var'].data[c]! + 1e-5);
-      return (v - bn['fc.batch_norm.running_mean'].data[c]!) * s + bn['fc.batch_norm.bias'].data[c]!;
-    });
-    // The folded scale is at most 1/sqrt(0.5): q8's bound grows by that factor.
-    expectClose(y.data, expectedBn, dtype === 'fp32' ? 1e-5 : 1.5 * 5 * (1 / 254 + 1 / 255));
-    expect(built.unusedKeys).toEqual([]);
-  });
+  it.each(['fp32', 'q8'] as const)(
+    'folds a following BatchNorm1d into the weight and bias (%s)',
+    async (dtype) => {
+      const bn = {
+        'fc.batch_norm.weight': tensor([6], 4),
+        'fc.batch_norm.bias': tensor([6], 5),
+        'fc.batch_norm.running_mean': tensor([6], 6, 0.5),
+        'fc.batch_norm.running_var': new Tensor(
+          'float32',
+          Float32Array.from({ length: 6 }, (_, i) => 0.5 + i / 4),
+          [6],
+        ),
+        'fc.batch_norm.num_batches_tracked': new Tensor('float32', Float32Array.of(3), []),
+        'fc.linear.weight': weights['fc.weight'],
+      };
+      const { y, built } = await runLayer(
+        memoryCheckpoint(bn),
+        x,
+        [2, 3, 6],
+        (root, input) =>
+          linear(root.child('fc', 'linear'), input, {
+            inFeatures: 5,
+            outFeatures: 6,
+            bias: false,
+            batchNorm: { module: root.child('fc', 'batch_norm'), eps: 1e-5 },
+          }),
+        dtype,
+      );
+      const plain = linearReference(x.data, weights['fc.weight'].data, undefined, 6);
+      const expectedBn = plain.map((v, i) => {
+        const c = i % 6;
+        const s =
+          bn['fc.batch_norm.weight'].data[c]! / Math.sqrt(bn['fc.batch_norm.running_var'].data[c]! + 1e-5);
+        return (v - bn['fc.batch_norm.running_mean'].data[c]!) * s + bn['fc.batch_norm.bias'].data[c]!;
+      });
+      // The folded scale is at most 1/sqrt(0.5): q8's bound grows by that factor.
+      expectClose(y.data, expectedBn, dtype === 'fp32' ? 1e-5 : 1.5 * 5 * (1 / 254 + 1 / 255));
+      expect(built.unusedKeys).toEqual([]);
+    },
+  );
 
   it('names the key, file and both shapes when the checkpoint disagrees with the config', async () => {
     const checkpoint = memoryCheckpoint(weights, 'fc.safetensors');
@@ -175,7 +202,10 @@ describe('layerNorm', () => {
       const mean = row.reduce((a, b) => a + b) / 8;
       const variance = row.reduce((a, b) => a + (b - mean) ** 2, 0) / 8;
       row.forEach((v, i) =>
-        expected.push(((v - mean) / Math.sqrt(variance + 1e-5)) * weights['ln.weight'].data[i]! + weights['ln.bias'].data[i]!),
+        expected.push(
+          ((v - mean) / Math.sqrt(variance + 1e-5)) * weights['ln.weight'].data[i]! +
+            weights['ln.bias'].data[i]!,
+        ),
       );
     }
     expectClose(y.data, expected, 1e-5);
@@ -216,9 +246,15 @@ describe('activation', () => {
   });
 
   it.each(Object.keys(formulas))('%s computes transformers’ ACT2FN formula', async (name) => {
-    const x = new Tensor('float32', Float32Array.from({ length: 81 }, (_, i) => (i - 40) / 10), [81]);
+    const x = new Tensor(
+      'float32',
+      Float32Array.from({ length: 81 }, (_, i) => (i - 40) / 10),
+      [81],
+    );
     const { y } = await runLayer(memoryCheckpoint({}), x, [81], (root, input) =>
-      name === 'linear' ? root.op('Identity', [activation(root, input, name)]) : activation(root, input, name),
+      name === 'linear'
+        ? root.op('Identity', [activation(root, input, name)])
+        : activation(root, input, name),
     );
     expectClose(y.data, [...x.data].map(formulas[name]!), 2e-6);
   });
@@ -239,7 +275,12 @@ function convReference(
   w: Float32Array,
   [out, perGroup, ...kernel]: number[],
   b: Float32Array | undefined,
-  { stride, padding, dilation, groups }: { stride: number[]; padding: number[]; dilation: number[]; groups: number },
+  {
+    stride,
+    padding,
+    dilation,
+    groups,
+  }: { stride: number[]; padding: number[]; dilation: number[]; groups: number },
 ): { data: number[]; dims: number[] } {
   const [h, wd] = spatial.length === 2 ? spatial : [1, spatial[0]!];
   const [kh, kw] = kernel.length === 2 ? kernel : [1, kernel[0]!];
@@ -263,7 +304,9 @@ function convReference(
                 const ix = xo * sw! - pw! + j * dw!;
                 if (iy < 0 || iy >= h! || ix < 0 || ix >= wd!) continue;
                 const channel = g * perGroup! + c;
-                sum += x[((n * channels! + channel) * h! + iy) * wd! + ix]! * w[((o * perGroup! + c) * kh! + i) * kw! + j]!;
+                sum +=
+                  x[((n * channels! + channel) * h! + iy) * wd! + ix]! *
+                  w[((o * perGroup! + c) * kh! + i) * kw! + j]!;
               }
           data.push(sum);
         }
@@ -272,24 +315,71 @@ function convReference(
 
 describe('conv', () => {
   it.each([
-    { name: 'Conv2d stride 2, padding 1, groups 2', spatial: [7, 6], kernel: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 2 },
-    { name: 'Conv2d dilation 2, no padding', spatial: [8, 8], kernel: [3, 2], stride: [1, 1], padding: [0, 0], dilation: [2, 2], groups: 1 },
-    { name: 'Conv1d stride 3, padding 2', spatial: [11], kernel: [4], stride: [3], padding: [2], dilation: [1], groups: 1 },
-    { name: 'depthwise Conv2d', spatial: [5, 5], kernel: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 4 },
+    {
+      name: 'Conv2d stride 2, padding 1, groups 2',
+      spatial: [7, 6],
+      kernel: [3, 3],
+      stride: [2, 2],
+      padding: [1, 1],
+      dilation: [1, 1],
+      groups: 2,
+    },
+    {
+      name: 'Conv2d dilation 2, no padding',
+      spatial: [8, 8],
+      kernel: [3, 2],
+      stride: [1, 1],
+      padding: [0, 0],
+      dilation: [2, 2],
+      groups: 1,
+    },
+    {
+      name: 'Conv1d stride 3, padding 2',
+      spatial: [11],
+      kernel: [4],
+      stride: [3],
+      padding: [2],
+      dilation: [1],
+      groups: 1,
+    },
+    {
+      name: 'depthwise Conv2d',
+      spatial: [5, 5],
+      kernel: [3, 3],
+      stride: [1, 1],
+      padding: [1, 1],
+      dilation: [1, 1],
+      groups: 4,
+    },
   ])('$name matches a direct convolution', async ({ spatial, kernel, stride, padding, dilation, groups }) => {
     const inChannels = 4;
     const outChannels = groups === 4 ? 4 : 6;
     const shape = [outChannels, inChannels / groups, ...kernel];
     const weights = { 'conv.weight': tensor(shape, 1), 'conv.bias': tensor([outChannels], 2) };
     const x = tensor([2, inChannels, ...spatial], 3);
-    const expected = convReference(x.data, x.dims as number[], weights['conv.weight'].data, shape, weights['conv.bias'].data, {
-      stride,
-      padding,
-      dilation,
-      groups,
-    });
+    const expected = convReference(
+      x.data,
+      x.dims as number[],
+      weights['conv.weight'].data,
+      shape,
+      weights['conv.bias'].data,
+      {
+        stride,
+        padding,
+        dilation,
+        groups,
+      },
+    );
     const { y } = await runLayer(memoryCheckpoint(weights), x, expected.dims, (root, input) =>
-      conv(root.child('conv'), input, { inChannels, outChannels, kernelSize: kernel, stride, padding, dilation, groups }),
+      conv(root.child('conv'), input, {
+        inChannels,
+        outChannels,
+        kernelSize: kernel,
+        stride,
+        padding,
+        dilation,
+        groups,
+      }),
     );
     expectClose(y.data, expected.data, 1e-5);
   });
@@ -333,7 +423,10 @@ describe('conv', () => {
       // fp16: 18 products of |x| <= 1 and |w·s| <= 1.5, each rounded to 2^-11 relative.
       expectClose(y.data, expected, dtype === 'fp32' ? 1e-5 : 18 * 1.5 * 2 ** -11);
       expect(built.graph.initializers.map((i) => [i.value.name, i.dtype])).toEqual([
-        [dtype === 'fp32' ? 'conv.weight/folded' : 'conv.weight/folded_fp16', dtype === 'fp32' ? 'float32' : 'float16'],
+        [
+          dtype === 'fp32' ? 'conv.weight/folded' : 'conv.weight/folded_fp16',
+          dtype === 'fp32' ? 'float32' : 'float16',
+        ],
         ['conv.weight/folded_bias', 'float32'],
       ]);
     }
@@ -346,18 +439,27 @@ describe('convTranspose', () => {
     const x = tensor([1, 3, 3, 2], 3);
     const oh = (3 - 1) * 2 + 2; // (in - 1)·stride + kernel
     const ow = (2 - 1) * 2 + 3;
-    const expected = new Array(2 * oh * ow).fill(0).map((_, i) => weights['up.bias'].data[Math.floor(i / (oh * ow))]!);
+    const expected = new Array(2 * oh * ow)
+      .fill(0)
+      .map((_, i) => weights['up.bias'].data[Math.floor(i / (oh * ow))]!);
     for (let c = 0; c < 3; c++)
       for (let iy = 0; iy < 3; iy++)
         for (let ix = 0; ix < 2; ix++)
           for (let o = 0; o < 2; o++)
             for (let i = 0; i < 2; i++)
               for (let j = 0; j < 3; j++) {
-                expected[(o * oh + iy * 2 + i) * ow + ix * 2 + j] +=
+                const at = (o * oh + iy * 2 + i) * ow + ix * 2 + j;
+                expected[at] =
+                  expected[at]! +
                   x.data[(c * 3 + iy) * 2 + ix]! * weights['up.weight'].data[((c * 2 + o) * 2 + i) * 3 + j]!;
               }
     const { y } = await runLayer(memoryCheckpoint(weights), x, [1, 2, oh, ow], (root, input) =>
-      convTranspose(root.child('up'), input, { inChannels: 3, outChannels: 2, kernelSize: [2, 3], stride: 2 }),
+      convTranspose(root.child('up'), input, {
+        inChannels: 3,
+        outChannels: 2,
+        kernelSize: [2, 3],
+        stride: 2,
+      }),
     );
     expectClose(y.data, expected, 1e-5);
   });
@@ -369,7 +471,12 @@ describe('embedding', () => {
     const ids = new Tensor('int64', BigInt64Array.of(3n, 0n, 9n, 3n), [2, 2]);
     const built = buildModelGraph('layer', memoryCheckpoint({ 'emb.weight': table }), { dtype }, (root) => {
       const input = root.graph.input('ids', 'int64', [2, 2]);
-      root.graph.output(embedding(root.child('emb'), input, { numEmbeddings: 10, embeddingDim: 4 }), 'y', 'float32', [2, 2, 4]);
+      root.graph.output(
+        embedding(root.child('emb'), input, { numEmbeddings: 10, embeddingDim: 4 }),
+        'y',
+        'float32',
+        [2, 2, 4],
+      );
     });
     const { y } = await runOnnxGraph(built.graph, { ids });
     const expected = [3, 0, 9, 3].flatMap((row) => [...table.data.subarray(row * 4, row * 4 + 4)]);
@@ -392,14 +499,19 @@ function attentionReference(
         const scores = [];
         for (let j = 0; j < keys!; j++) {
           let s = 0;
-          for (let t = 0; t < d!; t++) s += q[(n * queries! + i) * heads! * d! + h * d! + t]! * k[(n * keys! + j) * heads! * d! + h * d! + t]!;
+          for (let t = 0; t < d!; t++)
+            s +=
+              q[(n * queries! + i) * heads! * d! + h * d! + t]! *
+              k[(n * keys! + j) * heads! * d! + h * d! + t]!;
           scores.push(s / Math.sqrt(d!) + (bias?.[(h * queries! + i) * keys! + j] ?? 0));
         }
         const max = Math.max(...scores);
         const exps = scores.map((s) => Math.exp(s - max));
         const total = exps.reduce((a, b) => a + b);
         for (let j = 0; j < keys!; j++)
-          for (let t = 0; t < d!; t++) out[(n * queries! + i) * heads! * d! + h * d! + t] += (exps[j]! / total) * v[(n * keys! + j) * heads! * d! + h * d! + t]!;
+          for (let t = 0; t < d!; t++)
+            out[(n * queries! + i) * heads! * d! + h * d! + t] +=
+              (exps[j]! / total) * v[(n * keys! + j) * heads! * d! + h * d! + t]!;
       }
   return out;
 }
@@ -416,7 +528,9 @@ describe('attention', () => {
     );
     const x = tensor([2, 5, hidden], 20);
     const [q, k, v] = names.map((p) =>
-      Float32Array.from(linearReference(x.data, weights[`attn.${p}.weight`]!.data, weights[`attn.${p}.bias`]!.data, hidden)),
+      Float32Array.from(
+        linearReference(x.data, weights[`attn.${p}.weight`]!.data, weights[`attn.${p}.bias`]!.data, hidden),
+      ),
     );
     const expected = attentionReference(q!, k!, v!, [2, 5, 5, 2, 4]);
     const { y, built } = await runLayer(memoryCheckpoint(weights), x, [2, 5, hidden], (root, input) =>
@@ -432,19 +546,32 @@ describe('attention', () => {
     const v = tensor([1, 4, 6], 3);
     const bias = tensor([2, 3, 4], 4, 2);
     const built = buildModelGraph('attention', memoryCheckpoint({}), {}, (root) => {
-      const [qi, ki, vi] = (['q', 'k', 'v'] as const).map((n, i) => root.graph.input(n, 'float32', [1, i === 0 ? 3 : 4, 6]));
+      const [qi, ki, vi] = (['q', 'k', 'v'] as const).map((n, i) =>
+        root.graph.input(n, 'float32', [1, i === 0 ? 3 : 4, 6]),
+      );
       const b = root.graph.input('bias', 'float32', [2, 3, 4]);
-      const y = scaledDotProductAttention(root.child('attn'), qi!, ki!, vi!, { numHeads: 2, headDim: 3, scoreBias: b });
+      const y = scaledDotProductAttention(root.child('attn'), qi!, ki!, vi!, {
+        numHeads: 2,
+        headDim: 3,
+        scoreBias: b,
+      });
       root.graph.output(y, 'y', 'float32', [1, 3, 6]);
     });
     const { y } = await runOnnxGraph(built.graph, { q, k, v, bias });
-    expectClose(y!.data as Float32Array, attentionReference(q.data, k.data, v.data, [1, 3, 4, 2, 3], bias.data), 1e-5);
+    expectClose(
+      y!.data as Float32Array,
+      attentionReference(q.data, k.data, v.data, [1, 3, 4, 2, 3], bias.data),
+      1e-5,
+    );
   });
 });
 
 describe('layer graphs', () => {
   it('name nodes by module path and initializers by state-dict key, readable from the written file', async () => {
-    const weights = { 'encoder.layer.0.fc.weight': tensor([3, 2], 1), 'encoder.layer.0.fc.bias': tensor([3], 2) };
+    const weights = {
+      'encoder.layer.0.fc.weight': tensor([3, 2], 1),
+      'encoder.layer.0.fc.bias': tensor([3], 2),
+    };
     const built = buildModelGraph('names', memoryCheckpoint(weights), {}, (root) => {
       const x = root.graph.input('x', 'float32', ['batch_size', 2]);
       const fc = linear(root.child('encoder', 'layer', 0, 'fc'), x, { inFeatures: 2, outFeatures: 3 });
@@ -465,7 +592,11 @@ describe('layer graphs', () => {
   });
 
   it('reports checkpoint keys the graph did not use', () => {
-    const weights = { 'fc.weight': tensor([3, 2], 1), 'fc.bias': tensor([3], 2), 'head.weight': tensor([1, 3], 3) };
+    const weights = {
+      'fc.weight': tensor([3, 2], 1),
+      'fc.bias': tensor([3], 2),
+      'head.weight': tensor([1, 3], 3),
+    };
     const built = buildModelGraph('unused', memoryCheckpoint(weights), {}, (root) => {
       const x = root.graph.input('x', 'float32', [2]);
       root.graph.output(linear(root.child('fc'), x, { inFeatures: 2, outFeatures: 3 }), 'y', 'float32', [3]);

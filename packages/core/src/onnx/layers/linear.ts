@@ -50,7 +50,8 @@ export function linear(m: Module, x: Value, options: LinearOptions): Value {
     if (!fold) return { weight, bias };
     return foldBatchNorm(weight, bias, await readBatchNorm(read, bnKeys!, batchNorm!.eps));
   };
-  const foldedBias = (values: Value[]) => (fold ? values.at(-1) : biasKey ? m.param('bias', [outFeatures]) : undefined);
+  const foldedBias = (values: Value[]) =>
+    fold ? values.at(-1) : biasKey ? m.param('bias', [outFeatures]) : undefined;
   const biasSpec = fold ? [{ suffix: 'folded_bias', dtype: 'float32' as const, dims: [outFeatures] }] : [];
 
   if (m.dtype === 'q8') {
@@ -67,9 +68,14 @@ export function linear(m: Module, x: Value, options: LinearOptions): Value {
         return fold ? [q, scales, bias!] : [q, scales];
       },
     );
-    return m.op('DynamicQuantizeMatMul', [x, values[0], values[1], undefined, foldedBias(values)], {}, {
-      domain: 'com.microsoft',
-    });
+    return m.op(
+      'DynamicQuantizeMatMul',
+      [x, values[0], values[1], undefined, foldedBias(values)],
+      {},
+      {
+        domain: 'com.microsoft',
+      },
+    );
   }
 
   const values = m.derived(

@@ -36,8 +36,10 @@ export function storedSuffix(m: Module, base: string): string {
 export function storedWeight(m: Module, name: string, shape: readonly number[]): Value {
   if (m.dtype !== 'fp16') return m.param(name, shape);
   const key = m.weight(name, shape).key;
-  const [stored] = m.derived([key], [{ suffix: 'stored_fp16', dtype: 'float16', dims: shape }], async (read) => [
-    toFloat16(await read(key)),
-  ]);
+  const [stored] = m.derived(
+    [key],
+    [{ suffix: 'stored_fp16', dtype: 'float16', dims: shape }],
+    async (read) => [toFloat16(await read(key))],
+  );
   return widened(m, stored!);
 }
