@@ -106,13 +106,13 @@ export interface TypedAttribute {
 
 export type Attributes = Readonly<Record<string, AttributeValue>>;
 
-/** A FLOAT attribute, whatever its name. */
+/** A FLOAT attribute, whatever its name: `{ ratio: float(0.5) }`. */
 export const float = (value: number): TypedAttribute => ({ type: 'float', value });
-/** A FLOATS attribute, whatever its name. */
+/** A FLOATS attribute, whatever its name: `{ scales: floats([1, 2]) }`. */
 export const floats = (value: readonly number[]): TypedAttribute => ({ type: 'floats', value });
-/** An INT attribute, whatever its name. */
+/** An INT attribute, whatever its name: `{ alpha: int(1) }` for an operator whose alpha is an integer. */
 export const int = (value: number): TypedAttribute => ({ type: 'int', value });
-/** An INTS attribute, whatever its name. */
+/** An INTS attribute, whatever its name: `{ scale: ints([2, 2]) }`. */
 export const ints = (value: readonly number[]): TypedAttribute => ({ type: 'ints', value });
 
 /**
@@ -236,7 +236,7 @@ export function checkInitializerArray(
  * Describes one ONNX graph: typed inputs, initializers produced lazily, nodes with attributes, outputs. Node
  * names are module paths (`vit.encoder.layer.0.attention.attention.query/MatMul`) and weights keep their
  * state-dict keys, so the graph reads in Netron like the checkpoint. Names are checked for uniqueness as they are
- * given; `build()` checks that every node input is defined before it is used.
+ * given, and a node may only use values already in the graph, so nodes are always in topological order.
  *
  * @example
  * ```ts

@@ -1,12 +1,20 @@
 import { permute } from '../tensor/layout.js';
 import { Tensor } from '../tensor/tensor.js';
 
-/** A [rows, cols] row-major matrix as [cols, rows] (torch's `weight.T` of a Linear: [out, in] -> [in, out]). */
+/**
+ * A [rows, cols] row-major matrix as [cols, rows] (torch's `weight.T` of a Linear: [out, in] -> [in, out]).
+ *
+ * @example transposeMatrix(Float32Array.of(1, 2, 3, 4, 5, 6), 2, 3); // [1, 4, 2, 5, 3, 6]
+ */
 export function transposeMatrix(data: Float32Array, rows: number, cols: number): Float32Array {
   return permute(new Tensor('float32', data, [rows, cols]), [1, 0]).data;
 }
 
-/** Rounds half to even, as numpy's `rint` and ONNX's QuantizeLinear do (Math.round rounds half up). */
+/**
+ * Rounds half to even, as numpy's `rint` and ONNX's QuantizeLinear do (Math.round rounds half up).
+ *
+ * @example [roundHalfEven(2.5), roundHalfEven(3.5), roundHalfEven(-2.5)]; // [2, 4, -2]
+ */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
@@ -24,6 +32,9 @@ export interface QuantizedMatrix {
  * Quantizes a Linear weight [out, in] (as stored by torch) per output channel, symmetrically: scale = max |w| / 127,
  * values = round(w / scale), half to even. -128 is never used, so the range is symmetric and negating a value never
  * overflows. The values come out transposed to [in, out], the layout MatMul and DynamicQuantizeMatMul take.
+ *
+ * @example
+ * const { values, scales } = quantizeLinearWeight(weight, 768, 3072); // Int8Array [3072, 768], Float32Array [768]
  */
 export function quantizeLinearWeight(weight: Float32Array, out: number, inFeatures: number): QuantizedMatrix {
   const values = new Int8Array(out * inFeatures);
@@ -45,7 +56,11 @@ export function quantizeLinearWeight(weight: Float32Array, out: number, inFeatur
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** One float32 as IEEE half bits, rounded to nearest even (overflow to ±inf, NaN kept, subnormals exact). */
+/**
+ * One float32 as IEEE half bits, rounded to nearest even (overflow to ±inf, NaN kept, subnormals exact).
+ *
+ * @example float32ToFloat16Bits(1); // 0x3c00
+ */
 export function float32ToFloat16Bits(value: number): number {
   f32[0] = value;
   const bits = u32[0]!;
@@ -73,7 +88,11 @@ export function float32ToFloat16Bits(value: number): number {
   return sign | (kept + round);
 }
 
-/** float32 values as IEEE half bits (the `float16` initializer layout). */
+/**
+ * float32 values as IEEE half bits (the `float16` initializer layout).
+ *
+ * @example toFloat16(Float32Array.of(1, -2)); // Uint16Array [0x3c00, 0xc000]
+ */
 export function toFloat16(data: Float32Array): Uint16Array {
   const out = new Uint16Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = float32ToFloat16Bits(data[i]!);
@@ -95,6 +114,9 @@ export interface BatchNormParams {
  * w' = w * s and b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps). `weight` is [channels, ...] (output
  * channel first, as torch stores Conv and Linear weights); the scale is computed in float64 and the results
  * rounded once to float32.
+ *
+ * @example
+ * const folded = foldBatchNorm(convWeight, convBias, { weight, bias, runningMean, runningVar, eps: 1e-5 });
  */
 export function foldBatchNorm(
   weight: Float32Array,

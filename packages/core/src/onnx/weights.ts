@@ -5,6 +5,13 @@ import { CheckpointError } from '../errors.js';
  * A checkpoint as a graph builder reads it: every key the graph asks for is checked for presence and shape (a
  * `CheckpointError` naming file, key, the shape found and the shape the config implies) and recorded, so the
  * caller can tell which keys the graph left unused.
+ *
+ * @example
+ * ```ts
+ * const weights = new GraphWeights(await openSafetensors('model.safetensors'));
+ * weights.info('classifier.weight', [1000, 768]); // CheckpointError if the shape differs
+ * weights.unusedKeys(); // every key but classifier.weight
+ * ```
  */
 export class GraphWeights {
   readonly checkpoint: Checkpoint;
