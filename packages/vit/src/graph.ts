@@ -28,10 +28,6 @@ export const VIT_GRAPH_VERSION = 1;
 /** The batch dimension's symbolic name, as in the exported graphs (`fixtures/vit-*\/onnx/model.onnx`). */
 const BATCH = 'batch_size';
 
-function numPatches(config: ViTConfig): number {
-  return Math.floor(config.image_size / config.patch_size) ** 2;
-}
-
 /** ViTPatchEmbeddings: projection(pixel_values).flatten(2).transpose(1, 2) -> [batch, patches, hidden]. */
 function patchEmbeddings(m: Module, pixels: Value, config: ViTConfig): Value {
   const projected = conv(m.child('projection'), pixels, {
@@ -54,7 +50,7 @@ function embeddings(m: Module, pixels: Value, config: ViTConfig, boolMaskedPos?:
   let patches = patchEmbeddings(m.child('patch_embeddings'), pixels, config);
   if (boolMaskedPos) {
     // transformers computes embeddings * (1 - mask) + mask_token * mask; with a 0/1 mask that is a select, and
-    // Where gives the same values without two multiplications per element.
+    // Where gives the same values without two multiplications per element (fixture vit-mim, model case batch2).
     const mask = m.op(
       'Unsqueeze',
       [boolMaskedPos, m.int64s('mask_axes', [-1])],
@@ -73,7 +69,7 @@ function embeddings(m: Module, pixels: Value, config: ViTConfig, boolMaskedPos?:
   );
   const cls = m.op('Expand', [m.param('cls_token', [1, 1, hidden]), clsShape]);
   const tokens = m.op('Concat', [cls, patches], { axis: 1 }, { label: 'Concat_tokens' });
-  return m.op('Add', [tokens, m.param('position_embeddings', [1, numPatches(config) + 1, hidden])]);
+  return m.op('Add', [tokens, m.param('position_embeddings', [1, config.numPatches + 1, hidden])]);
 }
 
 /** ViTAttention: ViTSelfAttention (query/key/value, softmax(QKᵀ/√d)V) then ViTSelfOutput's dense. */
@@ -187,7 +183,7 @@ export function buildViTModel(
     const pixels = pixelInput(root, config);
     const sequence = vitModel(root, pixels, config);
     const hidden = config.hidden_size;
-    root.graph.output(sequence, 'last_hidden_state', 'float32', [BATCH, numPatches(config) + 1, hidden]);
+    root.graph.output(sequence, 'last_hidden_state', 'float32', [BATCH, config.numPatches + 1, hidden]);
     if (options?.addPoolingLayer ?? root.hasWeight('pooler.dense.weight')) {
       root.graph.output(pooler(root.child('pooler'), sequence, config), 'pooler_output', 'float32', [
         BATCH,
@@ -256,7 +252,7 @@ export function buildViTForMaskedImageModeling(
   }
   return buildModelGraph('ViTForMaskedImageModeling', checkpoint, options, (root) => {
     const pixels = pixelInput(root, config);
-    const mask = root.graph.input('bool_masked_pos', 'bool', [BATCH, numPatches(config)]);
+    const mask = root.graph.input('bool_masked_pos', 'bool', [BATCH, config.numPatches]);
     const sequence = vitModel(root.child('vit'), pixels, config, mask);
     // sequence_output[:, 1:].permute(0, 2, 1).reshape(batch, hidden, side, side)
     const side = Math.floor(image_size / patch_size);

@@ -38,6 +38,14 @@ function perAxis(
   return [...value];
 }
 
+function checkGroups(m: Module, inChannels: number, outChannels: number, groups: number): void {
+  if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
+    throw new InvalidArgumentError(
+      `conv ${m.path}: ${inChannels} -> ${outChannels} channels do not split into ${groups} groups`,
+    );
+  }
+}
+
 function convAttributes(options: ConvOptions) {
   const rank = options.kernelSize.length;
   const padding = perAxis('padding', options.padding, rank, 0);
@@ -65,11 +73,7 @@ function convAttributes(options: ConvOptions) {
 export function conv(m: Module, x: Value, options: ConvOptions): Value {
   const { inChannels, outChannels, kernelSize, batchNorm } = options;
   const groups = options.groups ?? 1;
-  if (inChannels % groups !== 0 || outChannels % groups !== 0) {
-    throw new InvalidArgumentError(
-      `conv ${m.path}: ${inChannels} -> ${outChannels} channels do not split into ${groups} groups`,
-    );
-  }
+  checkGroups(m, inChannels, outChannels, groups);
   const shape = [outChannels, inChannels / groups, ...kernelSize];
   const hasBias = options.bias ?? true;
   const weightKey = m.weight('weight', shape).key;
@@ -115,6 +119,7 @@ export interface ConvTransposeOptions extends Omit<ConvOptions, 'batchNorm'> {
 export function convTranspose(m: Module, x: Value, options: ConvTransposeOptions): Value {
   const { inChannels, outChannels, kernelSize } = options;
   const groups = options.groups ?? 1;
+  checkGroups(m, inChannels, outChannels, groups);
   const shape = [inChannels, outChannels / groups, ...kernelSize];
   const kernel = storedWeight(m, 'weight', shape);
   const bias = (options.bias ?? true) ? m.param('bias', [outChannels]) : undefined;

@@ -431,6 +431,19 @@ describe('conv', () => {
       ]);
     }
   });
+  it('refuses channels that do not split into the groups', () => {
+    const weights = { 'conv.weight': tensor([6, 2, 1, 1], 1) };
+    expect(() =>
+      buildModelGraph('layer', memoryCheckpoint(weights), {}, (root) => {
+        conv(root.child('conv'), root.graph.input('x', 'float32', [1, 4, 2, 2]), {
+          inChannels: 4,
+          outChannels: 6,
+          kernelSize: [1, 1],
+          groups: 4,
+        });
+      }),
+    ).toThrowError('conv conv: 4 -> 6 channels do not split into 4 groups');
+  });
 });
 
 describe('convTranspose', () => {
