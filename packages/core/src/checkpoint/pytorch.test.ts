@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fixturePath } from '../testing/fixtures.js';
-import { readOnnxInitializers } from '../testing/onnx-initializers.js';
+import { readOnnxModel } from '../testing/onnx-reader.js';
 import {
   PickleWriter,
   torchStateDictPickle,
@@ -81,8 +81,10 @@ describe('openPytorchCheckpoint on the fixtures', () => {
     const graphs = (await readdir(fixturePath(fixture, 'onnx'))).filter((name) => name.endsWith('.onnx'));
     const initializerBytes = new Set<string>();
     for (const graph of graphs) {
-      for (const init of (await readOnnxInitializers(fixturePath(fixture, 'onnx', graph))).values()) {
-        initializerBytes.add(Buffer.from(init.bytes).toString('base64'));
+      const model = await readOnnxModel(fixturePath(fixture, 'onnx', graph));
+      for (const { name } of model.initializers) {
+        const data = await model.readInitializer(name);
+        initializerBytes.add(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'));
       }
     }
     const checkpoint = await openPytorchCheckpoint(fixturePath(fixture, 'pytorch_model.bin'));

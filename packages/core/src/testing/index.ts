@@ -43,5 +43,13 @@ export {
 export type { TorchStorageSpec, TorchTensorSpec, TorchZipOptions } from './torch-checkpoint.js';
 export { randomWeights, readWeightsShapes, writeRandomCheckpoint } from './random-checkpoint.js';
 export type { RandomWeightsOptions, WeightsShapes } from './random-checkpoint.js';
-export { readOnnxInitializers } from './onnx-initializers.js';
-export type { OnnxInitializer } from './onnx-initializers.js';
+export { readOnnxModel } from './onnx-reader.js';
+export type {
+  OnnxAttributeValue,
+  OnnxModelInfo,
+  OnnxNodeInfo,
+  OnnxTensorInfo,
+  OnnxValueInfo,
+} from './onnx-reader.js';
+export { memoryCheckpoint } from './memory-checkpoint.js';
+export { runOnnxGraph } from './run-graph.js';
