@@ -164,14 +164,18 @@ export function readSentencePieceModel(bytes: Uint8Array, source: string): Sente
   if (message.pieces.length === 0) {
     throw new ConfigError(`${source} is not a SentencePiece model: it holds no pieces`);
   }
-  const pieces = message.pieces.map((p, id): SentencePiece => {
-    if (p.piece === '') throw new ConfigError(`${source}: piece ${id} is empty`);
-    return {
-      piece: p.piece,
-      score: p.score,
-      type: enumName(sentencePieceTypes, p.type, `piece ${id} type`, source),
+  // A plain loop that builds no message unless a piece is bad: XLM-R's model has 250k pieces, read on every load
+  const pieces = new Array<SentencePiece>(message.pieces.length);
+  for (let id = 0; id < pieces.length; id++) {
+    const { piece, score, type } = message.pieces[id]!;
+    if (piece === '') throw new ConfigError(`${source}: piece ${id} is empty`);
+    const name = sentencePieceTypes[type as keyof typeof sentencePieceTypes] as SentencePieceType | undefined;
+    pieces[id] = {
+      piece,
+      score,
+      type: name ?? enumName(sentencePieceTypes, type, `piece ${id} type`, source),
     };
-  });
+  }
   // An absent sub-message reads as all its defaults, as in protobuf's generated accessors.
   const trainer = message.trainer_spec ?? (TrainerSpec.create() as unknown as TrainerSpecMessage);
   const normalizer = message.normalizer_spec ?? (NormalizerSpec.create() as unknown as NormalizerSpecMessage);

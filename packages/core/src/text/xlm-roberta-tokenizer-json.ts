@@ -91,15 +91,16 @@ export function xlmRobertaTokenizerJson(files: XlmRobertaSlowFiles): Json {
     ...model.pieces.slice(3).map(({ piece, score }): [string, number] => [piece, score]),
     ['<mask>', 0],
   ];
-  const ids = new Map<string, number>();
-  vocab.forEach(([piece], id) => {
-    if (!ids.has(piece)) ids.set(piece, id);
-  });
+  // Special tokens are looked up a handful of times: a scan of the ~250k pieces beats indexing them all
+  const idOf = (token: string) => {
+    const id = vocab.findIndex(([piece]) => piece === token);
+    return id < 0 ? undefined : id;
+  };
   const addedTokens = addedTokensFromConfig({
     tokenizerConfig: files.tokenizerConfig,
     specialTokensMap: files.specialTokensMap,
     source: `${files.source}/tokenizer_config.json`,
-    vocabularyId: (token) => ids.get(token),
+    vocabularyId: idOf,
     vocabularySize: vocab.length,
     defaults: xlmRobertaDefaults,
   });
@@ -133,8 +134,8 @@ export function xlmRobertaTokenizerJson(files: XlmRobertaSlowFiles): Json {
       single: [special('<s>'), sequence('A'), special('</s>')],
       pair: [special('<s>'), sequence('A'), special('</s>'), special('</s>'), sequence('B'), special('</s>')],
       special_tokens: {
-        '<s>': { id: '<s>', ids: [ids.get('<s>')], tokens: ['<s>'] },
-        '</s>': { id: '</s>', ids: [ids.get('</s>')], tokens: ['</s>'] },
+        '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] },
+        '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] },
       },
     },
     decoder: { ...metaspace },
