@@ -24,10 +24,8 @@ export interface SpecialTokenDefaults {
 }
 
 export interface AddedTokensInput {
-  tokenizerConfig: Json;
-  specialTokensMap: Json;
-  /** tokenizer_config.json's path or name, for messages. */
-  source: string;
+  /** The config files, and the model folder or Hub id they came from (for messages). */
+  configs: { tokenizerConfig: Json; specialTokensMap: Json; source: string };
   /** The id the model's own vocabulary gives a token, if it has one. */
   vocabularyId: (content: string) => number | undefined;
   /** Size of the model's vocabulary: tokens it lacks get ids from here on. */
@@ -84,8 +82,10 @@ function savedAddedTokens(tokenizerConfig: Json, source: string): PendingToken[]
 /** The special tokens by role, then `additional_special_tokens`, as the config files or the class name them. */
 function specialTokens(
   input: AddedTokensInput,
+  source: string,
 ): { value: unknown; where: string; role?: SpecialTokenRole }[] {
-  const { tokenizerConfig, specialTokensMap, source, defaults } = input;
+  const { tokenizerConfig, specialTokensMap } = input.configs;
+  const { defaults } = input;
   const entries: { value: unknown; where: string; role?: SpecialTokenRole }[] = specialTokenRoles.map(
     (role) => {
       const entry = specialTokenEntry(tokenizerConfig, specialTokensMap, role, source);
@@ -121,16 +121,17 @@ function specialTokens(
  * @example
  * ```ts
  * addedTokensFromConfig({
- *   tokenizerConfig: { bos_token: '<s>' }, specialTokensMap: {}, source: 'tokenizer_config.json',
+ *   configs: { tokenizerConfig: { bos_token: '<s>' }, specialTokensMap: {}, source: './model' },
  *   vocabularyId: (t) => ({ '<s>': 0 })[t], vocabularySize: 10, defaults: { tokens: {}, flags: {} },
  * }); // [{ id: 0, content: '<s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }]
  * ```
  */
 export function addedTokensFromConfig(input: AddedTokensInput): AddedTokenJson[] {
+  const source = `${input.configs.source}/tokenizer_config.json`;
   const pending = new Map<string, PendingToken>();
-  for (const token of savedAddedTokens(input.tokenizerConfig, input.source))
+  for (const token of savedAddedTokens(input.configs.tokenizerConfig, source))
     pending.set(token.content, token);
-  for (const { value, where, role } of specialTokens(input)) {
+  for (const { value, where, role } of specialTokens(input, source)) {
     const token = savedToken(value, where);
     if (token === undefined) continue;
     const existing = pending.get(token.content);
@@ -141,27 +142,27 @@ export function addedTokensFromConfig(input: AddedTokensInput): AddedTokenJson[]
     const saved = typeof value === 'string' && role ? (input.defaults.flags[role] ?? {}) : token.flags;
     pending.set(token.content, { content: token.content, saved, special: true, savedId: undefined });
   }
-  return assignIds([...pending.values()], input);
+  return assignIds([...pending.values()], input, source);
 }
 
-function assignIds(tokens: PendingToken[], input: AddedTokensInput): AddedTokenJson[] {
+function assignIds(tokens: PendingToken[], input: AddedTokensInput, source: string): AddedTokenJson[] {
   const used = new Set<number>();
   const withIds = tokens.map((token) => {
     const vocabularyId = input.vocabularyId(token.content);
     if (vocabularyId !== undefined && token.savedId !== undefined && vocabularyId !== token.savedId) {
       throw new ConfigError(
-        `${input.source}: added_tokens_decoder gives ${JSON.stringify(token.content)} id ${token.savedId}, but the vocabulary has it at id ${vocabularyId}`,
+        `${source}: added_tokens_decoder gives ${JSON.stringify(token.content)} id ${token.savedId}, but the vocabulary has it at id ${vocabularyId}`,
       );
     }
     if (vocabularyId === undefined && token.savedId !== undefined && token.savedId < input.vocabularySize) {
       throw new ConfigError(
-        `${input.source}: added_tokens_decoder gives ${JSON.stringify(token.content)} id ${token.savedId}, which the vocabulary uses for another token`,
+        `${source}: added_tokens_decoder gives ${JSON.stringify(token.content)} id ${token.savedId}, which the vocabulary uses for another token`,
       );
     }
     const id = vocabularyId ?? token.savedId;
     if (id !== undefined) {
       if (used.has(id)) {
-        throw new ConfigError(`${input.source}: two added tokens have id ${id}`);
+        throw new ConfigError(`${source}: two added tokens have id ${id}`);
       }
       used.add(id);
     }

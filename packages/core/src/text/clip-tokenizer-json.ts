@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { type SpecialTokenDefaults, addedTokensFromConfig } from './added-tokens.js';
 import { savedToken, specialTokenEntry } from './tokenizer-config.js';
+import { tokenizerJson } from './tokenizer-json.js';
 
 type Json = Record<string, unknown>;
 
@@ -104,7 +105,7 @@ function requiredToken(files: ClipSlowFiles, role: 'bos_token' | 'eos_token' | '
  * new Tokenizer({ source: dir, tokenizerJson: json, tokenizerConfig, specialTokensMap });
  * ```
  */
-export function clipTokenizerJson(files: ClipSlowFiles): Json {
+export function clipTokenizerJson(files: ClipSlowFiles): Record<string, unknown> {
   const { ids: vocab, size: vocabularySize } = checkVocab(files.vocab, files.source);
   const merges = parseClipMerges(files.merges, files.source);
   const idOf = (token: string) => (Object.hasOwn(vocab, token) ? vocab[token] : undefined);
@@ -112,18 +113,13 @@ export function clipTokenizerJson(files: ClipSlowFiles): Json {
     requiredToken(files, role),
   ) as [string, string, string];
   const addedTokens = addedTokensFromConfig({
-    tokenizerConfig: files.tokenizerConfig,
-    specialTokensMap: files.specialTokensMap,
-    source: `${files.source}/tokenizer_config.json`,
+    configs: files,
     vocabularyId: idOf,
     vocabularySize,
     defaults: clipDefaults,
   });
   const tokenId = (token: string) => idOf(token) ?? addedTokens.find((t) => t.content === token)!.id;
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
+  return tokenizerJson({
     added_tokens: addedTokens,
     normalizer: {
       type: 'Sequence',
@@ -164,5 +160,5 @@ export function clipTokenizerJson(files: ClipSlowFiles): Json {
       vocab,
       merges,
     },
-  };
+  });
 }

@@ -5,6 +5,17 @@ import { fixturePath } from '../testing/fixtures.js';
 import { sentencePieceModelBytes, tinyXlmrPieces } from './__fixtures__/sentencepiece-bytes.js';
 import { readSentencePieceModel } from './sentencepiece-model.js';
 
+// sentencepiece_model.proto's TrainerSpec defaults, which XLM-R's model also has
+const defaultTrainerSpec = {
+  modelType: 'unigram',
+  unkId: 0,
+  bosId: 1,
+  eosId: 2,
+  padId: -1,
+  byteFallback: false,
+  treatWhitespaceAsSuffix: false,
+};
+
 describe('readSentencePieceModel', () => {
   it("reads the altclip fixture's model: pieces with scores and types, trainer and normalizer settings", async () => {
     const model = readSentencePieceModel(
@@ -20,15 +31,7 @@ describe('readSentencePieceModel', () => {
       { piece: '\u2581', score: -2.1074037551879883, type: 'normal' },
     ]);
     expect(model.pieces.slice(4).every((p) => p.type === 'normal')).toBe(true);
-    expect(model.trainerSpec).toEqual({
-      modelType: 'unigram',
-      unkId: 0,
-      bosId: 1,
-      eosId: 2,
-      padId: -1,
-      byteFallback: false,
-      treatWhitespaceAsSuffix: false,
-    });
+    expect(model.trainerSpec).toEqual(defaultTrainerSpec);
     const { precompiledCharsmap, ...normalizer } = model.normalizerSpec;
     expect(normalizer).toEqual({
       name: 'nmt_nfkc',
@@ -43,15 +46,7 @@ describe('readSentencePieceModel', () => {
   it('gives the proto defaults for fields and sub-messages a file leaves out', () => {
     const model = readSentencePieceModel(sentencePieceModelBytes({ pieces: [['<unk>', 0]] }), 'x.model');
     expect(model.pieces).toEqual([{ piece: '<unk>', score: 0, type: 'normal' }]);
-    expect(model.trainerSpec).toEqual({
-      modelType: 'unigram',
-      unkId: 0,
-      bosId: 1,
-      eosId: 2,
-      padId: -1,
-      byteFallback: false,
-      treatWhitespaceAsSuffix: false,
-    });
+    expect(model.trainerSpec).toEqual(defaultTrainerSpec);
     expect(model.normalizerSpec.name).toBe('');
     expect(model.normalizerSpec.precompiledCharsmap.length).toBe(0);
     expect(model.normalizerSpec.addDummyPrefix).toBe(true);

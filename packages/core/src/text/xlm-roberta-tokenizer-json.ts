@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { type SpecialTokenDefaults, addedTokensFromConfig } from './added-tokens.js';
 import type { SentencePieceModel } from './sentencepiece-model.js';
+import { tokenizerJson } from './tokenizer-json.js';
 
 type Json = Record<string, unknown>;
 
@@ -80,7 +81,7 @@ function checkSupported({ model, modelFile, source }: XlmRobertaSlowFiles): void
  * const json = xlmRobertaTokenizerJson({ model, modelFile: 'sentencepiece.bpe.model', tokenizerConfig, specialTokensMap, source: dir });
  * ```
  */
-export function xlmRobertaTokenizerJson(files: XlmRobertaSlowFiles): Json {
+export function xlmRobertaTokenizerJson(files: XlmRobertaSlowFiles): Record<string, unknown> {
   checkSupported(files);
   const { model } = files;
   const vocab: [string, number][] = [
@@ -97,9 +98,7 @@ export function xlmRobertaTokenizerJson(files: XlmRobertaSlowFiles): Json {
     return id < 0 ? undefined : id;
   };
   const addedTokens = addedTokensFromConfig({
-    tokenizerConfig: files.tokenizerConfig,
-    specialTokensMap: files.specialTokensMap,
-    source: `${files.source}/tokenizer_config.json`,
+    configs: files,
     vocabularyId: idOf,
     vocabularySize: vocab.length,
     defaults: xlmRobertaDefaults,
@@ -113,10 +112,7 @@ export function xlmRobertaTokenizerJson(files: XlmRobertaSlowFiles): Json {
   };
   const special = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
   const sequence = (id: string) => ({ Sequence: { id, type_id: 0 } });
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
+  return tokenizerJson({
     added_tokens: addedTokens,
     normalizer: {
       type: 'Sequence',
@@ -140,5 +136,5 @@ export function xlmRobertaTokenizerJson(files: XlmRobertaSlowFiles): Json {
     },
     decoder: { ...metaspace },
     model: { type: 'Unigram', unk_id: 3, vocab, byte_fallback: false },
-  };
+  });
 }
