@@ -11,6 +11,7 @@ import { Image } from './image/image.js';
 import { decodeImage } from './image/load.js';
 import { type ConfigSchema, PretrainedConfig } from './modeling/config.js';
 import { fixtureImagePath, fixturePath } from './testing/fixtures.js';
+import { prng } from './testing/prng.js';
 
 // Seeded fuzzing (issues #12, #18): mutated image bytes, config JSON and checkpoints must give a valid result or an OrtVisionError,
 // never another exception (and never a crash of the process). Counts and a time budget keep it bounded; a
@@ -20,20 +21,6 @@ import { fixtureImagePath, fixturePath } from './testing/fixtures.js';
 const SEED = Number(process.env.FUZZ_SEED ?? 0x12c0ffee);
 const CASES = 300;
 const BUDGET_MS = 10_000;
-
-/** mulberry32: small, fast, and the same sequence on every platform. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(list: readonly T[]): T => list[int(list.length)]! };
-}
 
 type Outcome = { ok: true } | { ok: false; error: unknown };
 

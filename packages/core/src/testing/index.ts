@@ -20,6 +20,7 @@ export type {
   ProcessorCase,
 } from './manifest.js';
 export { fixtureImagePath, fixturePath, fixtureVariant, fixturesRoot } from './fixtures.js';
+export { prng } from './prng.js';
 export {
   checkImageProcessorCase,
   imageInputOutputs,
