@@ -1,6 +1,13 @@
 export { Image } from './image.js';
 export type { ChannelCount, RawPixels } from './image.js';
-export { DEFAULT_MAX_PIXELS, decodeImage, loadImage, loadImages } from './load.js';
+export {
+  DEFAULT_IMAGE_TIMEOUT_MS,
+  DEFAULT_MAX_IMAGE_BYTES,
+  DEFAULT_MAX_PIXELS,
+  decodeImage,
+  loadImage,
+  loadImages,
+} from './load.js';
 export type { ImageInput, LoadImageOptions } from './load.js';
 export { PIL_RESAMPLE_CODES, resizePixels, toResampleFilter } from './resample.js';
 export type { PixelBuffer, ResampleFilter, ResampleInput } from './resample.js';
