@@ -24,5 +24,7 @@ export type {
 } from './image-processor.js';
 export { preprocessOptionsFromKwargs } from './kwargs.js';
 export { annotateImage, palette } from './draw.js';
-export type { Annotations, LabelledBox, LabelledMask } from './draw.js';
+export type { Annotations, LabelledBox, LabelledMask, PictureOptions } from './draw.js';
+export { layoutBoxes } from './box-layout.js';
+export type { BoxFit, PixelRect, PlacedBox } from './box-layout.js';
 export { checkOutputPixels } from './limits.js';
