@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, DownloadError, InvalidImageError } from '../errors.js';
 import { fixtureImagePath } from '../testing/fixtures.js';
+import { pngHead } from './__fixtures__/png-bytes.js';
 import { DEFAULT_IMAGE_TIMEOUT_MS, DEFAULT_MAX_IMAGE_BYTES, loadImage } from './load.js';
 
 // loadImage on http(s) URLs against a local server on 127.0.0.1 that misbehaves on purpose (issue #17: a URL that
@@ -13,28 +13,6 @@ import { DEFAULT_IMAGE_TIMEOUT_MS, DEFAULT_MAX_IMAGE_BYTES, loadImage } from './
 
 const CATS = readFileSync(fixtureImagePath('cats.png'));
 const MiB = 1024 * 1024;
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
-
-/** The signature and IHDR of an 8-bit RGB PNG of width x height: what a decoder reads first. */
-function pngHeader(width: number, height: number): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8;
-  header[9] = 2;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', header),
-  ]);
-}
 
 /** What a streaming route sent before the client went away. */
 const sent = new Map<string, Promise<number>>();
@@ -82,15 +60,15 @@ function route(req: IncomingMessage, res: ServerResponse): void {
       return void res.end('no');
     case '/huge-body.png':
       // A valid 640x480 header followed by up to 2 GB: only the byte limit can stop it.
-      stream(path, res, pngHeader(640, 480), 2 * 1024 * MiB);
+      stream(path, res, pngHead(640, 480), 2 * 1024 * MiB);
       return;
     case '/huge-header.png':
       // A 20000x20000 header: refused from the header, long before the byte limit.
-      stream(path, res, pngHeader(20_000, 20_000), 2 * 1024 * MiB);
+      stream(path, res, pngHead(20_000, 20_000), 2 * 1024 * MiB);
       return;
     case '/announces-2gb.png':
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': 2 * 1024 * MiB });
-      res.write(pngHeader(640, 480));
+      res.write(pngHead(640, 480));
       return void hanging.push(res);
     case '/cut.png':
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': CATS.length });

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureImagePath } from '../testing/fixtures.js';
+import { pngChunk, pngFile } from './__fixtures__/png-bytes.js';
 import { loadImage } from './load.js';
 
 // Images with an embedded ICC profile decode to their stored values, as PIL's Image.open(f).convert("RGB") gives
@@ -25,15 +26,6 @@ function withoutIccSegments(jpeg: Buffer): Buffer {
   return Buffer.concat(kept);
 }
 
-function pngChunk(type: string, data: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
-
 /** An RGB PNG of `samples` (8 or 16 bits, big-endian) with the profile in an iCCP chunk. */
 function pngWithProfile(
   width: number,
@@ -42,27 +34,17 @@ function pngWithProfile(
   depth: 8 | 16,
   icc: Buffer,
 ): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = depth;
-  header[9] = 2;
   const bytesPerSample = depth / 8;
   const rowBytes = width * 3 * bytesPerSample;
-  const raw = Buffer.alloc(height * (1 + rowBytes));
+  const rows = Buffer.alloc(height * (1 + rowBytes));
   samples.forEach((v, i) => {
     const row = Math.floor(i / (width * 3));
     const at = row * (1 + rowBytes) + 1 + (i % (width * 3)) * bytesPerSample;
-    if (depth === 16) raw.writeUInt16BE(v, at);
-    else raw[at] = v;
+    if (depth === 16) rows.writeUInt16BE(v, at);
+    else rows[at] = v;
   });
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', header),
-    pngChunk('iCCP', Buffer.concat([Buffer.from('Display P3\0\0', 'latin1'), deflateSync(icc)])),
-    pngChunk('IDAT', deflateSync(raw)),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
+  const iccp = pngChunk('iCCP', Buffer.concat([Buffer.from('Display P3\0\0', 'latin1'), deflateSync(icc)]));
+  return pngFile(width, height, rows, { depth, chunks: [iccp] });
 }
 
 // Saturated colours, where a P3 -> sRGB conversion moves values the most.

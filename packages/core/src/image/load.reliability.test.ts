@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidImageError } from '../errors.js';
 import { fixtureImagePath } from '../testing/fixtures.js';
+import { pngFile } from './__fixtures__/png-bytes.js';
 import type { Image } from './image.js';
 import { DEFAULT_MAX_PIXELS, decodeImage, loadImage } from './load.js';
 
@@ -32,30 +32,9 @@ const pixel = (image: Image, x: number, y: number) => {
   return Array.from(image.data.subarray(at, at + 3));
 };
 
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
-
 /** A valid 8-bit RGB PNG header claiming width x height, with a few KiB of pixel data instead of gigabytes. */
 function forgedPng(width: number, height: number): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // RGB
-  return Buffer.concat([
-    PNG_SIGNATURE,
-    pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(Buffer.alloc(60_001))),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
+  return pngFile(width, height, Buffer.alloc(60_001));
 }
 
 /** A real 8x8 JPEG whose SOF marker is rewritten to claim width x height. */
@@ -180,19 +159,9 @@ describe('unusual but valid images decode as PIL does', () => {
 
   it('a 16-bit RGB PNG keeps the high byte of each sample', async () => {
     const raw = [0x1234, 0xff00, 0x00ff, 0xabcd, 0x8080, 0x7fff];
-    const header = Buffer.alloc(13);
-    header.writeUInt32BE(2, 0);
-    header.writeUInt32BE(1, 4);
-    header[8] = 16; // bit depth
-    header[9] = 2; // RGB
     const row = Buffer.alloc(1 + raw.length * 2); // filter byte 0, then big-endian samples
     raw.forEach((v, i) => row.writeUInt16BE(v, 1 + i * 2));
-    const png = Buffer.concat([
-      PNG_SIGNATURE,
-      pngChunk('IHDR', header),
-      pngChunk('IDAT', deflateSync(row)),
-      pngChunk('IEND', Buffer.alloc(0)),
-    ]);
+    const png = pngFile(2, 1, row, { depth: 16 });
     expect((await sharp(png).metadata()).depth).toBe('ushort');
     const image = await loadImage(png);
     // PIL reads 16-bit RGB as 8-bit RGB by keeping the high byte (decode-rgb16 in load.test.ts holds PIL's values).
