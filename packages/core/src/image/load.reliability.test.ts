@@ -351,17 +351,19 @@ describe('data: URLs, URL objects and other URL schemes (issue #17)', () => {
     );
   });
 
-  it.each(['ftp://example.com/cat.png', 's3://bucket/cat.png', new URL('ftp://example.com/cat.png')])(
-    'an unsupported URL scheme (%s) says so instead of "no such file"',
-    async (input) => {
-      const scheme = String(input).split(':')[0];
-      await expect(loadImage(input)).rejects.toThrowError(
-        new InvalidImageError(
-          `cannot load image "${String(input)}": unsupported URL scheme "${scheme}:" (expected http:, https:, data: or file: URLs, or a file path)`,
-        ),
-      );
-    },
-  );
+  it.each([
+    'ftp://example.com/cat.png',
+    's3://bucket/cat.png',
+    new URL('ftp://example.com/cat.png'),
+    new URL('blob:nodedata:1234'),
+  ])('an unsupported URL scheme (%s) says so instead of "no such file"', async (input) => {
+    const scheme = String(input).split(':')[0];
+    await expect(loadImage(input)).rejects.toThrowError(
+      new InvalidImageError(
+        `cannot load image "${String(input)}": unsupported URL scheme "${scheme}:" (expected http:, https:, data: or file: URLs, or a file path)`,
+      ),
+    );
+  });
 
   it('a path too long for the file system gives a short message', async () => {
     const path = `/tmp/${'x'.repeat(5000)}.png`;

@@ -149,7 +149,8 @@ async function readSource(
     }
     return readImageFile(path, name, options.signal);
   }
-  const scheme = OTHER_SCHEME.exec(text)?.[1];
+  // A URL object always has a scheme; a string only counts as one with `://` (so `photo:1.png` stays a file name).
+  const scheme = input instanceof URL ? input.protocol.slice(0, -1) : OTHER_SCHEME.exec(text)?.[1];
   if (scheme !== undefined) {
     throw new InvalidImageError(
       `cannot load image "${name}": unsupported URL scheme "${scheme}:" (expected http:, https:, data: or file: URLs, or a file path)`,
