@@ -104,7 +104,11 @@ describe('pnpm pack of @ortvision/levit and @ortvision/core', () => {
 
   it('core ships @huggingface/tokenizers as an optional peer, and the testing entry point', () => {
     const { files, manifest } = packed.core as { files: string[]; manifest: PackedManifest };
-    expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual(['onnxruntime-node', 'sharp']);
+    expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual([
+      'onnxruntime-node',
+      'protobufjs',
+      'sharp',
+    ]);
     expect(Object.keys(manifest.peerDependencies ?? {})).toEqual(['@huggingface/tokenizers']);
     expect(manifest.peerDependenciesMeta).toEqual({ '@huggingface/tokenizers': { optional: true } });
     expect(files).toContain('dist/testing/index.js');
