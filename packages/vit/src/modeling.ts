@@ -1,5 +1,21 @@
-import { InputShapeError, PreTrainedModel, type RunOptions, type Tensor } from '@ortvision/core';
+import {
+  type CheckpointGraphs,
+  InputShapeError,
+  PreTrainedModel,
+  type RunOptions,
+  type Tensor,
+} from '@ortvision/core';
 import { ViTConfig } from './config.js';
+import {
+  VIT_GRAPH_VERSION,
+  buildViTForImageClassification,
+  buildViTForMaskedImageModeling,
+  buildViTModel,
+} from './graph.js';
+
+// The head models are built without ViTModel's pooler, as transformers builds them; a checkpoint saved from a
+// ViTModel with pooler still loads into them, its pooler unused (transformers warns and carries on).
+const ignorePooler = [/^vit\.pooler\./];
 
 // Inputs are type aliases, not interfaces: aliases are assignable to the base class's `NamedTensors` record.
 
@@ -20,6 +36,12 @@ export type ViTInputs = { pixel_values: Tensor<'float32'> };
  */
 export class ViTModel extends PreTrainedModel<ViTConfig> {
   static override readonly configClass = ViTConfig;
+  static override readonly checkpointGraphs: CheckpointGraphs<ViTConfig> = {
+    version: VIT_GRAPH_VERSION,
+    baseModelPrefix: 'vit',
+    expectsPrefix: false,
+    graphs: { model: buildViTModel },
+  };
 
   override async forward(
     inputs: ViTInputs,
@@ -44,6 +66,13 @@ export class ViTModel extends PreTrainedModel<ViTConfig> {
  */
 export class ViTForImageClassification extends PreTrainedModel<ViTConfig> {
   static override readonly configClass = ViTConfig;
+  static override readonly checkpointGraphs: CheckpointGraphs<ViTConfig> = {
+    version: VIT_GRAPH_VERSION,
+    baseModelPrefix: 'vit',
+    expectsPrefix: true,
+    ignoreUnused: ignorePooler,
+    graphs: { model: buildViTForImageClassification },
+  };
 
   override async forward(inputs: ViTInputs, options?: RunOptions): Promise<{ logits: Tensor<'float32'> }> {
     const outputs = await super.forward({ pixel_values: inputs.pixel_values }, options);
@@ -75,6 +104,13 @@ export type ViTMaskedImageModelingInputs = ViTInputs & {
  */
 export class ViTForMaskedImageModeling extends PreTrainedModel<ViTConfig> {
   static override readonly configClass = ViTConfig;
+  static override readonly checkpointGraphs: CheckpointGraphs<ViTConfig> = {
+    version: VIT_GRAPH_VERSION,
+    baseModelPrefix: 'vit',
+    expectsPrefix: true,
+    ignoreUnused: ignorePooler,
+    graphs: { model: buildViTForMaskedImageModeling },
+  };
 
   override async forward(
     inputs: ViTMaskedImageModelingInputs,

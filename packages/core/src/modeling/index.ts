@@ -31,3 +31,4 @@ export type {
   LoadablePixelModel,
   PixelModel,
 } from './image-tasks.js';
+export type { CheckpointGraphs } from './checkpoint-graphs.js';

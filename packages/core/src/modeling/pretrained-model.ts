@@ -5,6 +5,7 @@ import { resolveFirstModelFile } from '../hub/resolve.js';
 import { type Device, type DeviceOption, selectDevice } from '../runtime/device.js';
 import { type ModelDtype, graphFileCandidates, isModelDtype } from '../runtime/model-file.js';
 import { ModelSession, type NamedTensors, type RunOptions } from '../runtime/session.js';
+import type { CheckpointGraphs } from './checkpoint-graphs.js';
 import { type ConfigClass, PretrainedConfig } from './config.js';
 
 export interface PretrainedOptions extends ResolveOptions {
@@ -73,6 +74,11 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
    * Undefined: every graph is needed.
    */
   static readonly graphGroups: readonly (readonly string[])[] | undefined = undefined;
+  /**
+   * How this class's graphs are built from a transformers checkpoint when the folder or repository has no ONNX
+   * graph for the requested dtype; undefined: the class runs exported graphs only.
+   */
+  static readonly checkpointGraphs: CheckpointGraphs<never> | undefined = undefined;
 
   readonly config: C;
   /** The Hub id or folder this model was loaded from, like transformers' `config._name_or_path`. */
