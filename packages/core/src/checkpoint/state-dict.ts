@@ -243,7 +243,16 @@ export class StateDict implements Checkpoint {
     return this.#use(key, expectedShape, (stored) => this.#checkpoint.readFloat32(stored));
   }
 
-  /** Stored keys read so far. */
+  /**
+   * Counts a model key as used without reading it: a graph description names the weights it will read when the
+   * graph is written, and the key check at load (`checkUnused`) must not wait for the writing.
+   */
+  markUsed(key: string): void {
+    const stored = this.#resolve(key);
+    if (stored !== undefined) this.#used.add(stored);
+  }
+
+  /** Stored keys read (or marked used) so far. */
   usedKeys(): readonly string[] {
     return [...this.#used];
   }

@@ -32,3 +32,5 @@ export type {
   PixelModel,
 } from './image-tasks.js';
 export type { CheckpointGraphs } from './checkpoint-graphs.js';
+export { describeCheckpointGraphs, writeDescribedGraph } from './build-checkpoint-graphs.js';
+export type { CheckpointGraphsClass, DescribedCheckpointGraphs } from './build-checkpoint-graphs.js';
