@@ -42,7 +42,12 @@ export {
   writeTorchCheckpoint,
 } from './torch-checkpoint.js';
 export type { TorchStorageSpec, TorchTensorSpec, TorchZipOptions } from './torch-checkpoint.js';
-export { randomWeights, readWeightsShapes, writeRandomCheckpoint } from './random-checkpoint.js';
+export {
+  randomWeights,
+  readWeightsShapes,
+  weightsShapesCheckpoint,
+  writeRandomCheckpoint,
+} from './random-checkpoint.js';
 export type { RandomWeightsOptions, WeightsShapes } from './random-checkpoint.js';
 export { readOnnxModel } from './onnx-reader.js';
 export type {

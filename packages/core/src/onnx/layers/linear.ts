@@ -11,6 +11,12 @@ export interface LinearOptions {
   readonly bias?: boolean;
   /** An eval-mode BatchNorm1d over the output features, folded into the weight and bias (LeViT's Linear+BN). */
   readonly batchNorm?: FoldedBatchNorm;
+  /**
+   * The module whose `weight` [out, in] the layer multiplies by, when it is another module's (a decoder that
+   * reuses an input embedding table, as Perceiver's `embedding_decoder` multiplies by
+   * `input_preprocessor.embeddings.weight`ᵀ and keeps only its own bias); default `m`.
+   */
+  readonly weightFrom?: Module;
 }
 
 /**
@@ -36,7 +42,7 @@ export interface LinearOptions {
 export function linear(m: Module, x: Value, options: LinearOptions): Value {
   const { inFeatures, outFeatures, batchNorm } = options;
   const hasBias = options.bias ?? true;
-  const weightKey = m.weight('weight', [outFeatures, inFeatures]).key;
+  const weightKey = (options.weightFrom ?? m).weight('weight', [outFeatures, inFeatures]).key;
   const biasKey = hasBias ? m.weight('bias', [outFeatures]).key : undefined;
   const bnKeys = batchNorm ? batchNormKeys(batchNorm, outFeatures) : undefined;
   const sources = [weightKey, ...(biasKey ? [biasKey] : []), ...(bnKeys ?? [])];
