@@ -120,6 +120,23 @@ describe('linear', () => {
     expect(built.graph.opsetImports.get('com.microsoft')).toBe(1);
   });
 
+  it('keeps a q8 layer over a constant input in float (constantInput), for ONNX Runtime to fold', async () => {
+    const { y, built } = await runLayer(
+      memoryCheckpoint(weights),
+      x,
+      [2, 3, 6],
+      (root, input) =>
+        linear(root.child('fc'), input, { inFeatures: 5, outFeatures: 6, constantInput: true }),
+      'q8',
+    );
+    expectClose(y.data, expected, 1e-6);
+    expect(built.graph.nodes.map((n) => n.opType)).toEqual(['MatMul', 'Add']);
+    expect(built.graph.initializers.map((i) => [i.value.name, i.dtype])).toEqual([
+      ['fc.weight/transposed', 'float32'],
+      ['fc.bias', 'float32'],
+    ]);
+  });
+
   it('multiplies by another module’s weight with weightFrom (an output layer reusing an embedding table)', async () => {
     const tied = { 'emb.weight': weights['fc.weight'], 'head.bias': weights['fc.bias'] };
     const { y, built } = await runLayer(memoryCheckpoint(tied), x, [2, 3, 6], (root, input) =>

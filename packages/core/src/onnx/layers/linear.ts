@@ -17,6 +17,12 @@ export interface LinearOptions {
    * `input_preprocessor.embeddings.weight`ᵀ and keeps only its own bias); default `m`.
    */
   readonly weightFrom?: Module;
+  /**
+   * The input is a function of weights alone (a learned position table): ONNX Runtime computes the layer once when
+   * the session starts, so a q8 build keeps it in float. Quantized, it would lose precision and run every time,
+   * as ONNX Runtime does not fold DynamicQuantizeMatMul.
+   */
+  readonly constantInput?: boolean;
 }
 
 /**
@@ -60,7 +66,7 @@ export function linear(m: Module, x: Value, options: LinearOptions): Value {
     fold ? values.at(-1) : biasKey ? m.param('bias', [outFeatures]) : undefined;
   const biasSpec = fold ? [{ suffix: 'folded_bias', dtype: 'float32' as const, dims: [outFeatures] }] : [];
 
-  if (m.dtype === 'q8') {
+  if (m.dtype === 'q8' && !options.constantInput) {
     const values = m.derived(
       sources,
       [
