@@ -553,9 +553,14 @@ function imagePreprocessorConv1x1(m: Module, pixels: Value, config: PerceiverCon
   );
   // transformers repeats the table per batch row, then projects; projecting the table once gives the same rows,
   // and as a function of weights alone ONNX Runtime computes it when the session starts instead of on every run
-  // (3.3 GFLOP a run for the 224x224 checkpoint; fixture perceiver-cls-learned proves the values).
+  // (3.3 GFLOP a run for the 224x224 checkpoint; fixture perceiver-cls-learned proves the values). In float for
+  // every dtype: it costs nothing at run time.
   const table = trainablePositionEncoding(m.child('position_embeddings'), pixelsCount, out);
-  const projected = linear(m.child('positions_projection'), table, { inFeatures: out, outFeatures: out });
+  const projected = linear(m.child('positions_projection'), table, {
+    inFeatures: out,
+    outFeatures: out,
+    constantInput: true,
+  });
   const inputs = m.op(
     'Concat',
     [flat, expandToBatch(m, projected, batchOf(m, pixels))],
