@@ -19,35 +19,16 @@ import {
   loadFixture,
   readNpy,
   readOnnxModel,
+  relativeToLargest,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PerceiverFixture, fixtureClasses } from './__fixtures__/fixture-classes.js';
 import { PerceiverConfig } from './config.js';
-import {
-  PerceiverForImageClassificationConvProcessing,
-  PerceiverForImageClassificationFourier,
-  PerceiverForImageClassificationLearned,
-  PerceiverForMaskedLM,
-  PerceiverForMultimodalAutoencoding,
-  PerceiverForOpticalFlow,
-  PerceiverForSequenceClassification,
-  PerceiverModel,
-} from './modeling.js';
+import { PerceiverModel } from './modeling.js';
 
 // Every Perceiver fixture's graphs built from the checkpoint it carries (the CheckpointGraphs each class declares:
 // describeCheckpointGraphs + writeDescribedGraph), loaded by the model class from a folder holding only config.json
 // and the built graphs, and run on every model case of the manifest at the manifest's tolerance.
-
-const classes = {
-  'perceiver-base': PerceiverModel,
-  'perceiver-mlm': PerceiverForMaskedLM,
-  'perceiver-seq-cls': PerceiverForSequenceClassification,
-  'perceiver-cls-learned': PerceiverForImageClassificationLearned,
-  'perceiver-cls-fourier': PerceiverForImageClassificationFourier,
-  'perceiver-cls-conv': PerceiverForImageClassificationConvProcessing,
-  'perceiver-flow': PerceiverForOpticalFlow,
-  'perceiver-multimodal': PerceiverForMultimodalAutoencoding,
-} as const;
-type FixtureName = keyof typeof classes;
 
 /**
  * perceiver-base's `embeddings-batch2` runs `model_no_preprocessor.onnx`, exported from a second random
@@ -75,11 +56,11 @@ afterAll(async () => {
  * (`onnx/model.onnx`, `onnx/model_quantized.onnx`, ...); returns the graph files by graph key.
  */
 async function buildFolder(
-  name: FixtureName,
+  name: PerceiverFixture,
   dtype: GraphDtype,
   folder: string,
 ): Promise<Record<string, string>> {
-  const modelClass = classes[name];
+  const modelClass = fixtureClasses[name];
   const config = await PerceiverConfig.fromPretrained(fixturePath(name));
   const described = describeCheckpointGraphs(
     modelClass,
@@ -100,19 +81,19 @@ async function buildFolder(
   return paths;
 }
 
-async function load(name: FixtureName, folder: string, dtype: GraphDtype): Promise<PreTrainedModel> {
-  return (classes[name] as typeof PerceiverModel).fromPretrained(folder, { dtype });
+async function load(name: PerceiverFixture, folder: string, dtype: GraphDtype): Promise<PreTrainedModel> {
+  return (fixtureClasses[name] as typeof PerceiverModel).fromPretrained(folder, { dtype });
 }
 
 /** The manifest's model cases a graph built from the fixture's checkpoint can answer. */
-async function checkpointCases(name: FixtureName): Promise<ModelCase[]> {
+async function checkpointCases(name: PerceiverFixture): Promise<ModelCase[]> {
   const { manifest } = await loadFixture(fixturePath(name));
   return manifest.model.filter(
     (c) => !(name === NOT_FROM_CHECKPOINT.fixture && c.name === NOT_FROM_CHECKPOINT.case),
   );
 }
 
-async function runCases(model: PreTrainedModel, name: FixtureName): Promise<NamedTensors[]> {
+async function runCases(model: PreTrainedModel, name: PerceiverFixture): Promise<NamedTensors[]> {
   const outputs: NamedTensors[] = [];
   for (const testCase of await checkpointCases(name)) {
     const feeds: NamedTensors = {};
@@ -123,7 +104,7 @@ async function runCases(model: PreTrainedModel, name: FixtureName): Promise<Name
   return outputs;
 }
 
-describe.each(Object.keys(classes) as FixtureName[])('%s built from its checkpoint', (name) => {
+describe.each(Object.keys(fixtureClasses) as PerceiverFixture[])('%s built from its checkpoint', (name) => {
   let folder: string;
   let paths: Record<string, string>;
   let model: PreTrainedModel;
@@ -175,15 +156,11 @@ describe.each(Object.keys(classes) as FixtureName[])('%s built from its checkpoi
         const outputs = await runCases(variant, name);
         for (const [i, expected] of reference.entries()) {
           for (const [output, tensor] of Object.entries(expected)) {
-            const a = tensor.data as Float32Array;
-            const b = outputs[i]![output]!.data as Float32Array;
-            let largest = 0;
-            let worst = 0;
-            for (let j = 0; j < a.length; j++) {
-              largest = Math.max(largest, Math.abs(a[j]!));
-              worst = Math.max(worst, Math.abs(a[j]! - b[j]!));
-            }
-            expect(worst / (largest || 1), `${output}`).toBeLessThan(bound);
+            const worst = relativeToLargest(
+              tensor.data as Float32Array,
+              outputs[i]![output]!.data as Float32Array,
+            );
+            expect(worst, `${output}`).toBeLessThan(bound);
           }
         }
       } finally {

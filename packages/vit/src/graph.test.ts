@@ -21,6 +21,7 @@ import {
   memoryCheckpoint,
   readNpy,
   readOnnxModel,
+  relativeToLargest,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ViTConfig } from './config.js';
@@ -123,15 +124,11 @@ describe.each(fixtures)('%s built from its checkpoint', (name) => {
       const outputs = await runModelCases(name, variant);
       for (const [i, expected] of reference.entries()) {
         for (const [output, tensor] of Object.entries(expected)) {
-          const a = tensor.data as Float32Array;
-          const b = outputs[i]![output]!.data as Float32Array;
-          let largest = 0;
-          let worst = 0;
-          for (let j = 0; j < a.length; j++) {
-            largest = Math.max(largest, Math.abs(a[j]!));
-            worst = Math.max(worst, Math.abs(a[j]! - b[j]!));
-          }
-          expect(worst / largest, `${output}`).toBeLessThan(bound);
+          const worst = relativeToLargest(
+            tensor.data as Float32Array,
+            outputs[i]![output]!.data as Float32Array,
+          );
+          expect(worst, `${output}`).toBeLessThan(bound);
         }
       }
     } finally {

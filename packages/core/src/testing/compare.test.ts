@@ -6,6 +6,7 @@ import {
   compareArrays,
   compareTensors,
   describeComparison,
+  relativeToLargest,
 } from './compare.js';
 
 describe('compareArrays', () => {
@@ -68,5 +69,13 @@ describe('compareTensors', () => {
       'logits differs (atol 0.1, rtol 0): worst 0.500 at [2] (got 3.5, expected 3), 1/3 beyond tolerance',
     );
     expect(() => assertTensorClose(a, b, { atol: 0.5 })).not.toThrow();
+  });
+});
+
+describe('relativeToLargest', () => {
+  it('divides the worst difference by the reference’s largest magnitude', () => {
+    expect(relativeToLargest([1, -4, 2], [1.5, -4, 2.1])).toBe(0.5 / 4);
+    expect(relativeToLargest([0, 0], [0, 0.25])).toBe(0.25);
+    expect(() => relativeToLargest([1], [1, 2])).toThrow('cannot compare 2 values with 1');
   });
 });

@@ -1,4 +1,4 @@
-import { OrtVisionError } from '../errors.js';
+import { InvalidArgumentError, OrtVisionError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface Tolerance {
@@ -106,6 +106,28 @@ export function compareTensors(actual: Tensor, expected: Tensor, tolerance: Tole
     };
   }
   return compareArrays(actual.data, expected.data, expected.dims, tolerance);
+}
+
+/**
+ * The largest |reference - other| over the largest |reference| (an all-zero reference counts as 1): how far a
+ * variant of a graph (q8, fp16) is from fp32, as one number that does not depend on the output's scale.
+ *
+ * @example
+ * ```ts
+ * expect(relativeToLargest(fp32.logits.data, q8.logits.data)).toBeLessThan(0.02);
+ * ```
+ */
+export function relativeToLargest(reference: ArrayLike<number>, other: ArrayLike<number>): number {
+  if (reference.length !== other.length) {
+    throw new InvalidArgumentError(`cannot compare ${other.length} values with ${reference.length}`);
+  }
+  let largest = 0;
+  let worst = 0;
+  for (let i = 0; i < reference.length; i++) {
+    largest = Math.max(largest, Math.abs(reference[i]!));
+    worst = Math.max(worst, Math.abs(reference[i]! - other[i]!));
+  }
+  return worst / (largest || 1);
 }
 
 /** One line saying how far off a comparison is, e.g. `worst 0.0123 at [0, 2, 5] (got 1.2, expected 1.19), 3/768 beyond`. */

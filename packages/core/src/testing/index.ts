@@ -4,6 +4,7 @@ export {
   compareArrays,
   compareTensors,
   describeComparison,
+  relativeToLargest,
   ToleranceError,
 } from './compare.js';
 export type { Comparison, Tolerance } from './compare.js';
