@@ -32,8 +32,10 @@ export const PERCEIVER_GRAPH_VERSION = 1;
 /** The batch dimension's symbolic name, as in the exported graphs (`fixtures/perceiver-*\/onnx/*.onnx`). */
 const BATCH = 'batch_size';
 
-/** Every LayerNorm of modeling_perceiver.py is `nn.LayerNorm(dim)` with torch's default eps: config.layer_norm_eps
- * is read by no module. */
+/**
+ * Every LayerNorm of modeling_perceiver.py is `nn.LayerNorm(dim)` with torch's default eps: config.layer_norm_eps is
+ * read by no module.
+ */
 const LAYER_NORM_EPS = 1e-5;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1303,8 +1305,8 @@ export function buildPerceiverForMultimodalAutoencoding(
 }
 
 /**
- * The graph builders of each Perceiver model class, by transformers' class name (PerceiverModel's two graphs by
- * graph key): what the load path calls to build a class's graphs from a checkpoint.
+ * The graph builder of each Perceiver model class, by transformers' class name; `PerceiverModelNoPreprocessor` is
+ * PerceiverModel's second graph (`model_no_preprocessor`). The classes' `checkpointGraphs` use the same builders.
  */
 export const perceiverGraphBuilders = {
   PerceiverModel: buildPerceiverModel,
