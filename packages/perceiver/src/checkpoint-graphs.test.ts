@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -6,9 +6,7 @@ import {
   type NamedTensors,
   type PreTrainedModel,
   Tensor,
-  describeCheckpointGraphs,
   openCheckpoint,
-  writeDescribedGraph,
 } from '@ortvision/core';
 import {
   type ModelCase,
@@ -22,13 +20,13 @@ import {
   relativeToLargest,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFixtureFolder } from './__fixtures__/built-fixture.js';
 import { type PerceiverFixture, fixtureClasses } from './__fixtures__/fixture-classes.js';
-import { PerceiverConfig } from './config.js';
 import { PerceiverModel } from './modeling.js';
 
 // Every Perceiver fixture's graphs built from the checkpoint it carries (the CheckpointGraphs each class declares:
-// describeCheckpointGraphs + writeDescribedGraph), loaded by the model class from a folder holding only config.json
-// and the built graphs, and run on every model case of the manifest at the manifest's tolerance.
+// describeCheckpointGraphs + writeDescribedGraph), loaded by the model class from a copy of the fixture's folder
+// whose onnx/ holds only the built graphs, and run on every model case of the manifest at its tolerance.
 
 /**
  * perceiver-base's `embeddings-batch2` runs `model_no_preprocessor.onnx`, exported from a second random
@@ -50,36 +48,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/**
- * A folder with the fixture's config.json and every graph of its class built from its checkpoint for `dtype`
- * (`onnx/model.onnx`, `onnx/model_quantized.onnx`, ...); returns the graph files by graph key.
- */
-async function buildFolder(
-  name: PerceiverFixture,
-  dtype: GraphDtype,
-  folder: string,
-): Promise<Record<string, string>> {
-  const modelClass = fixtureClasses[name];
-  const config = await PerceiverConfig.fromPretrained(fixturePath(name));
-  const described = describeCheckpointGraphs(
-    modelClass,
-    config,
-    await openCheckpoint(fixturePath(name)),
-    dtype,
-  );
-  const paths: Record<string, string> = {};
-  try {
-    for (const graph of Object.keys(described.graphs)) {
-      paths[graph] = await writeDescribedGraph(modelClass, described, graph, join(folder, 'onnx'));
-    }
-  } finally {
-    await described.weights.close();
-  }
-  await mkdir(folder, { recursive: true });
-  await copyFile(fixturePath(name, 'config.json'), join(folder, 'config.json'));
-  return paths;
-}
 
 async function load(name: PerceiverFixture, folder: string, dtype: GraphDtype): Promise<PreTrainedModel> {
   return (fixtureClasses[name] as typeof PerceiverModel).fromPretrained(folder, { dtype });
@@ -110,7 +78,7 @@ describe.each(Object.keys(fixtureClasses) as PerceiverFixture[])('%s built from 
   let model: PreTrainedModel;
   beforeAll(async () => {
     folder = join(dir, name);
-    paths = await buildFolder(name, 'fp32', folder);
+    paths = await buildFixtureFolder(name, folder, 'fp32');
     model = await load(name, folder, 'fp32');
   });
   afterAll(() => model?.dispose());
@@ -149,7 +117,7 @@ describe.each(Object.keys(fixtureClasses) as PerceiverFixture[])('%s built from 
   it.each(Object.entries(BOUNDS))(
     '%s stays within %s of fp32 (relative to each output’s largest value)',
     async (dtype, bound) => {
-      await buildFolder(name, dtype as GraphDtype, folder);
+      await buildFixtureFolder(name, folder, dtype as GraphDtype);
       const variant = await load(name, folder, dtype as GraphDtype);
       try {
         const reference = await runCases(model, name);
@@ -188,7 +156,7 @@ describe('perceiver-base without preprocessor', () => {
     // PerceiverModel(inputs=embeddings(ids) + position_embeddings(arange(seq))) is the text graph's computation:
     // the case text-batch2 answers the bare graph too, fed the embeddings of its ids.
     const folder = join(dir, 'perceiver-base-bare');
-    await buildFolder('perceiver-base', 'fp32', folder);
+    await buildFixtureFolder('perceiver-base', folder);
     const model = await PerceiverModel.fromPretrained(folder);
     try {
       const { manifest } = await loadFixture(fixturePath('perceiver-base'));
