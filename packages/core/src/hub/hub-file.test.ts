@@ -145,18 +145,33 @@ describe('hubDownload', () => {
     expect(
       await hubDownload(REPO, 'tokenizer.json', { ...options, optional: true, localFilesOnly: true }),
     ).toBeUndefined();
+    // Without a token the Hub answers 401 RepoNotFound for a repository that does not exist (or is private).
     await expect(
       hubDownload('ortvision/missing', 'config.json', { ...options, optional: true }),
-    ).rejects.toThrow('model repository ortvision/missing not found on the Hub');
+    ).rejects.toThrowError(
+      new ModelNotFoundError(
+        "the Hub has no public repository 'ortvision/missing' (if it is private, set HF_TOKEN to a Hugging Face access token with access to it: https://huggingface.co/settings/tokens)",
+      ),
+    );
+    await expect(
+      hubDownload('ortvision/missing', 'config.json', { ...options, token: 'hf_x' }),
+    ).rejects.toThrowError(
+      new ModelNotFoundError(
+        "the Hub has no repository 'ortvision/missing' that the token in HF_TOKEN can see",
+      ),
+    );
   });
 
   it('401: says a token is needed, and sends HF_TOKEN to the Hub', async () => {
     await server.close();
     server = await HubServer.start({ repoId: REPO, folder, token: 'hf_secret' });
     options.endpoint = server.endpoint;
+    // A private repository looks like a missing one without a token: the error says both.
     const attempt = hubDownload(REPO, 'config.json', options);
-    await expect(attempt).rejects.toThrow(AuthenticationError);
-    await expect(attempt).rejects.toThrow('set HF_TOKEN to a Hugging Face access token');
+    await expect(attempt).rejects.toThrow(ModelNotFoundError);
+    await expect(attempt).rejects.toThrow(
+      "the Hub has no public repository 'ortvision/vit-cls' (if it is private, set HF_TOKEN to a Hugging Face access token",
+    );
     process.env.HF_TOKEN = 'hf_secret';
     try {
       const { token: _, ...withoutToken } = options;

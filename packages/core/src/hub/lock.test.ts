@@ -1,9 +1,15 @@
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock } from './lock.js';
+import { acquireLock, lockKind } from './lock.js';
+
+const run = promisify(execFile);
+const lockChild = fileURLToPath(new URL('./__fixtures__/lock-child.ts', import.meta.url));
 
 let dir: string;
 beforeEach(async () => {
@@ -13,37 +19,148 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('acquireLock', () => {
-  it('lets one holder in at a time', async () => {
+/** Whether python3 with fcntl is here (the Python side of filelock's UnixFileLock). */
+const hasPython = await run('python3', ['-c', 'import fcntl'])
+  .then(() => true)
+  .catch(() => false);
+
+/** Intervals [enter, exit] that the children logged; true when two of them overlap (both held the lock). */
+function overlapping(log: string): boolean {
+  const spans = log
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' ').map(Number) as [number, number, number]);
+  spans.sort((a, b) => a[1] - b[1]);
+  return spans.some((span, i) => i > 0 && span[1] < spans[i - 1]![2]);
+}
+
+/** `count` processes taking the lock at once, each logging when it held it; resolves with the log. */
+async function contend(lock: string, count: number, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const log = join(dir, 'held.log');
+  await Promise.all(
+    Array.from({ length: count }, () =>
+      run(process.execPath, ['--import', 'tsx', lockChild, lock, log, '40'], {
+        cwd: process.cwd(),
+        env,
+        timeout: 30_000,
+      }),
+    ),
+  );
+  return readFile(log, 'utf8');
+}
+
+describe('acquireLock (flock, the lock huggingface_hub takes)', () => {
+  it('finds flock(1) or perl on this machine', async () => {
+    // CI and dev machines are Linux with util-linux: the fallback is only for machines without either.
+    expect(['flock', 'perl']).toContain(await lockKind());
+    expect(await lockKind({ ORTVISION_HUB_LOCK: 'none' })).toBe('none');
+  });
+
+  it('lets one holder in at a time within a process', async () => {
     const path = join(dir, 'x.lock');
     const order: string[] = [];
-    const first = await acquireLock(path, { pollMs: 5 });
-    const second = acquireLock(path, { pollMs: 5 }).then((lock) => {
+    const first = await acquireLock(path);
+    const second = acquireLock(path).then((lock) => {
       order.push('second');
       return lock;
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 100));
     order.push('first releases');
-    await first.release();
-    await (await second).release();
+    await first!.release();
+    await (await second)!.release();
     expect(order).toEqual(['first releases', 'second']);
-    expect(existsSync(path)).toBe(false);
+    // The lock file stays, as filelock's before 3.x leaves it: deleting it would let a waiter lock a dead file.
+    expect(existsSync(path)).toBe(true);
   });
 
-  it('takes over the lock of a dead process', async () => {
-    const path = join(dir, 'dead.lock');
-    // pid 2^22 + 1 is above Linux's pid_max default, so no process has it.
-    await writeFile(path, JSON.stringify({ pid: 4194305, host: hostname() }));
-    const lock = await acquireLock(path, { pollMs: 5 });
-    await lock.release();
+  it('8 processes on a lock file a dead process left: one holder at a time', async () => {
+    const lock = join(dir, 'stale.lock');
+    // What the O_EXCL lock of earlier versions left behind: a dead owner; it means nothing to flock.
+    await writeFile(lock, JSON.stringify({ pid: 4194305, host: hostname() }));
+    const log = await contend(lock, 8);
+    expect(log.trim().split('\n')).toHaveLength(8);
+    expect(overlapping(log)).toBe(false);
   });
 
-  it('takes over a stale lock of an unknown owner', async () => {
-    const path = join(dir, 'stale.lock');
-    await writeFile(path, '');
-    const old = Date.now() / 1000 - 120;
-    await utimes(path, old, old);
-    const lock = await acquireLock(path, { pollMs: 5, staleMs: 60_000 });
-    await lock.release();
+  it('a lock file naming a live, unrelated process does not block (pid reuse after a restart)', async () => {
+    const lock = join(dir, 'reused.lock');
+    await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname() }));
+    const started = Date.now();
+    const held = await acquireLock(lock);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await held!.release();
   });
+
+  it('a killed holder releases the lock at once', async () => {
+    const lock = join(dir, 'killed.lock');
+    const holder = spawn(process.execPath, ['--import', 'tsx', lockChild, lock, join(dir, 'log'), '60000'], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    holder.kill('SIGKILL');
+    const started = Date.now();
+    const held = await acquireLock(lock);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await held!.release();
+  });
+
+  it('an abort while waiting stops waiting with the signal reason', async () => {
+    const lock = join(dir, 'abort.lock');
+    const first = await acquireLock(lock);
+    const controller = new AbortController();
+    const waiting = acquireLock(lock, { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('stop')), 50);
+    await expect(waiting).rejects.toThrow('stop');
+    await first!.release();
+  });
+
+  it.skipIf(!hasPython)(
+    "excludes Python's fcntl.flock on the same file, both ways (filelock's UnixFileLock)",
+    async () => {
+      const lock = join(dir, 'shared.lock');
+      // Python takes the lock as filelock does (O_RDWR | O_CREAT | O_TRUNC, then flock LOCK_EX), holds it 300 ms.
+      const python = spawn(
+        'python3',
+        [
+          '-c',
+          [
+            'import fcntl, os, sys, time',
+            'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)',
+            'fcntl.flock(fd, fcntl.LOCK_EX)',
+            'print("locked", flush=True)',
+            'time.sleep(0.3)',
+            'print(time.time() * 1000, flush=True)',
+            'fcntl.flock(fd, fcntl.LOCK_UN)',
+          ].join('\n'),
+          lock,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let output = '';
+      python.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      await new Promise<void>((resolve) => python.stdout!.once('data', () => resolve()));
+      const ours = await acquireLock(lock);
+      const heldAt = Date.now();
+      await new Promise((resolve) => python.once('close', resolve));
+      const pythonReleasedAt = Number(output.split('\n')[1]);
+      expect(heldAt).toBeGreaterThanOrEqual(Math.floor(pythonReleasedAt));
+
+      // While we hold it, Python's non-blocking attempt fails.
+      const { stdout } = await run('python3', [
+        '-c',
+        [
+          'import fcntl, os, sys',
+          'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)',
+          'try:\n  fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n  print("acquired")',
+          'except BlockingIOError:\n  print("busy")',
+        ].join('\n'),
+        lock,
+      ]);
+      expect(stdout.trim()).toBe('busy');
+      await ours!.release();
+    },
+  );
 });

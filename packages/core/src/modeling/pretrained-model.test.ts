@@ -110,7 +110,7 @@ describe('PreTrainedModel from a folder', () => {
     const attempt = ViTForImageClassification.fromPretrained(dir, { dtype: 'q8' });
     await expect(attempt).rejects.toThrow(ModelNotFoundError);
     await expect(attempt).rejects.toThrow(
-      'has none of onnx/model_quantized.onnx, model_quantized.onnx (it has: config.json, onnx/model.onnx, preprocessor_config.json)',
+      'has none of onnx/model_quantized.onnx, model_quantized.onnx (it has: config.json, model.safetensors, onnx/model.onnx, preprocessor_config.json)',
     );
     await expect(ViTForImageClassification.fromPretrained(dir, { dtype: 'int4' as 'q8' })).rejects.toThrow(
       InvalidArgumentError,
