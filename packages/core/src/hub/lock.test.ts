@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { childArgs, runChild } from './__fixtures__/node-child.js';
 import { acquireLock, lockKind } from './lock.js';
 
 const run = promisify(execFile);
@@ -24,28 +25,18 @@ const hasPython = await run('python3', ['-c', 'import fcntl'])
   .then(() => true)
   .catch(() => false);
 
-/** Intervals [enter, exit] that the children logged; true when two of them overlap (both held the lock). */
-function overlapping(log: string): boolean {
-  const spans = log
+/** The lines the children logged, without pids: "held locked" for each child that was alone holding the lock. */
+function holders(log: string): string[] {
+  return log
     .trim()
     .split('\n')
-    .map((line) => line.split(' ').map(Number) as [number, number, number]);
-  spans.sort((a, b) => a[1] - b[1]);
-  return spans.some((span, i) => i > 0 && span[1] < spans[i - 1]![2]);
+    .map((line) => line.replace(/ \d+ /, ' '));
 }
 
 /** `count` processes taking the lock at once, each logging when it held it; resolves with the log. */
 async function contend(lock: string, count: number, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const log = join(dir, 'held.log');
-  await Promise.all(
-    Array.from({ length: count }, () =>
-      run(process.execPath, ['--import', 'tsx', lockChild, lock, log, '40'], {
-        cwd: process.cwd(),
-        env,
-        timeout: 30_000,
-      }),
-    ),
-  );
+  await Promise.all(Array.from({ length: count }, () => runChild(lockChild, [lock, log, '40'], { env })));
   return readFile(log, 'utf8');
 }
 
@@ -78,8 +69,7 @@ describe('acquireLock (flock, the lock huggingface_hub takes)', () => {
     // What the O_EXCL lock of earlier versions left behind: a dead owner; it means nothing to flock.
     await writeFile(lock, JSON.stringify({ pid: 4194305, host: hostname() }));
     const log = await contend(lock, 8);
-    expect(log.trim().split('\n')).toHaveLength(8);
-    expect(overlapping(log)).toBe(false);
+    expect(holders(log)).toEqual(Array(8).fill('held locked'));
   });
 
   it('a lock file naming a live, unrelated process does not block (pid reuse after a restart)', async () => {
@@ -93,10 +83,13 @@ describe('acquireLock (flock, the lock huggingface_hub takes)', () => {
 
   it('a killed holder releases the lock at once', async () => {
     const lock = join(dir, 'killed.lock');
-    const holder = spawn(process.execPath, ['--import', 'tsx', lockChild, lock, join(dir, 'log'), '60000'], {
-      cwd: process.cwd(),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const holder = spawn(
+      process.execPath,
+      [...(await childArgs(lockChild)), lock, join(dir, 'log'), '60000'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
     holder.kill('SIGKILL');
     const started = Date.now();
@@ -141,10 +134,11 @@ describe('acquireLock (flock, the lock huggingface_hub takes)', () => {
       python.stdout!.on('data', (chunk: Buffer) => {
         output += chunk.toString();
       });
+      const closed = new Promise((resolve) => python.once('close', resolve));
       await new Promise<void>((resolve) => python.stdout!.once('data', () => resolve()));
       const ours = await acquireLock(lock);
       const heldAt = Date.now();
-      await new Promise((resolve) => python.once('close', resolve));
+      await closed;
       const pythonReleasedAt = Number(output.split('\n')[1]);
       expect(heldAt).toBeGreaterThanOrEqual(Math.floor(pythonReleasedAt));
 

@@ -90,6 +90,7 @@ export class HubServer {
   blackHole = false;
   /** Called with each request before it is answered (e.g. to publish a commit mid-load). */
   onRequest: ((request: RecordedRequest) => void) | undefined;
+  #barrier: { count: number; waiting: (() => void)[] } | undefined;
   #server: Server;
   #options: HubServerOptions;
   #token: string | undefined;
@@ -120,6 +121,14 @@ export class HubServer {
 
   get endpoint(): string {
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * Holds the next `count` requests until all of them have arrived, then answers them together: processes started
+   * at once then race for real instead of in the order they happened to boot.
+   */
+  barrier(count: number): void {
+    this.#barrier = { count, waiting: [] };
   }
 
   /** The commit `main` points to. */
@@ -236,6 +245,18 @@ export class HubServer {
     this.requests.push(recorded);
     this.onRequest?.(recorded);
     if (this.blackHole) return;
+    const barrier = this.#barrier;
+    if (barrier) {
+      barrier.waiting.push(() => this.#route(req, res, url));
+      if (barrier.waiting.length < barrier.count) return;
+      this.#barrier = undefined;
+      for (const answer of barrier.waiting) answer();
+      return;
+    }
+    this.#route(req, res, url);
+  }
+
+  #route(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
     if (cdn) {
       const content = this.#bySha.get(cdn[1]!);
