@@ -92,18 +92,22 @@ describe('processes loading one model at once', () => {
     expect(cdnGets().length).toBeGreaterThanOrEqual(1);
   });
 
-  it('callers in one process that find the snapshot entry made never see it removed or replaced', async () => {
-    const inodes: number[] = [];
+  it('callers that find the snapshot entry made never see it removed or replaced', async () => {
+    // A link made again (deleted, then created) gets a new change time, even where the inode number is reused.
+    const identity = (path: string) => {
+      const info = lstatSync(path, { bigint: true });
+      return `${info.ino} ${info.ctimeNs}`;
+    };
+    const seen: string[] = [];
+    const options = { endpoint: server.endpoint, cacheDir, retryDelayMs: 5 };
     await Promise.all(
       Array.from({ length: 4 }, () =>
-        hubDownload(REPO, 'config.json', { endpoint: server.endpoint, cacheDir, retryDelayMs: 5 }).then(
-          (path) => inodes.push(lstatSync(path!).ino),
-        ),
+        hubDownload(REPO, MODEL, options).then((path) => seen.push(identity(path!))),
       ),
     );
-    await hubDownload(REPO, 'config.json', { endpoint: server.endpoint, cacheDir, retryDelayMs: 5 });
-    inodes.push(lstatSync(join(repoDir(), 'snapshots', server.commit, 'config.json')).ino);
-    expect(new Set(inodes).size).toBe(1);
+    await hubDownload(REPO, MODEL, options);
+    seen.push(identity(join(repoDir(), 'snapshots', server.commit, ...MODEL.split('/'))));
+    expect(new Set(seen).size).toBe(1);
   });
 });
 
@@ -134,8 +138,10 @@ describe('sharing the cache with Python at the same time', () => {
         'fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)',
         'fcntl.flock(fd, fcntl.LOCK_EX)',
         'print("locked", flush=True)',
-        'shutil.copyfile(source, blob + ".incomplete")',
-        'time.sleep(0.4)',
+        'data = open(source, "rb").read()',
+        'with open(blob + ".incomplete", "ab") as partial:',
+        '  partial.write(data[: len(data) // 2]); partial.flush(); time.sleep(0.4)',
+        '  partial.write(data[len(data) // 2 :])',
         'os.replace(blob + ".incomplete", blob)',
         'fcntl.flock(fd, fcntl.LOCK_UN)',
       ].join('\n');

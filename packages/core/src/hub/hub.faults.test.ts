@@ -208,6 +208,17 @@ describe('7. outages', () => {
       await resolveModelFiles(REPO, ['config.json'], { ...options, cacheDir: join(root, String(status)) });
       const [first, second] = fileLists();
       expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
+      // The same for one file's HEAD.
+      server.requests.length = 0;
+      server.metadataFaults.set('config.json', {
+        kind: 'status',
+        status,
+        headers: { 'retry-after': '1' },
+        times: 1,
+      });
+      await hubDownload(REPO, 'config.json', { ...options, cacheDir: join(root, `${status}-head`) });
+      const [head, again] = server.requests.filter((r) => r.method === 'HEAD');
+      expect(again!.at - head!.at).toBeGreaterThanOrEqual(950);
     }
   });
 

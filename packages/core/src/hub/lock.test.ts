@@ -33,10 +33,17 @@ function holders(log: string): string[] {
     .map((line) => line.replace(/ \d+ /, ' '));
 }
 
-/** `count` processes taking the lock at once, each logging when it held it; resolves with the log. */
-async function contend(lock: string, count: number, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+/** `count` processes taking the lock at the same moment, each logging whether it held it alone. */
+async function contend(lock: string, count: number): Promise<string> {
   const log = join(dir, 'held.log');
-  await Promise.all(Array.from({ length: count }, () => runChild(lockChild, [lock, log, '40'], { env })));
+  const args = await childArgs(lockChild);
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, [...args, lock, log, '30'], { stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
+  const exits = children.map((child) => new Promise((resolve) => child.once('close', resolve)));
+  await Promise.all(children.map((child) => new Promise((resolve) => child.stdout!.once('data', resolve))));
+  await writeFile(`${log}.go`, '');
+  expect(await Promise.all(exits)).toEqual(Array(count).fill(0));
   return readFile(log, 'utf8');
 }
 
