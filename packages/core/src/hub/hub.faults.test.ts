@@ -1,12 +1,11 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, DownloadError, InvalidArgumentError } from '../errors.js';
 import { fixturePath } from '../testing/fixtures.js';
-import { FILE_LIST, HubServer } from '../testing/hub-server.js';
+import { FILE_LIST, HubServer, closedEndpoint } from '../testing/hub-server.js';
 import { TransientError, withRetries } from './http.js';
 import { type HubDownloadOptions, hubDownload, metadataTimeoutMs } from './hub-file.js';
 import { resolveModelFiles } from './resolve.js';
@@ -18,15 +17,6 @@ const REPO = 'ortvision/vit-cls';
 const folder = fixturePath('vit-cls');
 const MODEL = 'onnx/model.onnx';
 const LOAD = ['config.json', 'preprocessor_config.json', MODEL];
-
-/** An address where nothing listens: connections are refused at once. */
-async function deadEndpoint(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
 
 let server: HubServer;
 let root: string;
@@ -179,7 +169,7 @@ describe('6. an expired token with a warm cache', () => {
 describe('7. outages', () => {
   it('a Hub that is down, warm cache: the load uses the cache at once, with the default retry settings', async () => {
     const files = await warmCache();
-    const defaults = { cacheDir, endpoint: await deadEndpoint(), token: undefined };
+    const defaults = { cacheDir, endpoint: await closedEndpoint(), token: undefined };
     const { value, ms } = await timed(() => resolveModelFiles(REPO, LOAD, defaults));
     expect(value.files).toEqual(files);
     expect(ms).toBeLessThan(1000);

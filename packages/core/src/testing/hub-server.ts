@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, type Socket, createServer as createNetServer } from 'node:net';
 import { join, relative } from 'node:path';
 
 /** A fault the server injects into the transfer of one file, `times` times (then it serves normally). */
@@ -399,6 +399,15 @@ export class HubServer {
     }
     res.end(body);
   }
+}
+
+/** An address on 127.0.0.1 where nothing listens: connections to it are refused at once (a Hub that is down). */
+export async function closedEndpoint(): Promise<string> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return `http://127.0.0.1:${port}`;
 }
 
 /** Size of a file in a folder, for assertions. */

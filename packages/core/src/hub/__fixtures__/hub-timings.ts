@@ -6,26 +6,17 @@
 //   node --import tsx packages/core/src/hub/__fixtures__/hub-timings.ts
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixturePath } from '../../testing/fixtures.js';
-import { HubServer } from '../../testing/hub-server.js';
+import { HubServer, closedEndpoint } from '../../testing/hub-server.js';
 import { resolveModelFiles } from '../resolve.js';
 import { childArgs } from './node-child.js';
 
 const REPO = 'ortvision/vit-cls';
 const LOAD = ['config.json', 'preprocessor_config.json', 'onnx/model.onnx'];
 const loadChild = fileURLToPath(new URL('./load-child.ts', import.meta.url));
-
-async function closedEndpoint(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
 
 async function time(run: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
