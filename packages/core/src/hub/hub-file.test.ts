@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, DownloadError, ModelNotFoundError } from '../errors.js';
@@ -109,6 +110,24 @@ describe('hubDownload', () => {
     const path = await hubDownload(REPO, 'onnx/model.onnx', options);
     expect(readFileSync(path!)).toEqual(source('onnx/model.onnx'));
     expect(gets('/cdn/').map((r) => r.range)).toEqual(['bytes=1234-']);
+  });
+
+  it('without flock, continues the partial file of a dead process (its own name, taken over by rename)', async () => {
+    const sha = server.sha256('onnx/model.onnx');
+    const host = createHash('sha1').update(hostname()).digest('hex').slice(0, 8);
+    // pid 2^22 + 1 is above Linux's pid_max default, so no process has it.
+    const orphan = join(repoDir(), 'blobs', `${sha}.${host}-4194305.incomplete`);
+    await mkdir(join(repoDir(), 'blobs'), { recursive: true });
+    await writeFile(orphan, source('onnx/model.onnx').subarray(0, 1234));
+    process.env.ORTVISION_HUB_LOCK = 'none';
+    try {
+      const path = await hubDownload(REPO, 'onnx/model.onnx', options);
+      expect(readFileSync(path!)).toEqual(source('onnx/model.onnx'));
+    } finally {
+      Reflect.deleteProperty(process.env, 'ORTVISION_HUB_LOCK');
+    }
+    expect(gets('/cdn/').map((r) => r.range)).toEqual(['bytes=1234-']);
+    expect(readdirSync(join(repoDir(), 'blobs'))).toEqual([sha]);
   });
 
   it('retries a 500 and succeeds', async () => {

@@ -115,6 +115,23 @@ describe('acquireLock (flock, the lock huggingface_hub takes)', () => {
     await first!.release();
   });
 
+  it('a lock that cannot be taken (here: the path is a folder) gives no lock and a warning, not a failure', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      expect(await acquireLock(dir)).toBeUndefined();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(
+        warnings.some(
+          (w) => w.startsWith(`cannot lock ${dir}`) && w.endsWith('downloading without the lock'),
+        ),
+      ).toBe(true);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it.skipIf(!hasPython)(
     "excludes Python's fcntl.flock on the same file, both ways (filelock's UnixFileLock)",
     async () => {

@@ -100,7 +100,8 @@ function spawnHelper(kind: 'flock' | 'perl', path: string): ChildProcess {
 
 /**
  * Takes the exclusive lock huggingface_hub takes on `path` (flock), waiting as long as another process holds it;
- * resolves to undefined where no flock is available (see `lockKind`).
+ * resolves to undefined where no flock is available (see `lockKind`) or it cannot be taken on this file (with a
+ * warning).
  */
 export async function acquireLock(path: string, { signal }: LockOptions = {}): Promise<FileLock | undefined> {
   const kind = await lockKind();
@@ -136,7 +137,14 @@ export async function acquireLock(path: string, { signal }: LockOptions = {}): P
     });
   } catch (error) {
     helper.kill();
-    throw signal?.aborted ? signal.reason : error;
+    if (signal?.aborted) throw signal.reason;
+    // A file system without flock (huggingface_hub then falls back to a lock file of its own): download without a
+    // lock, which is safe (see `lockKind`), rather than not at all.
+    process.emitWarning(`${(error as Error).message}; downloading without the lock`, {
+      type: 'OrtVisionWarning',
+      code: 'ORTVISION_HUB_NO_LOCK',
+    });
+    return undefined;
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
