@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -31,8 +31,13 @@ async function bundle(script: string): Promise<string[]> {
   }
 }
 
-/** The node arguments that run `script` (a .ts file). */
+/**
+ * The node arguments that run `script` (a .ts file). ORTVISION_CHILD_BUNDLES names a folder of bundles made
+ * beforehand (`<name>.mjs`), for a machine that has node but not this workspace's node_modules.
+ */
 export function childArgs(script: string): Promise<string[]> {
+  const prebuilt = process.env.ORTVISION_CHILD_BUNDLES;
+  if (prebuilt) return Promise.resolve([join(prebuilt, basename(script).replace(/\.ts$/, '.mjs'))]);
   let args = bundles.get(script);
   if (!args) {
     args = bundle(script);
