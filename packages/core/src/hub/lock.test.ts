@@ -20,6 +20,28 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+const succeeds = (file: string, args: string[]) =>
+  run(file, args)
+    .then(() => true)
+    .catch(() => false);
+const hasFlock = await succeeds('sh', ['-c', 'command -v flock']);
+const hasPerl = await succeeds('perl', ['-e', '1']);
+
+/** Python's flock(LOCK_EX | LOCK_NB) on the file, as filelock's UnixFileLock tries it: 'acquired' or 'busy'. */
+async function pythonTryLock(path: string): Promise<string> {
+  const { stdout } = await run('python3', [
+    '-c',
+    [
+      'import fcntl, os, sys',
+      'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)',
+      'try:\n  fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n  print("acquired")',
+      'except BlockingIOError:\n  print("busy")',
+    ].join('\n'),
+    path,
+  ]);
+  return stdout.trim();
+}
+
 /** Whether python3 with fcntl is here (the Python side of filelock's UnixFileLock). */
 const hasPython = await run('python3', ['-c', 'import fcntl'])
   .then(() => true)
@@ -34,17 +56,46 @@ function holders(log: string): string[] {
 }
 
 /** `count` processes taking the lock at the same moment, each logging whether it held it alone. */
-async function contend(lock: string, count: number): Promise<string> {
+async function contend(lock: string, count: number, env = process.env): Promise<string> {
   const log = join(dir, 'held.log');
+  await rm(log, { force: true });
   const args = await childArgs(lockChild);
   const children = Array.from({ length: count }, () =>
-    spawn(process.execPath, [...args, lock, log, '30'], { stdio: ['ignore', 'pipe', 'inherit'] }),
+    spawn(process.execPath, [...args, lock, log, '30'], { stdio: ['ignore', 'pipe', 'inherit'], env }),
   );
   const exits = children.map((child) => new Promise((resolve) => child.once('close', resolve)));
   await Promise.all(children.map((child) => new Promise((resolve) => child.stdout!.once('data', resolve))));
   await writeFile(`${log}.go`, '');
   expect(await Promise.all(exits)).toEqual(Array(count).fill(0));
   return readFile(log, 'utf8');
+}
+
+/** With `kind`'s helper, 4 processes hold the lock one at a time, and Python's flock sees it held, then free. */
+async function excludesWith(kind: 'flock' | 'perl'): Promise<void> {
+  const env = { ...process.env, ORTVISION_HUB_LOCK: kind };
+  const lock = join(dir, `${kind}.lock`);
+  const log = await contend(lock, 4, env);
+  expect(holders(log)).toEqual(Array(4).fill('held locked'));
+  if (!hasPython) return;
+  const holder = spawn(
+    process.execPath,
+    [...(await childArgs(lockChild)), lock, join(dir, 'solo'), '60000'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    },
+  );
+  await writeFile(join(dir, 'solo.go'), '');
+  // It holds the lock once it created its marker.
+  while (!existsSync(join(dir, 'solo.holder'))) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(await pythonTryLock(lock)).toBe('busy');
+  holder.kill('SIGKILL');
+  await new Promise((resolve) => holder.once('close', resolve));
+  // The helper notices its parent is gone and exits, and the kernel drops the lock.
+  for (let i = 0; i < 100 && (await pythonTryLock(lock)) === 'busy'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  expect(await pythonTryLock(lock)).toBe('acquired');
 }
 
 describe('acquireLock (flock, the lock huggingface_hub takes)', () => {
@@ -115,6 +166,9 @@ describe('acquireLock (flock, the lock huggingface_hub takes)', () => {
     await first!.release();
   });
 
+  it.skipIf(!hasFlock)('flock(1): excludes across processes and against Python', () => excludesWith('flock'));
+  it.skipIf(!hasPerl)('perl: excludes across processes and against Python', () => excludesWith('perl'));
+
   it('a lock that cannot be taken (here: the path is a folder) gives no lock and a warning, not a failure', async () => {
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(warning.message);
@@ -167,17 +221,7 @@ describe('acquireLock (flock, the lock huggingface_hub takes)', () => {
       expect(heldAt).toBeGreaterThanOrEqual(Math.floor(pythonReleasedAt));
 
       // While we hold it, Python's non-blocking attempt fails.
-      const { stdout } = await run('python3', [
-        '-c',
-        [
-          'import fcntl, os, sys',
-          'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)',
-          'try:\n  fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n  print("acquired")',
-          'except BlockingIOError:\n  print("busy")',
-        ].join('\n'),
-        lock,
-      ]);
-      expect(stdout.trim()).toBe('busy');
+      expect(await pythonTryLock(lock)).toBe('busy');
       await ours!.release();
     },
   );

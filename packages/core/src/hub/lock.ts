@@ -80,12 +80,17 @@ async function detect(): Promise<LockKind> {
   return 'none';
 }
 
+const KINDS = new Set<string>(['flock', 'perl', 'none']);
+
 /**
  * How download locks are taken here: 'flock' (util-linux flock(1)), 'perl', or 'none' (Windows, or neither
- * found, or ORTVISION_HUB_LOCK=none): then downloads do without a lock, each into a partial file of its own.
+ * found): then downloads do without a lock, each into a partial file of its own. ORTVISION_HUB_LOCK=flock|perl|none
+ * chooses instead of the detection.
  */
 export function lockKind(env: NodeJS.ProcessEnv = process.env): Promise<LockKind> {
-  if (env.ORTVISION_HUB_LOCK === 'none' || process.platform === 'win32') return Promise.resolve('none');
+  const chosen = env.ORTVISION_HUB_LOCK;
+  if (chosen && KINDS.has(chosen)) return Promise.resolve(chosen as LockKind);
+  if (process.platform === 'win32') return Promise.resolve('none');
   detected ??= detect();
   return detected;
 }
