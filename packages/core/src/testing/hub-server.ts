@@ -393,8 +393,9 @@ export class HubServer {
     if (req.method === 'HEAD') return void res.end();
     if (stopAfter < body.length) {
       res.write(body.subarray(0, stopAfter));
-      // 'cut' drops the connection mid-file; 'stall' keeps it open and silent.
-      if (cut) setTimeout(() => res.socket?.destroy(), 20);
+      // 'cut' closes the connection mid-file, a moment later so that the client has taken in what was written (an
+      // error that arrives with the bytes makes fetch drop them); 'stall' keeps it open and silent.
+      if (cut) setTimeout(() => res.socket?.destroy(), 200);
       return;
     }
     res.end(body);
