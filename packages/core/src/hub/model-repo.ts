@@ -175,7 +175,8 @@ class HubRepo implements ModelRepo {
   has(path: string): boolean {
     if (this.#files.has(path)) return true;
     // Offline, the list is what the cache held at opening; another process may have downloaded more since.
-    return !this.complete && this.#snapshotPath(path) !== undefined && existsSync(this.#snapshotPath(path)!);
+    const pointer = this.complete ? undefined : this.#snapshotPath(path);
+    return pointer !== undefined && existsSync(pointer);
   }
 
   #snapshotPath(path: string): string | undefined {
