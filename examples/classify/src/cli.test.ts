@@ -1,4 +1,6 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,5 +49,48 @@ describe('classify example', () => {
     expect(notClassifier.stderr).toMatch(
       /ModelNotFoundError: .*clipseg is a 'clipseg' model; this example classifies with vit, levit, perceiver/,
     );
+  });
+
+  it('writes the picture in the format its extension names, and refuses others before loading a model', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ortvision-classify-'));
+    const out = join(dir, 'digit.jpg');
+    const jpeg = await run(fixtureImagePath('digits/digit_1022_4.png'), '--out', out);
+    expect(jpeg.code).toBe(0);
+    expect((await sharp(out).metadata()).format).toBe('jpeg');
+    const bmp = await run('--out', join(dir, 'digit.bmp'));
+    expect([bmp.code, bmp.stderr.trim()]).toEqual([
+      1,
+      `InvalidArgumentError: --out ${join(dir, 'digit.bmp')} ends in .bmp: pictures are written as .png, .jpg, .jpeg or .webp (chosen by the extension)`,
+    ]);
+  });
+
+  it('--out in a folder that does not exist is a one-line error, not a stack trace', async () => {
+    const { code, stdout, stderr } = await run('--out', '/nonexistent/x.png');
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim()).toBe(
+      'InvalidArgumentError: --out /nonexistent/x.png: the folder /nonexistent does not exist',
+    );
+  });
+
+  it('classifies an image URL as a URL (not a path under the current folder)', async () => {
+    const digit = await readFile(fixtureImagePath('digits/digit_1022_4.png'));
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'image/png' });
+      response.end(digit);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/digit.png`;
+      const out = join(await mkdtemp(join(tmpdir(), 'ortvision-classify-')), 'url.png');
+      const { code, stdout, stderr } = await run(url, '--out', out);
+      expect(stderr).not.toContain('Error');
+      expect(code).toBe(0);
+      const report = JSON.parse(stdout);
+      expect(report.results[0].image).toBe(url);
+      expect(report.results[0].labels[0].label).toBe('4');
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
   });
 });

@@ -4,6 +4,7 @@ import { type LabelScore, loadImage, progressBar } from '@ortvision/core';
 import {
   captionedPicture,
   checkFlags,
+  checkOutput,
   numberFlag,
   outputPath,
   parseArgs,
@@ -31,6 +32,7 @@ async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv, defaults);
   checkFlags(args.flags, ['top-k']);
   const topK = numberFlag(args.flags, 'top-k', 3, { min: 1, integer: true });
+  const format = checkOutput(args.out);
   const images = args.positional.length > 0 ? args.positional.map(resolveInput) : [defaults.image];
   const model = resolveModel(args.model);
   const { classify, modelType } = await loadClassifier(model, {
@@ -42,7 +44,7 @@ async function main(argv: string[]): Promise<void> {
     const written: string[] = [];
     for (const [index, path] of images.entries()) {
       const file = outputPath(args.out, index);
-      await writeFile(file, await captionedPicture(await loadImage(path), results[index]!));
+      await writeFile(file, await captionedPicture(await loadImage(path), results[index]!, { format }));
       written.push(file);
     }
     const report = {

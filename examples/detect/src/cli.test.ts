@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { palette } from '@ortvision/core';
 import { fixtureImagePath } from '@ortvision/core/testing';
 import { runExample } from '@ortvision/example-shared/testing';
 import sharp from 'sharp';
@@ -16,13 +17,14 @@ interface Report {
   query_image?: string;
   threshold: number;
   detections: { label: string; score: number; box: Record<string, number> }[];
+  outside_image: number;
   picture: string;
 }
 
 describe('detect example', () => {
   it('detects text queries with the fixture OWLv2, prints the boxes and writes the image with them drawn', async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'ortvision-detect-')), 'cats.png');
-    const { code, stdout } = await run(
+    const { code, stdout, stderr } = await run(
       fixtureImagePath('cats.png'),
       '--labels',
       'a cat, a remote control',
@@ -52,6 +54,22 @@ describe('detect example', () => {
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
     const picture = await sharp(out).metadata();
     expect([picture.format, picture.width, picture.height]).toEqual(['png', 640, 480]);
+    // OWLv2 looks at the image padded to 640x640: boxes like the first lie (partly) below the 480 px image. They are
+    // counted, drawn clipped to the image, and a note says so (issue #17: they were silently not drawn).
+    const outside = report.detections.filter(
+      ({ box }) => box.xmin! < 0 || box.ymin! < 0 || box.xmax! > 640 || box.ymax! > 480,
+    );
+    expect(outside.length).toBeGreaterThan(0);
+    expect(report.outside_image).toBe(outside.length);
+    expect(stderr.trim()).toBe(
+      `note: ${outside.length} of 7 boxes reach past the image's edges (OWLv2 looks at the image padded to a square); the picture shows them clipped, labelled "(clipped)" or "(outside the image)"`,
+    );
+    // The first two boxes (the same one, ymin 519) lie entirely below the image: drawn as a strip on the bottom edge
+    // under xmin..xmax = 546..640, in the colour of one of them (palette 0 or 1; the later is drawn on top).
+    const { data } = await sharp(out).raw().toBuffer({ resolveWithObject: true });
+    const bottom = Array.from(data.subarray((479 * 640 + 600) * 3, (479 * 640 + 600) * 3 + 3));
+    const distance = (c: readonly number[]) => c.reduce((sum, v, i) => sum + Math.abs(v - bottom[i]!), 0);
+    expect(Math.min(distance(palette[0]!), distance(palette[1]!))).toBeLessThan(60);
   });
 
   it('finds what a query image shows (image-guided), boxes labelled "query"', async () => {

@@ -4,6 +4,7 @@ import { InvalidArgumentError, loadImage, progressBar } from '@ortvision/core';
 import {
   FIXTURE_NOTE,
   checkFlags,
+  checkOutput,
   listFlag,
   numberFlag,
   outputPath,
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const threshold = numberFlag(args.flags, 'threshold', defaults.threshold, { min: 0, max: 1 });
   const nmsThreshold = numberFlag(args.flags, 'nms-threshold', 0.3, { min: 0, max: 1 });
+  const format = checkOutput(args.out);
   const imagePath = args.positional[0] ? resolveInput(args.positional[0]) : defaults.image;
   const [image, queryImage] = await Promise.all([
     loadImage(imagePath),
@@ -60,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
     const request = queryImage
       ? { queryImage, threshold, nmsThreshold }
       : { labels: labels ?? defaults.labels, threshold };
-    const { mode, detections, picture } = await detector.detect(image, request);
+    const { mode, detections, outside_image, picture } = await detector.detect(image, request, { format });
     const file = outputPath(args.out);
     await writeFile(file, picture);
     const report = {
@@ -71,9 +73,15 @@ async function main(argv: string[]): Promise<void> {
       ...(queryImage ? { query_image: resolveInput(queryPath!) } : { labels: request.labels }),
       threshold,
       detections,
+      outside_image,
       picture: file,
     };
     console.log(JSON.stringify(report, null, 2));
+    if (outside_image > 0) {
+      console.error(
+        `note: ${outside_image} of ${detections.length} boxes reach past the image's edges (OWLv2 looks at the image padded to a square); the picture shows them clipped, labelled "(clipped)" or "(outside the image)"`,
+      );
+    }
   } finally {
     await detector.dispose();
   }

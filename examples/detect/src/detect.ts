@@ -2,6 +2,7 @@ import {
   type BoundingBox,
   type Image,
   InvalidArgumentError,
+  type PictureOptions,
   type PretrainedOptions,
   annotateImage,
 } from '@ortvision/core';
@@ -20,18 +21,24 @@ export interface DetectRequest {
 export interface DetectedObject {
   label: string;
   score: number;
+  /** In pixels of the input image, as the model gives it: it may reach past the image's edges. */
   box: BoundingBox;
 }
 
 export interface DetectResult {
   mode: 'zero-shot' | 'image-guided';
   detections: DetectedObject[];
-  /** PNG bytes: the image with each box drawn and labelled. */
+  /**
+   * How many boxes reach past the image's edges (OWLv2 predicts on the image padded to a square, so some do): they
+   * are drawn clipped, labelled "(clipped)" or, when entirely outside, "(outside the image)" on the nearest edge.
+   */
+  outside_image: number;
+  /** The image with each box drawn and labelled: PNG bytes, or as `picture` asked. */
   picture: Buffer;
 }
 
 export interface Detector {
-  detect(image: Image, request: DetectRequest): Promise<DetectResult>;
+  detect(image: Image, request: DetectRequest, picture?: PictureOptions): Promise<DetectResult>;
   dispose(): Promise<void>;
 }
 
@@ -46,7 +53,10 @@ export function createDetector(model: string, options: PretrainedOptions): Detec
   let zeroShot: ReturnType<typeof zeroShotObjectDetection> | undefined;
   let imageGuided: ReturnType<typeof imageGuidedObjectDetection> | undefined;
 
-  async function find(image: Image, request: DetectRequest): Promise<Omit<DetectResult, 'picture'>> {
+  async function find(
+    image: Image,
+    request: DetectRequest,
+  ): Promise<Pick<DetectResult, 'mode' | 'detections'>> {
     const { labels, queryImage, threshold, nmsThreshold } = request;
     if ((labels === undefined) === (queryImage === undefined)) {
       throw new InvalidArgumentError('give either text labels or a query image to look for (one of the two)');
@@ -65,9 +75,16 @@ export function createDetector(model: string, options: PretrainedOptions): Detec
   }
 
   return {
-    async detect(image, request) {
+    async detect(image, request, picture = {}) {
       const result = await find(image, request);
-      return { ...result, picture: await annotateImage(image, { boxes: result.detections }) };
+      const outside = result.detections.filter(
+        ({ box }) => box.xmin < 0 || box.ymin < 0 || box.xmax > image.width || box.ymax > image.height,
+      ).length;
+      return {
+        ...result,
+        outside_image: outside,
+        picture: await annotateImage(image, { boxes: result.detections }, picture),
+      };
     },
     async dispose() {
       const loaded = await Promise.allSettled([zeroShot, imageGuided]);

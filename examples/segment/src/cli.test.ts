@@ -14,6 +14,7 @@ interface Report {
   model_type: string;
   subtask?: string;
   segments: { label: string; score: number | null; area: number }[];
+  empty_segments?: number;
   picture: string;
 }
 
@@ -82,6 +83,41 @@ describe('segment example', () => {
     // Semantic: one segment per label present, no scores, and together they cover every pixel once.
     expect(labels.every((s) => s.score === null)).toBe(true);
     expect(labels.reduce((sum, s) => sum + s.area, 0)).toBeCloseTo(1, 3);
+  });
+
+  it('leaves segments that cover no pixel out of the JSON and the legend, and counts them (issue #17)', async () => {
+    const out = await tempPng('instance.png');
+    const { code, stdout } = await run(
+      '--model',
+      fixturePath('mask2former'),
+      '--subtask',
+      'instance',
+      '--threshold',
+      '0',
+      '--out',
+      out,
+    );
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as Report;
+    // Random weights at threshold 0: 8 instances, of which 4 have no pixel above the mask threshold.
+    expect(report.empty_segments).toBe(4);
+    expect(report.segments).toHaveLength(4);
+    for (const { area } of report.segments) expect(area).toBeGreaterThan(0);
+    // The legend band holds one line per listed segment only.
+    const withLegend = (await sharp(out).metadata()).height!;
+    const lineHeight = Math.round(Math.max(11, Math.round(640 / 40)) * 1.4);
+    expect(withLegend).toBe(480 + 4 * lineHeight + Math.round(lineHeight / 2));
+  });
+
+  it('writes JPEG for --out x.jpg, and a missing folder is a one-line error', async () => {
+    const out = await tempPng('segmented.jpg');
+    const [jpeg, missing] = await Promise.all([run('--out', out), run('--out', '/nonexistent/x.png')]);
+    expect(jpeg.code).toBe(0);
+    expect((await sharp(out).metadata()).format).toBe('jpeg');
+    expect([missing.code, missing.stderr.trim()]).toEqual([
+      1,
+      'InvalidArgumentError: --out /nonexistent/x.png: the folder /nonexistent does not exist',
+    ]);
   });
 
   it('says what is wrong with its arguments, with exit code 1', async () => {

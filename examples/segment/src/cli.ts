@@ -5,6 +5,7 @@ import { InvalidArgumentError, loadImage, progressBar } from '@ortvision/core';
 import {
   FIXTURE_NOTE,
   checkFlags,
+  checkOutput,
   choiceFlag,
   numberFlag,
   outputPath,
@@ -68,6 +69,7 @@ function requestFor(
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv, defaults);
   checkFlags(args.flags, ['prompt-image', 'threshold', ...mask2formerOnly]);
+  const format = checkOutput(args.out);
   const [imageArg, ...promptArgs] = args.positional;
   const imagePath = imageArg ? resolveInput(imageArg) : defaults.image;
   const model = resolveModel(args.model);
@@ -85,7 +87,7 @@ async function main(argv: string[]): Promise<void> {
       const path = resolveInput(promptImage);
       request.imagePrompts = [{ label: `image: ${basename(path)}`, image: await loadImage(path) }];
     }
-    const { picture, ...result } = await segmenter.segment(await loadImage(imagePath), request);
+    const { picture, ...result } = await segmenter.segment(await loadImage(imagePath), request, { format });
     const file = outputPath(args.out);
     await writeFile(file, picture);
     const report = { model, device: args.device, image: imagePath, ...result, picture: file };

@@ -4,6 +4,7 @@ import {
   InvalidArgumentError,
   type LabelledMask,
   ModelNotFoundError,
+  type PictureOptions,
   PretrainedConfig,
   type PretrainedOptions,
   annotateImage,
@@ -43,13 +44,18 @@ export interface SegmentResult {
   model_type: 'clipseg' | 'mask2former';
   subtask?: SegmentationSubtask;
   segments: SegmentSummary[];
-  /** PNG bytes: the image with the masks overlaid in distinct colours and a legend underneath. */
+  /**
+   * Mask2Former segments that cover no pixel at all (possible for instance segmentation at the mask threshold):
+   * how many were left out of `segments` and the legend, since there is nothing of them to show.
+   */
+  empty_segments?: number;
+  /** The image with the masks overlaid in distinct colours and a legend underneath: PNG bytes, or as asked. */
   picture: Buffer;
 }
 
 export interface Segmenter {
   readonly modelType: 'clipseg' | 'mask2former';
-  segment(image: Image, request: SegmentRequest): Promise<SegmentResult>;
+  segment(image: Image, request: SegmentRequest, picture?: PictureOptions): Promise<SegmentResult>;
   dispose(): Promise<void>;
 }
 
@@ -57,11 +63,16 @@ function round(value: number): number {
   return Math.round(value * 1e4) / 1e4;
 }
 
+/** A share of the image to 3 significant digits: a segment of a few pixels shows as 3.26e-6, not as 0. */
+function share(count: number, total: number): number {
+  return Number((count / total).toPrecision(3));
+}
+
 async function clipsegSegmenter(model: string, options: PretrainedOptions): Promise<Segmenter> {
   const pipeline = await promptSegmentation(model, options);
   return {
     modelType: 'clipseg',
-    async segment(image, { prompts = [], imagePrompts = [], threshold }) {
+    async segment(image, { prompts = [], imagePrompts = [], threshold }, picture = {}) {
       if (prompts.length + imagePrompts.length === 0) {
         throw new InvalidArgumentError('CLIPSeg needs at least one text prompt or image prompt');
       }
@@ -81,9 +92,10 @@ async function clipsegSegmenter(model: string, options: PretrainedOptions): Prom
         // Without a threshold the probabilities themselves are drawn: a heat map, as CLIPSeg's demos show it.
         const drawn = threshold === undefined ? data : data.map((v) => (v > threshold ? 1 : 0));
         masks.push({ mask: drawn, label: labels[i]!, score: max });
-        return { label: labels[i]!, score: round(max), area: round(inside / data.length) };
+        return { label: labels[i]!, score: round(max), area: share(inside, data.length) };
       });
-      return { model_type: 'clipseg', segments, picture: await annotateImage(image, { masks }) };
+      // Every prompt is listed, even with area 0: it is the answer to a question the caller asked.
+      return { model_type: 'clipseg', segments, picture: await annotateImage(image, { masks }, picture) };
     },
     dispose: () => pipeline.dispose(),
   };
@@ -93,7 +105,11 @@ async function mask2formerSegmenter(model: string, options: PretrainedOptions): 
   const pipeline = await imageSegmentation(model, options);
   return {
     modelType: 'mask2former',
-    async segment(image, { prompts = [], imagePrompts = [], subtask = 'panoptic', ...thresholds }) {
+    async segment(
+      image,
+      { prompts = [], imagePrompts = [], subtask = 'panoptic', ...thresholds },
+      picture = {},
+    ) {
       if (prompts.length + imagePrompts.length > 0) {
         throw new InvalidArgumentError(
           'Mask2Former segments by its own labels and takes no prompts; use a CLIPSeg model for prompts',
@@ -101,13 +117,26 @@ async function mask2formerSegmenter(model: string, options: PretrainedOptions): 
       }
       const { threshold, maskThreshold, overlapMaskAreaThreshold } = thresholds;
       const found = await pipeline(image, { subtask, threshold, maskThreshold, overlapMaskAreaThreshold });
-      const masks = found.map(({ label, score, mask }) => ({ label, score, mask: mask.data }));
-      const segments = found.map(({ label, score, mask }) => {
+      const masks: LabelledMask[] = [];
+      const segments: SegmentSummary[] = [];
+      for (const { label, score, mask } of found) {
         let inside = 0;
         for (const v of mask.data) if (v > 0) inside++;
-        return { label, score: score === null ? null : round(score), area: round(inside / mask.data.length) };
-      });
-      return { model_type: 'mask2former', subtask, segments, picture: await annotateImage(image, { masks }) };
+        if (inside === 0) continue;
+        masks.push({ label, score, mask: mask.data });
+        segments.push({
+          label,
+          score: score === null ? null : round(score),
+          area: share(inside, mask.data.length),
+        });
+      }
+      return {
+        model_type: 'mask2former',
+        subtask,
+        segments,
+        empty_segments: found.length - segments.length,
+        picture: await annotateImage(image, { masks }, picture),
+      };
     },
     dispose: () => pipeline.dispose(),
   };

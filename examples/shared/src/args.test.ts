@@ -1,7 +1,10 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InvalidArgumentError } from '@ortvision/core';
 import { describe, expect, it, vi } from 'vitest';
 import { checkFlags, listFlag, numberFlag, parseArgs } from './args.js';
-import { outputPath } from './paths.js';
+import { checkOutput, outputPath, resolveInput } from './paths.js';
 
 const defaults = { model: 'fixtures/x', out: 'out.png' };
 
@@ -71,5 +74,55 @@ describe('outputPath', () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+});
+
+describe('resolveInput', () => {
+  it('resolves paths where the command was typed and keeps URLs as URLs (issue #17)', () => {
+    vi.stubEnv('INIT_CWD', '/tmp/here');
+    try {
+      expect(resolveInput('cat.png')).toBe('/tmp/here/cat.png');
+      for (const url of [
+        'https://example.com/cat.png',
+        'HTTP://example.com/a.jpg',
+        'data:image/png;base64,iVBO',
+        'file:///tmp/x.png',
+      ]) {
+        expect(resolveInput(url)).toBe(url);
+      }
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+describe('checkOutput', () => {
+  it('picks the format from the extension', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ortvision-out-'));
+    expect(['a.png', 'a.JPG', 'a.jpeg', 'a.webp'].map((name) => checkOutput(join(dir, name)))).toEqual([
+      'png',
+      'jpeg',
+      'jpeg',
+      'webp',
+    ]);
+  });
+
+  it('refuses an unsupported extension, a missing folder and a file as the folder, naming them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ortvision-out-'));
+    expect(() => checkOutput(join(dir, 'a.bmp'))).toThrow(
+      new InvalidArgumentError(
+        `--out ${join(dir, 'a.bmp')} ends in .bmp: pictures are written as .png, .jpg, .jpeg or .webp (chosen by the extension)`,
+      ),
+    );
+    expect(() => checkOutput(join(dir, 'result'))).toThrow(/has no file extension/);
+    expect(() => checkOutput('/nonexistent/x.png')).toThrow(
+      new InvalidArgumentError('--out /nonexistent/x.png: the folder /nonexistent does not exist'),
+    );
+    await writeFile(join(dir, 'file'), '');
+    expect(() => checkOutput(join(dir, 'file', 'x.png'))).toThrow(
+      new InvalidArgumentError(
+        `--out ${join(dir, 'file', 'x.png')}: the folder ${join(dir, 'file')} is not a folder`,
+      ),
+    );
   });
 });

@@ -1,8 +1,16 @@
 import { OrtVisionError } from '@ortvision/core';
 
+/** An error from the system (a file that cannot be written, a full disk): its message says it all. */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return (
+    error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && 'syscall' in error
+  );
+}
+
 /**
- * Runs an example's `main`: `--help` / `-h` prints the usage, our typed errors print as one line
- * (`InvalidArgumentError: ...`) and anything else with its stack, since that is a bug; failures exit with 1.
+ * Runs an example's `main`: `--help` / `-h` prints the usage, our typed errors and system errors (ENOENT, EACCES,
+ * ...) print as one line (`InvalidArgumentError: ...`) and anything else with its stack, since that is a bug;
+ * failures exit with 1.
  */
 export async function runCli(
   usage: string,
@@ -16,7 +24,8 @@ export async function runCli(
   try {
     await main(argv);
   } catch (error) {
-    console.error(error instanceof OrtVisionError ? `${error.name}: ${error.message}` : error);
+    const oneLine = error instanceof OrtVisionError || isSystemError(error);
+    console.error(oneLine ? `${error.name}: ${error.message}` : error);
     process.exitCode = 1;
   }
 }

@@ -1,4 +1,4 @@
-import { type Image, type LabelScore, annotateImage } from '@ortvision/core';
+import { type Image, type LabelScore, type PictureOptions, annotateImage } from '@ortvision/core';
 
 /**
  * Small images are enlarged (nearest neighbour, whole factors) for the picture only, so that captions drawn under
@@ -14,7 +14,11 @@ export function labelCaptions(labels: readonly LabelScore[]): string[] {
   return labels.map((l) => `${l.label}  ${(l.score * 100).toFixed(1)}%`);
 }
 
-/** PNG bytes of the (enlarged) image with its ranked labels captioned underneath. */
-export async function captionedPicture(image: Image, labels: readonly LabelScore[]): Promise<Buffer> {
-  return annotateImage(enlargedForDisplay(image), { captions: labelCaptions(labels) });
+/** The (enlarged) image with its ranked labels captioned underneath: PNG bytes, or as `picture` asks. */
+export async function captionedPicture(
+  image: Image,
+  labels: readonly LabelScore[],
+  picture: PictureOptions = {},
+): Promise<Buffer> {
+  return annotateImage(enlargedForDisplay(image), { captions: labelCaptions(labels) }, picture);
 }

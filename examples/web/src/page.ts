@@ -68,7 +68,12 @@ weights, except the handwritten-digit classifier: the pipeline is real, the dete
   });
   $('form').addEventListener('submit', async (e) => {
     e.preventDefault();
+    // A new run replaces the last one: an error must not leave the previous picture and JSON on screen.
     $('error').textContent = '';
+    $('result').hidden = true;
+    $('result').removeAttribute('src');
+    $('json').hidden = true;
+    $('json').textContent = '';
     if (!chosen) { $('error').textContent = 'Choose an image first.'; return; }
     const query = new URLSearchParams({ task: $('task').value, prompts: $('prompts').value });
     $('run').disabled = true;

@@ -4,10 +4,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeviceUnavailableError, selectDevice } from '@ortvision/core';
 import { fixtureImagePath } from '@ortvision/core/testing';
 import { chromium } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebServer } from './server.js';
+import { PICTURE_MAX_SIDE } from './tasks.js';
 
 // Debian's chromium; CHROMIUM_PATH points elsewhere on other systems. Nothing is downloaded.
 const browserPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -73,6 +76,47 @@ describe('web example API', () => {
     ]);
     expect((await fetch(`${base}/nothing`)).status).toBe(404);
   });
+
+  it('returns a picture scaled to PICTURE_MAX_SIDE for a huge upload, not a full-size PNG data URL', async () => {
+    // 6000x4500 (27 MP, a phone photo's size); its full-size annotated PNG would be a data URL of tens of MB.
+    const big = await sharp({
+      create: { width: 6000, height: 4500, channels: 3, background: { r: 30, g: 90, b: 200 } },
+    })
+      .png()
+      .toBuffer();
+    const response = await fetch(`${base}/api/run?task=classify`, { method: 'POST', body: big });
+    const text = await response.text();
+    expect(response.status).toBe(200);
+    expect(text.length).toBeLessThan(1_000_000);
+    const answer = JSON.parse(text) as Answer;
+    const png = Buffer.from(answer.picture!.slice('data:image/png;base64,'.length), 'base64');
+    const meta = await sharp(png).metadata();
+    expect(PICTURE_MAX_SIDE).toBe(1280);
+    // The image is scaled to 1280x960; the caption band below it adds to the height only.
+    expect(meta.width).toBe(1280);
+    expect(meta.height).toBeGreaterThan(960);
+    expect(meta.height).toBeLessThan(1280);
+  });
+});
+
+describe('web example devices', () => {
+  it('--device cuda without CUDA fails when the server is created, naming what is missing', () => {
+    let cudaError: unknown;
+    try {
+      selectDevice('cuda');
+    } catch (error) {
+      cudaError = error;
+    }
+    if (cudaError === undefined) {
+      // A machine with CUDA: the server starts.
+      const gpuServer = createWebServer({ device: 'cuda' });
+      expect(gpuServer.listening).toBe(false);
+      gpuServer.close();
+      return;
+    }
+    expect(cudaError).toBeInstanceOf(DeviceUnavailableError);
+    expect(() => createWebServer({ device: 'cuda' })).toThrowError(cudaError as Error);
+  });
 });
 
 describe('web example in a browser', () => {
@@ -120,6 +164,20 @@ describe('web example in a browser', () => {
         new Set(['a cat', 'a remote control']),
       );
       expect(await page.textContent('#error')).toBe('');
+
+      // An error after a success clears the previous picture and JSON instead of leaving them on screen.
+      await page.selectOption('#task', 'zero-shot');
+      await page.fill('#prompts', '');
+      await page.click('#run');
+      await page.waitForFunction("document.getElementById('error').textContent !== ''", undefined, {
+        timeout: 20_000,
+      });
+      expect(await page.textContent('#error')).toBe(
+        'InvalidArgumentError: zero-shot needs candidate labels in prompts (comma-separated), got none',
+      );
+      expect(await page.isHidden('#result')).toBe(true);
+      expect(await page.isHidden('#json')).toBe(true);
+      expect(await page.textContent('#json')).toBe('');
     } finally {
       await context.close();
       await rm(profile, { recursive: true, force: true });

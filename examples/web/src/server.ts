@@ -92,8 +92,10 @@ export interface WebServerOptions {
 }
 
 /**
- * The example's server: `GET /` is the page, `POST /api/run?task=classify|detect|segment|zero-shot&prompts=a,b`
- * with the image bytes as the body answers `{ task, prompts, ms, result, picture }` (picture: a PNG data URL) or
+ * The example's server (it checks `device` at once: `cuda` on a machine without CUDA throws
+ * `DeviceUnavailableError` here, not on every request): `GET /` is the page, `POST /api/run?task=classify|detect|segment|zero-shot&prompts=a,b`
+ * with the image bytes as the body answers `{ task, prompts, ms, result, picture }` (picture: a PNG data URL, at most
+ * `PICTURE_MAX_SIDE` px on its longest side) or
  * `{ error }` with status 400 naming what was wrong. Close it with `close()`, which also frees the models.
  */
 export function createWebServer(options: WebServerOptions = {}): Server {

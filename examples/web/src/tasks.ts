@@ -3,8 +3,10 @@ import {
   type Image,
   InvalidArgumentError,
   type LabelScore,
+  type PictureOptions,
   type PretrainedOptions,
   progressBar,
+  selectDevice,
 } from '@ortvision/core';
 import { loadClassifier } from '@ortvision/example-classify';
 import { createDetector } from '@ortvision/example-detect';
@@ -33,10 +35,18 @@ export const defaultModels: WebModels = {
   zeroShot: repoFixture('altclip'),
 };
 
+/**
+ * The longest side of the pictures the page gets back: a 10000x10000 upload would otherwise come back as a 240 MB
+ * PNG data URL. The JSON keeps the input image's pixels.
+ */
+export const PICTURE_MAX_SIDE = 1280;
+
+const picture: PictureOptions = { maxSide: PICTURE_MAX_SIDE };
+
 export interface TaskResult {
   /** What the task found, as the CLI examples print it (without the picture). */
   result: unknown;
-  /** PNG bytes of the annotated image. */
+  /** PNG bytes of the annotated image, at most `PICTURE_MAX_SIDE` pixels on its longest side. */
   picture: Buffer;
 }
 
@@ -60,7 +70,9 @@ export class TaskRunner {
   readonly #options: PretrainedOptions;
   readonly #loaded = new Map<string, Promise<Loaded>>();
 
+  /** Throws `DeviceUnavailableError` at once for a device this machine cannot run (`cuda` without CUDA). */
   constructor(models: Partial<WebModels> = {}, device: DeviceOption = 'cpu') {
+    selectDevice(device);
     this.#models = { ...defaultModels, ...models };
     this.#options = { device, onProgress: progressBar() };
   }
@@ -91,7 +103,7 @@ export class TaskRunner {
         return {
           async run(image) {
             const labels = (await classify(image, { topK: 3 })) as LabelScore[];
-            return { result: { labels }, picture: await captionedPicture(image, labels) };
+            return { result: { labels }, picture: await captionedPicture(image, labels, picture) };
           },
           dispose: () => classify.dispose(),
         };
@@ -100,8 +112,12 @@ export class TaskRunner {
         const detector = createDetector(models.detect, options);
         return {
           async run(image, labels) {
-            const { picture, ...result } = await detector.detect(image, { labels, threshold: 0.1 });
-            return { result, picture };
+            const { picture: png, ...result } = await detector.detect(
+              image,
+              { labels, threshold: 0.1 },
+              picture,
+            );
+            return { result, picture: png };
           },
           dispose: () => detector.dispose(),
         };
@@ -110,8 +126,8 @@ export class TaskRunner {
         const ranker = await loadRanker(models.zeroShot, options);
         return {
           async run(image, labels) {
-            const { picture, ...result } = await ranker.rank(image, { labels });
-            return { result, picture };
+            const { picture: png, ...result } = await ranker.rank(image, { labels }, picture);
+            return { result, picture: png };
           },
           dispose: () => ranker.dispose(),
         };
@@ -123,8 +139,8 @@ export class TaskRunner {
         );
         return {
           async run(image, prompts) {
-            const { picture, ...result } = await segmenter.segment(image, { prompts });
-            return { result, picture };
+            const { picture: png, ...result } = await segmenter.segment(image, { prompts }, picture);
+            return { result, picture: png };
           },
           dispose: () => segmenter.dispose(),
         };

@@ -4,6 +4,7 @@ import { InvalidArgumentError, loadImage, progressBar } from '@ortvision/core';
 import {
   FIXTURE_NOTE,
   checkFlags,
+  checkOutput,
   listFlag,
   numberFlag,
   outputPath,
@@ -42,12 +43,17 @@ async function main(argv: string[]): Promise<void> {
   }
   const labels = listFlag(args.flags, 'labels') ?? defaults.labels;
   const topK = numberFlag(args.flags, 'top-k', labels.length, { min: 1, integer: true });
+  const format = checkOutput(args.out);
   const imagePath = args.positional[0] ? resolveInput(args.positional[0]) : defaults.image;
   const image = await loadImage(imagePath);
   const model = resolveModel(args.model);
   const ranker = await loadRanker(model, { device: args.device, onProgress: progressBar() });
   try {
-    const result = await ranker.rank(image, { labels, hypothesisTemplate: args.flags.template, topK });
+    const result = await ranker.rank(
+      image,
+      { labels, hypothesisTemplate: args.flags.template, topK },
+      { format },
+    );
     const file = outputPath(args.out);
     await writeFile(file, result.picture);
     const report = { model, device: args.device, image: imagePath, labels: result.labels, picture: file };

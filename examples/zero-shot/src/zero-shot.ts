@@ -1,5 +1,5 @@
 import { zeroShotImageClassification } from '@ortvision/altclip';
-import type { Image, LabelScore, PretrainedOptions } from '@ortvision/core';
+import type { Image, LabelScore, PictureOptions, PretrainedOptions } from '@ortvision/core';
 import { captionedPicture } from '@ortvision/example-shared';
 
 /** The labels to rank and how each is put into a sentence (`{}` stands for the label). */
@@ -12,12 +12,12 @@ export interface RankRequest {
 export interface RankResult {
   /** Best first; the scores are a softmax over the given labels, so they sum to 1. */
   labels: LabelScore[];
-  /** PNG bytes: the image with the ranking captioned underneath. */
+  /** The image with the ranking captioned underneath: PNG bytes, or as `picture` asked. */
   picture: Buffer;
 }
 
 export interface Ranker {
-  rank(image: Image, request: RankRequest): Promise<RankResult>;
+  rank(image: Image, request: RankRequest, picture?: PictureOptions): Promise<RankResult>;
   dispose(): Promise<void>;
 }
 
@@ -25,9 +25,9 @@ export interface Ranker {
 export async function loadRanker(model: string, options: PretrainedOptions): Promise<Ranker> {
   const classify = await zeroShotImageClassification(model, options);
   return {
-    async rank(image, { labels, hypothesisTemplate, topK }) {
+    async rank(image, { labels, hypothesisTemplate, topK }, picture = {}) {
       const ranked = (await classify(image, labels, { hypothesisTemplate, topK })) as LabelScore[];
-      return { labels: ranked, picture: await captionedPicture(image, ranked) };
+      return { labels: ranked, picture: await captionedPicture(image, ranked, picture) };
     },
     dispose: () => classify.dispose(),
   };

@@ -81,7 +81,7 @@ describe('model folders AltCLIP cannot use', () => {
       'no tokenizer',
       { 'tokenizer.json': null, 'sentencepiece.bpe.model': null },
       ModelNotFoundError,
-      /tokenizer\.json not found in the model folder/,
+      /has no tokenizer\.json, nor XLMRobertaTokenizer's sentencepiece\.bpe\.model to build it from \(missing: sentencepiece\.bpe\.model\); either would do/,
     ],
     ['no model.onnx', { 'onnx/model.onnx': null }, ModelNotFoundError, missing('model')],
     ['no text_model.onnx', { 'onnx/text_model.onnx': null }, ModelNotFoundError, missing('text_model')],

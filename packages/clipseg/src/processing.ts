@@ -1,6 +1,7 @@
 import {
   type ImageInput,
   InvalidArgumentError,
+  type IsGiven,
   type PaddingTruncationOptions,
   type PreprocessOptions,
   type ResolveOptions,
@@ -30,20 +31,15 @@ export interface CLIPSegProcessorOutputs {
 }
 
 type TextOutputs = { input_ids: Tensor<'int64'>; attention_mask: Tensor<'int64'> };
-type Given<I, K extends keyof CLIPSegProcessorInputs> = I extends {
-  [key in K]-?: NonNullable<CLIPSegProcessorInputs[K]>;
-}
-  ? true
-  : false;
 
 /**
  * The outputs for the inputs `I` given: the tensors of the inputs that were surely passed are not optional, so that
  * `model.forward(await processor.process({ text, images }))` type-checks.
  */
 export type CLIPSegProcessorResult<I extends CLIPSegProcessorInputs> = CLIPSegProcessorOutputs &
-  (Given<I, 'text'> extends true ? TextOutputs : unknown) &
-  (Given<I, 'images'> extends true ? { pixel_values: Tensor<'float32'> } : unknown) &
-  (Given<I, 'visualPrompt'> extends true ? { conditional_pixel_values: Tensor<'float32'> } : unknown);
+  (IsGiven<I, 'text'> extends true ? TextOutputs : unknown) &
+  (IsGiven<I, 'images'> extends true ? { pixel_values: Tensor<'float32'> } : unknown) &
+  (IsGiven<I, 'visualPrompt'> extends true ? { conditional_pixel_values: Tensor<'float32'> } : unknown);
 
 /**
  * transformers' `CLIPSegProcessor`: a `CLIPSegImageProcessor` (ViTImageProcessor) for the images and the image

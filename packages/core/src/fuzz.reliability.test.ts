@@ -4,14 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OrtVisionError } from './errors.js';
+import { openCheckpoint } from './checkpoint/open-checkpoint.js';
+import { CheckpointError, OrtVisionError } from './errors.js';
 import { ImageProcessor, readPreprocessorConfig } from './image/image-processor.js';
 import { Image } from './image/image.js';
 import { decodeImage } from './image/load.js';
 import { type ConfigSchema, PretrainedConfig } from './modeling/config.js';
 import { fixtureImagePath, fixturePath } from './testing/fixtures.js';
+import { prng } from './testing/prng.js';
 
-// Seeded fuzzing (issue #12): mutated image bytes and config JSON must give a valid result or an OrtVisionError,
+// Seeded fuzzing (issues #12, #18): mutated image bytes, config JSON and checkpoints must give a valid result or an OrtVisionError,
 // never another exception (and never a crash of the process). Counts and a time budget keep it bounded; a
 // failure prints the seed and case index, so it can be replayed.
 
@@ -19,20 +21,6 @@ import { fixtureImagePath, fixturePath } from './testing/fixtures.js';
 const SEED = Number(process.env.FUZZ_SEED ?? 0x12c0ffee);
 const CASES = 300;
 const BUDGET_MS = 10_000;
-
-/** mulberry32: small, fast, and the same sequence on every platform. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(list: readonly T[]): T => list[int(list.length)]! };
-}
 
 type Outcome = { ok: true } | { ok: false; error: unknown };
 
@@ -245,6 +233,84 @@ describe('fuzzed config JSON', () => {
       }
     }
     expect(counts.built).toBeGreaterThan(10);
+    expect(counts.refused).toBeGreaterThan(10);
+  }, 30_000);
+});
+
+describe('fuzzed checkpoints', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ortvision-fuzz-checkpoint-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // A torch zip (its pickle fills the first ~24 kB, its directory the last ~15 kB) and a safetensors file.
+  const sources = [
+    { name: 'pytorch_model.bin', bytes: readFileSync(fixturePath('levit-cls', 'pytorch_model.bin')) },
+    { name: 'model.safetensors', bytes: readFileSync(fixturePath('vit-cls', 'model.safetensors')) },
+  ];
+
+  function mutate(random: ReturnType<typeof prng>): { name: string; bytes: Buffer } {
+    const source = random.pick(sources);
+    const bytes = Buffer.from(source.bytes);
+    // Where the structure is: the pickle or header at the start, the zip directory at the end.
+    const near = () =>
+      random.next() < 0.5
+        ? random.int(Math.min(24_000, bytes.length))
+        : bytes.length - 1 - random.int(Math.min(16_000, bytes.length));
+    switch (random.int(4)) {
+      case 0: {
+        const flips = 1 + random.int(8);
+        for (let i = 0; i < flips; i++) {
+          const at = near();
+          bytes[at] = bytes[at]! ^ (1 << random.int(8));
+        }
+        return { name: source.name, bytes };
+      }
+      case 1:
+        return { name: source.name, bytes: bytes.subarray(0, random.int(bytes.length)) };
+      case 2: {
+        // forged sizes, counts and offsets
+        const at = near();
+        for (let i = 0; i < 4 && at + i < bytes.length; i++) bytes[at + i] = 0xff;
+        return { name: source.name, bytes };
+      }
+      default: {
+        const at = near();
+        const junk = Buffer.from(Array.from({ length: 1 + random.int(16) }, () => random.int(256)));
+        return { name: source.name, bytes: Buffer.concat([bytes.subarray(0, at), junk, bytes.subarray(at)]) };
+      }
+    }
+  }
+
+  it(`${CASES} mutated checkpoints read every weight or throw a CheckpointError`, async () => {
+    const random = prng(SEED + 2);
+    const started = Date.now();
+    const counts = { read: 0, refused: 0 };
+    for (let index = 0; index < CASES && Date.now() - started < BUDGET_MS; index++) {
+      const { name, bytes } = mutate(random);
+      const path = join(dir, `case-${index}-${name}`);
+      await writeFile(path, bytes);
+      const result = await outcome(async () => {
+        const checkpoint = await openCheckpoint([path]);
+        try {
+          for (const key of checkpoint.keys()) await checkpoint.read(key);
+        } finally {
+          await checkpoint.close();
+        }
+      });
+      await rm(path);
+      if (result.ok) counts.read++;
+      else {
+        counts.refused++;
+        expect(result.error, `seed ${SEED + 2} case ${index}: ${describeError(result.error)}`).toBeInstanceOf(
+          CheckpointError,
+        );
+      }
+    }
+    expect(counts.read).toBeGreaterThan(10);
     expect(counts.refused).toBeGreaterThan(10);
   }, 30_000);
 });

@@ -9,3 +9,4 @@ export * from './runtime/index.js';
 export * from './modeling/index.js';
 export * from './post-processing/index.js';
 export * from './checkpoint/index.js';
+export * from './onnx/index.js';

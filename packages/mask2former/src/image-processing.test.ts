@@ -56,7 +56,12 @@ describe('Mask2FormerImageProcessor sizes', () => {
       InvalidArgumentError,
     );
     await expect(processor.preprocess(image(8, 8), { sizeDivisor: 1.5 })).rejects.toThrow(/sizeDivisor/);
-    expect(() => new Mask2FormerImageProcessor({ size_divisor: 'x' })).toThrow(/size_divisor/);
+    expect(() => new Mask2FormerImageProcessor({ size_divisor: 'x' })).toThrowError(
+      new ConfigError('preprocessor config: size_divisor must be an integer >= 0 (0 = no rounding), got "x"'),
+    );
+    expect(() => new Mask2FormerImageProcessor({ _max_size: 0 }, 'x/preprocessor_config.json')).toThrowError(
+      new ConfigError('x/preprocessor_config.json: _max_size must be an integer >= 1, got 0'),
+    );
     expect(() => new Mask2FormerImageProcessor({ size: { longest_edge: 8 } })).not.toThrow(ConfigError);
     await expect(
       new Mask2FormerImageProcessor({ size: { longest_edge: 8 } }).preprocess(image(8, 8)),

@@ -115,14 +115,16 @@ export class Mask2FormerImageProcessor extends ImageProcessor {
   /** The config's `_max_size`: the long-side cap a bare int `size` gets. */
   readonly maxSize: number;
 
-  constructor(config: ImageProcessorConfig = {}) {
-    super(config);
-    this.sizeDivisor = checkSizeDivisor(this.config.size_divisor, 'size_divisor');
-    const maxSize = this.config._max_size;
-    if (typeof maxSize !== 'number' || !Number.isInteger(maxSize) || maxSize < 1) {
-      throw new InvalidArgumentError(`_max_size must be an integer >= 1, got ${JSON.stringify(maxSize)}`);
-    }
-    this.maxSize = maxSize;
+  constructor(config: ImageProcessorConfig = {}, source?: string) {
+    super(config, source);
+    this.sizeDivisor = this.checkConfig(() => checkSizeDivisor(this.config.size_divisor, 'size_divisor'));
+    this.maxSize = this.checkConfig(() => {
+      const maxSize = this.config._max_size;
+      if (typeof maxSize !== 'number' || !Number.isInteger(maxSize) || maxSize < 1) {
+        throw new InvalidArgumentError(`_max_size must be an integer >= 1, got ${JSON.stringify(maxSize)}`);
+      }
+      return maxSize;
+    });
   }
 
   override resolveOptions(overrides: Mask2FormerPreprocessOptions = {}): Mask2FormerResolvedOptions {

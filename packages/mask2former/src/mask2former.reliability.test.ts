@@ -71,7 +71,7 @@ describe('model folders Mask2Former cannot use', () => {
       'no preprocessor_config.json',
       { 'preprocessor_config.json': null },
       ModelNotFoundError,
-      /preprocessor_config\.json not found in the model folder .* \(it has: config\.json, onnx\/model\.onnx\)/,
+      /preprocessor_config\.json not found in the model folder .* \(it has: config\.json, model\.safetensors, onnx\/model\.onnx\)/,
     ],
     [
       'preprocessor_config.json not JSON',
@@ -83,7 +83,7 @@ describe('model folders Mask2Former cannot use', () => {
       'preprocessor size a word',
       { 'preprocessor_config.json': '{"size": "big"}' },
       ConfigError,
-      'preprocessor config: size must be an int, a list or a dict, got "big"',
+      /preprocessor_config\.json: size must be an int, a list or a dict, got "big"$/,
     ],
     [
       'no model.onnx',

@@ -11,6 +11,7 @@ export type {
   Owlv2ProcessInputs,
   Owlv2ProcessOptions,
   Owlv2ProcessorOutput,
+  Owlv2ProcessorResult,
   Owlv2TextInput,
 } from './processing.js';
 export {

@@ -79,7 +79,7 @@ describe('model folders OWLv2 cannot use', () => {
       'no tokenizer files',
       { 'tokenizer.json': null, 'vocab.json': null, 'merges.txt': null },
       ModelNotFoundError,
-      /tokenizer\.json not found in the model folder/,
+      /has no tokenizer\.json, nor CLIPTokenizer's vocab\.json \+ merges\.txt to build it from \(missing: vocab\.json, merges\.txt\); either would do/,
     ],
     [
       'no graph at all',

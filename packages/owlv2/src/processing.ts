@@ -4,6 +4,7 @@ import {
   type ImageInput,
   InputShapeError,
   InvalidArgumentError,
+  type IsGiven,
   type PreprocessOptions,
   type ResolveOptions,
   type Tensor,
@@ -46,6 +47,17 @@ export interface Owlv2ProcessorOutput {
   pixel_values?: Tensor<'float32'>;
   query_pixel_values?: Tensor<'float32'>;
 }
+
+/**
+ * The outputs for the inputs `I` given: the tensors of the inputs surely passed are not optional, so that
+ * `model.forward(await processor.process({ images, text }))` type-checks.
+ */
+export type Owlv2ProcessorResult<I extends Owlv2ProcessInputs> = Owlv2ProcessorOutput &
+  (IsGiven<I, 'text'> extends true
+    ? { input_ids: Tensor<'int64'>; attention_mask: Tensor<'int64'> }
+    : unknown) &
+  (IsGiven<I, 'images'> extends true ? { pixel_values: Tensor<'float32'> } : unknown) &
+  (IsGiven<I, 'queryImages'> extends true ? { query_pixel_values: Tensor<'float32'> } : unknown);
 
 /** The query " " fills shorter per-image query lists (Python's Owlv2Processor). */
 export const PADDING_QUERY = ' ';
@@ -138,10 +150,10 @@ export class Owlv2Processor {
    * Python's `processor(text=..., images=..., query_images=...)`: any of the three, named outputs as in Python.
    * With nested text, the number of query lists must equal the number of images.
    */
-  async process(
-    inputs: Owlv2ProcessInputs,
+  async process<I extends Owlv2ProcessInputs>(
+    inputs: I,
     options: Owlv2ProcessOptions = {},
-  ): Promise<Owlv2ProcessorOutput> {
+  ): Promise<Owlv2ProcessorResult<I>> {
     const { text, images, queryImages } = inputs;
     if (text === undefined && images === undefined && queryImages === undefined) {
       throw new InvalidArgumentError('process needs at least one of text, images or queryImages');
@@ -167,7 +179,7 @@ export class Owlv2Processor {
     if (images !== undefined) {
       out.pixel_values = (await this.imageProcessor.preprocess(images, imageOptions)).pixel_values;
     }
-    return out;
+    return out as Owlv2ProcessorResult<I>;
   }
 
   /** See `postProcessObjectDetection`. */

@@ -151,7 +151,7 @@ describe('model folders Perceiver cannot use', () => {
       'preprocessor_config.json': null,
     });
     await expect(runs['perceiver-cls-conv']!(folder)).rejects.toThrow(
-      /preprocessor_config\.json not found in the model folder .* \(it has: config\.json, onnx\/model\.onnx\)/,
+      /preprocessor_config\.json not found in the model folder .* \(it has: config\.json, onnx\/model\.onnx, pytorch_model\.bin\)/,
     );
   });
 });

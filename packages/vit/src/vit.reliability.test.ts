@@ -62,7 +62,7 @@ describe('model folders ViT cannot use', () => {
     const folder = await variant('no-preprocessor', { 'preprocessor_config.json': null });
     await expect(imageClassification(folder)).rejects.toThrowError(
       new ModelNotFoundError(
-        `preprocessor_config.json not found in the model folder ${folder} (it has: config.json, onnx/model.onnx)`,
+        `preprocessor_config.json not found in the model folder ${folder} (it has: config.json, model.safetensors, onnx/model.onnx)`,
       ),
     );
   });

@@ -10,6 +10,7 @@ export const suites: Record<string, () => Promise<{ run: Suite }>> = {
   image: () => import('./image.bench.js'),
   'session-options': () => import('./session-options.bench.js'),
   vit: () => import('./vit.bench.js'),
+  'vit-graph': () => import('./vit-graph.bench.js'),
   levit: () => import('./levit.bench.js'),
   clipseg: () => import('./clipseg.bench.js'),
   perceiver: () => import('./perceiver.bench.js'),
@@ -17,4 +18,5 @@ export const suites: Record<string, () => Promise<{ run: Suite }>> = {
   owlv2: () => import('./owlv2.bench.js'),
   'owlv2-preprocess': () => import('./owlv2-preprocess.bench.js'),
   mask2former: () => import('./mask2former.bench.js'),
+  checkpoint: () => import('./checkpoint.bench.js'),
 };

@@ -1,3 +1,5 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tokenizer } from '@ortvision/core';
@@ -43,10 +45,23 @@ function prompts(count: number): string[] {
 
 /**
  * Batch tokenization: ortvision's `Tokenizer.encode` (ids, padding, int64 tensors) against the floor, calling
- * `@huggingface/tokenizers` directly once per prompt (ids as plain arrays, no padding, no tensors).
+ * `@huggingface/tokenizers` directly once per prompt (ids as plain arrays, no padding, no tensors); and the same
+ * tokenizer loaded from tokenizer.json vs built from the vocab.json + merges.txt the original repository ships
+ * (load time, then encode speed of the built one).
  */
 export const run: Suite = async ({ quick }) => {
+  const slowFolder = await mkdtemp(join(tmpdir(), 'ortvision-bench-clip-slow-'));
+  try {
+    await cp(clipFolder, slowFolder, { recursive: true, filter: (src) => !src.endsWith('tokenizer.json') });
+    return await runSuite(quick, slowFolder);
+  } finally {
+    await rm(slowFolder, { recursive: true, force: true });
+  }
+};
+
+async function runSuite(quick: boolean, slowFolder: string): Promise<SuiteResult[]> {
   const tokenizer = await Tokenizer.fromPretrained(clipFolder);
+  const fromSlowFiles = await Tokenizer.fromPretrained(slowFolder);
   const backend = tokenizer.backend;
   const texts = prompts(quick ? 100 : 1000);
   const options = quick ? { warmup: 1, iterations: 3 } : { warmup: 5, iterations: 30 };
@@ -65,9 +80,24 @@ export const run: Suite = async ({ quick }) => {
           name: "ortvision encode, padding: 'max_length', truncation",
           run: () => tokenizer.encode(texts, { padding: 'max_length', truncation: true }),
         },
+        {
+          name: 'ortvision encode, padding: true, built from vocab.json + merges.txt',
+          run: () => fromSlowFiles.encode(texts, { padding: true }),
+        },
       ],
       options,
     ),
   );
+  results.push(
+    await compare(
+      'tokenize',
+      'CLIP (49408 tokens), Tokenizer.fromPretrained',
+      [
+        { name: 'from tokenizer.json', run: () => Tokenizer.fromPretrained(clipFolder) },
+        { name: 'from vocab.json + merges.txt', run: () => Tokenizer.fromPretrained(slowFolder) },
+      ],
+      quick ? { warmup: 1, iterations: 3 } : { warmup: 2, iterations: 15 },
+    ),
+  );
   return results;
-};
+}

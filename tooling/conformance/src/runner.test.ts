@@ -19,11 +19,11 @@ describe('runFixture', () => {
     expect(model.map((r) => [r.name, r.status])).toEqual([['batch2', 'ok']]);
     expect(model[0]!.worst).toBeLessThan(1e-4);
     const processor = results.filter((r) => r.kind === 'processor');
-    expect(processor.length).toBe(12);
+    expect(processor.length).toBe(13); // 12 PNG/JPEG cases and icc-p3 (a Display P3 JPEG)
     expect(processor.every((r) => r.status === 'no-adapter')).toBe(true);
     expect(processor[0]!.detail).toBe("no adapter for processor call 'ViTImageProcessor' (model_type 'vit')");
     const summary = summarize(results);
-    expect(summary).toMatchObject({ passed: 1, failed: 0, notRun: 15, exitCode: 2 });
+    expect(summary).toMatchObject({ passed: 1, failed: 0, notRun: 16, exitCode: 2 });
     expect(summary.lines.at(-1)).toBe('1 passed, 0 failed');
   });
 

@@ -33,6 +33,11 @@ export interface WeightInfo {
 export interface Checkpoint {
   /** The files behind it, in the order their keys were indexed. */
   readonly files: readonly string[];
+  /**
+   * The file messages should name for the checkpoint as a whole: its one file, or the index of a sharded
+   * checkpoint. Optional so that older implementations stay valid; readers fall back to `files`.
+   */
+  readonly source?: string;
   /** Every key, in file order. */
   keys(): readonly string[];
   has(key: string): boolean;

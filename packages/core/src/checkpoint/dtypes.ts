@@ -15,6 +15,10 @@ const ITEM_SIZES: Record<WeightDtype, number> = {
   bool: 1,
 };
 
+export function isWeightDtype(value: unknown): value is WeightDtype {
+  return typeof value === 'string' && Object.hasOwn(ITEM_SIZES, value);
+}
+
 /** Bytes per element of a stored dtype. */
 export function itemSize(dtype: WeightDtype): number {
   return ITEM_SIZES[dtype];

@@ -1,10 +1,11 @@
-import { open } from 'node:fs/promises';
 import { CheckpointError } from '../errors.js';
 import type { WeightDtype } from './checkpoint.js';
 import { elementCount, itemSize } from './dtypes.js';
+import { openForReading } from './files.js';
 import { StoredCheckpoint, type StoredWeight } from './stored-checkpoint.js';
 
-const DTYPES: Readonly<Record<string, WeightDtype>> = {
+/** safetensors' dtype names and ours. */
+export const SAFETENSORS_DTYPES: Readonly<Record<string, WeightDtype>> = {
   F64: 'float64',
   F32: 'float32',
   F16: 'float16',
@@ -27,12 +28,7 @@ const MAX_HEADER_BYTES = 100_000_000;
  * `CheckpointError` here rather than garbage later.
  */
 export async function readSafetensorsIndex(file: string): Promise<StoredWeight[]> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    throw new CheckpointError(`cannot open ${file}: ${(error as Error).message}`, { cause: error });
-  }
+  const handle = await openForReading(file);
   try {
     const { size } = await handle.stat();
     const prefix = Buffer.alloc(8);
@@ -77,10 +73,13 @@ function parseEntry(
 ): StoredWeight {
   const where = `${file}: '${key}'`;
   const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as Record<string, unknown>;
-  const weightDtype = typeof dtype === 'string' ? DTYPES[dtype] : undefined;
+  const weightDtype =
+    typeof dtype === 'string' && Object.hasOwn(SAFETENSORS_DTYPES, dtype)
+      ? SAFETENSORS_DTYPES[dtype]
+      : undefined;
   if (!weightDtype) {
     throw new CheckpointError(
-      `${where} has dtype ${JSON.stringify(dtype)}, which ortvision cannot read (expected one of ${Object.keys(DTYPES).join(', ')})`,
+      `${where} has dtype ${JSON.stringify(dtype)}, which ortvision cannot read (expected one of ${Object.keys(SAFETENSORS_DTYPES).join(', ')})`,
     );
   }
   if (!Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2) {

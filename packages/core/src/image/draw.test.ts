@@ -52,6 +52,42 @@ describe('annotateImage', () => {
     expect(at(50, 60)).toEqual([0, 0, 0]);
   });
 
+  it('draws a box that reaches outside the image clipped, with its edge visible at the border', async () => {
+    const png = await annotateImage(gray(100, 100, 0), {
+      boxes: [{ box: { xmin: 40, ymin: 40, xmax: 160, ymax: 160 }, label: 'x' }],
+    });
+    const { at } = await decode(png);
+    const [r] = palette[0]!;
+    // The right and bottom edges are drawn on the last pixel column and row instead of off the canvas.
+    expect(Math.abs(at(99, 70)[0]! - r)).toBeLessThan(40);
+    expect(Math.abs(at(70, 99)[0]! - r)).toBeLessThan(40);
+    expect(at(70, 70)).toEqual([0, 0, 0]);
+  });
+
+  it('scales a large image down to maxSide, boxes with it, and encodes as asked', async () => {
+    const big = gray(4000, 2000, 0);
+    const png = await annotateImage(
+      big,
+      { boxes: [{ box: { xmin: 2000, ymin: 1000, xmax: 4000, ymax: 2000 }, label: 'x' }] },
+      { maxSide: 400 },
+    );
+    const { info, at } = await decode(png);
+    expect([info.width, info.height]).toEqual([400, 200]);
+    expect(png.length).toBeLessThan(100_000);
+    // The box's left edge lands at x = 2000 / 10.
+    const [r] = palette[0]!;
+    expect(Math.abs(at(200, 150)[0]! - r)).toBeLessThan(40);
+    expect(at(150, 150)).toEqual([0, 0, 0]);
+    const jpeg = await annotateImage(gray(20, 10), {}, { format: 'jpeg' });
+    expect((await sharp(jpeg).metadata()).format).toBe('jpeg');
+    await expect(annotateImage(gray(4, 4), {}, { maxSide: 0 })).rejects.toThrowError(
+      new InvalidArgumentError('maxSide must be an integer >= 1, got 0'),
+    );
+    await expect(annotateImage(gray(4, 4), {}, { format: 'bmp' as never })).rejects.toThrowError(
+      new InvalidArgumentError('format must be one of png, jpeg, webp, got "bmp"'),
+    );
+  });
+
   it('refuses masks of the wrong size and bad opacity by name', async () => {
     await expect(
       annotateImage(gray(4, 4), { masks: [{ mask: new Float32Array(15), label: 'cat' }] }),

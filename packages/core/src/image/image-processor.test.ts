@@ -81,6 +81,36 @@ describe('ImageProcessor', () => {
     );
   });
 
+  it('refuses values that would poison every result: a zero std, a rescale factor <= 0 or not finite', async () => {
+    // Each would give NaN, Infinity or all-zero pixel values, and so scores of NaN (`null` in JSON) for every label.
+    expect(() => new ImageProcessor({ image_std: [0.2, 0, 0.2] })).toThrowError(
+      new ConfigError(
+        'preprocessor config: image_std must be > 0 in every channel (normalize divides by it), got [0.2,0,0.2]',
+      ),
+    );
+    expect(() => new ImageProcessor({ rescale_factor: 0 })).toThrow(ConfigError);
+    expect(() => new ImageProcessor({ rescale_factor: Number.POSITIVE_INFINITY })).toThrow(ConfigError);
+    const processor = new ImageProcessor();
+    await expect(processor.preprocess(red, { imageStd: 0 })).rejects.toThrowError(
+      new InvalidArgumentError('imageStd must be > 0 in every channel (normalize divides by it), got 0'),
+    );
+    await expect(processor.preprocess(red, { imageMean: [0.5, Number.NaN, 0.5] })).rejects.toThrow(
+      'imageMean must be a number or 3 numbers (one per RGB channel), got [0.5,NaN,0.5]',
+    );
+    await expect(processor.preprocess(red, { rescaleFactor: Number.NaN })).rejects.toThrowError(
+      new InvalidArgumentError('rescaleFactor must be a finite number > 0 (1/255 for 8-bit images), got NaN'),
+    );
+    // A config from a file names the file.
+    const dir = await mkdtemp(join(tmpdir(), 'ortvision-proc-'));
+    const file = join(dir, 'preprocessor_config.json');
+    await writeFile(file, JSON.stringify({ image_std: [0, 0, 0] }));
+    await expect(ImageProcessor.fromPretrained(dir)).rejects.toThrowError(
+      new ConfigError(
+        `${file}: image_std must be > 0 in every channel (normalize divides by it), got [0,0,0]`,
+      ),
+    );
+  });
+
   it('reads preprocessor_config.json from a folder and reports missing or broken files', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ortvision-proc-'));
     await expect(ImageProcessor.fromPretrained(dir)).rejects.toThrow(

@@ -81,6 +81,13 @@ export interface ImageProcessorOutput {
   pixel_mask?: Tensor<'int64'>;
 }
 
+/** Where a preprocessor config was read from, for messages: the JSON file's path. */
+async function findPreprocessorConfig(idOrPath: string, options: ResolveOptions): Promise<string> {
+  if (idOrPath.endsWith('.json') && (await stat(idOrPath).catch(() => undefined))?.isFile()) return idOrPath;
+  const { files } = await resolveModelFiles(idOrPath, ['preprocessor_config.json'], options);
+  return files['preprocessor_config.json']!;
+}
+
 /**
  * preprocessor_config.json of a model folder or Hub id, or a path to the JSON file itself (so a processor can be
  * built from a config that lives outside a model folder).
@@ -89,30 +96,36 @@ export async function readPreprocessorConfig(
   idOrPath: string,
   options: ResolveOptions = {},
 ): Promise<ImageProcessorConfig> {
-  if (idOrPath.endsWith('.json') && (await stat(idOrPath).catch(() => undefined))?.isFile()) {
-    return (await readJsonObject(idOrPath)) as ImageProcessorConfig;
-  }
-  const { files } = await resolveModelFiles(idOrPath, ['preprocessor_config.json'], options);
-  return (await readJsonObject(files['preprocessor_config.json']!)) as ImageProcessorConfig;
+  return (await readJsonObject(await findPreprocessorConfig(idOrPath, options))) as ImageProcessorConfig;
 }
 
 const IMAGENET_STANDARD = [0.5, 0.5, 0.5];
 
-/** Unwraps our own validation errors so config fields report `ConfigError` and overrides `InvalidArgumentError`. */
-function asConfigError<T>(fromConfig: boolean, run: () => T): T {
+/**
+ * Runs a validation of config fields, turning our own errors into a `ConfigError` that names where the config came
+ * from (the file, for `fromPretrained`); overrides keep their `InvalidArgumentError`.
+ */
+function asConfigError<T>(source: string, run: () => T): T {
   try {
     return run();
   } catch (error) {
-    if (fromConfig && error instanceof OrtVisionError && !(error instanceof ConfigError)) {
-      throw new ConfigError(`preprocessor config: ${error.message}`, { cause: error });
+    if (error instanceof OrtVisionError && !(error instanceof ConfigError)) {
+      throw new ConfigError(`${source}: ${error.message}`, { cause: error });
     }
     throw error;
   }
 }
 
+/** A value for a message, as given: NaN and Infinity stay themselves (JSON would print null), strings stay quoted. */
+function show(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (Array.isArray(value)) return `[${value.map(show).join(',')}]`;
+  return JSON.stringify(value) ?? String(value);
+}
+
 function checkBoolean(value: unknown, name: string): boolean {
   if (typeof value !== 'boolean')
-    throw new InvalidArgumentError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(`${name} must be true or false, got ${show(value)}`);
   return value;
 }
 
@@ -124,10 +137,31 @@ function checkPerChannel(value: unknown, name: string): number[] {
     list.some((v) => typeof v !== 'number' || !Number.isFinite(v))
   ) {
     throw new InvalidArgumentError(
-      `${name} must be a number or 3 numbers (one per RGB channel), got ${JSON.stringify(value)}`,
+      `${name} must be a number or 3 numbers (one per RGB channel), got ${show(value)}`,
     );
   }
   return list as number[];
+}
+
+/** A standard deviation of 0 makes normalize divide by zero (every value Infinity or NaN); a negative one is a typo. */
+function checkStd(value: unknown, name: string): number[] {
+  const list = checkPerChannel(value, name);
+  if (list.some((v) => v <= 0)) {
+    throw new InvalidArgumentError(
+      `${name} must be > 0 in every channel (normalize divides by it), got ${show(value)}`,
+    );
+  }
+  return list;
+}
+
+/** 0 would map every image to zeros, a negative or non-finite factor to nonsense: only a factor > 0 is a rescale. */
+function checkRescaleFactor(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError(
+      `${name} must be a finite number > 0 (1/255 for 8-bit images), got ${show(value)}`,
+    );
+  }
+  return value;
 }
 
 /**
@@ -165,31 +199,44 @@ export class ImageProcessor {
 
   /** The config as loaded, with the class defaults filled in. */
   readonly config: Readonly<ImageProcessorConfig>;
+  /** Where the config came from (its file for `fromPretrained`), as `ConfigError` messages name it. */
+  protected readonly configSource: string;
   private readonly base: ResolvedPreprocessOptions;
 
-  constructor(config: ImageProcessorConfig = {}) {
+  /**
+   * @param config preprocessor_config.json's fields; missing ones take the class `defaults`.
+   * @param source where the config came from, named by `ConfigError` messages (`fromPretrained` passes the file).
+   */
+  constructor(config: ImageProcessorConfig = {}, source = 'preprocessor config') {
     const ctor = this.constructor as typeof ImageProcessor;
-    this.config = Object.freeze({ ...ctor.defaults, ...stripNulls(config) });
-    this.base = asConfigError(true, () => this.resolveConfig(this.config));
+    this.config = Object.freeze({ ...ctor.defaults, ...stripNulls(config, source) });
+    this.configSource = source;
+    this.base = asConfigError(source, () => this.resolveConfig(this.config));
   }
 
-  /** Reads `preprocessor_config.json` from a local model folder (or the file itself). */
+  /** For subclasses that read more fields: runs `check`, reporting its errors as a `ConfigError` naming the file. */
+  protected checkConfig<T>(check: () => T): T {
+    return asConfigError(this.configSource, check);
+  }
+
+  /**
+   * Reads `preprocessor_config.json` from a model folder or Hub id (or the file itself); a field with a bad value is
+   * a `ConfigError` naming the file and the field.
+   */
   static async fromPretrained<T extends ImageProcessor>(
     this: new (
       config: ImageProcessorConfig,
+      source?: string,
     ) => T,
     idOrPath: string,
     options: ResolveOptions = {},
   ): Promise<T> {
-    return new this(await readPreprocessorConfig(idOrPath, options));
+    const path = await findPreprocessorConfig(idOrPath, options);
+    return new this((await readJsonObject(path)) as ImageProcessorConfig, path);
   }
 
   private resolveConfig(config: ImageProcessorConfig): ResolvedPreprocessOptions {
     const ctor = this.constructor as typeof ImageProcessor;
-    const rescaleFactor = config.rescale_factor;
-    if (typeof rescaleFactor !== 'number' || !Number.isFinite(rescaleFactor)) {
-      throw new InvalidArgumentError(`rescale_factor must be a number, got ${JSON.stringify(rescaleFactor)}`);
-    }
     return {
       doResize: checkBoolean(config.do_resize, 'do_resize'),
       size: toSizeDict(config.size as SizeInput, { defaultToSquare: ctor.sizeDefaultToSquare, name: 'size' }),
@@ -197,10 +244,10 @@ export class ImageProcessor {
       doCenterCrop: checkBoolean(config.do_center_crop, 'do_center_crop'),
       cropSize: toSizeDict(config.crop_size as SizeInput, { defaultToSquare: true, name: 'crop_size' }),
       doRescale: checkBoolean(config.do_rescale, 'do_rescale'),
-      rescaleFactor,
+      rescaleFactor: checkRescaleFactor(config.rescale_factor, 'rescale_factor'),
       doNormalize: checkBoolean(config.do_normalize, 'do_normalize'),
       imageMean: checkPerChannel(config.image_mean, 'image_mean'),
-      imageStd: checkPerChannel(config.image_std, 'image_std'),
+      imageStd: checkStd(config.image_std, 'image_std'),
       doConvertRgb: checkBoolean(config.do_convert_rgb, 'do_convert_rgb'),
       doPad: checkBoolean(config.do_pad, 'do_pad'),
     };
@@ -226,15 +273,10 @@ export class ImageProcessor {
         toSizeDict(v as SizeInput, { defaultToSquare: true, name: 'cropSize' }),
       ),
       doRescale: pick('doRescale', o.doRescale, (v) => checkBoolean(v, 'doRescale')),
-      rescaleFactor: pick('rescaleFactor', o.rescaleFactor, (v) => {
-        if (typeof v !== 'number' || !Number.isFinite(v)) {
-          throw new InvalidArgumentError(`rescaleFactor must be a finite number, got ${JSON.stringify(v)}`);
-        }
-        return v;
-      }),
+      rescaleFactor: pick('rescaleFactor', o.rescaleFactor, (v) => checkRescaleFactor(v, 'rescaleFactor')),
       doNormalize: pick('doNormalize', o.doNormalize, (v) => checkBoolean(v, 'doNormalize')),
       imageMean: pick('imageMean', o.imageMean, (v) => checkPerChannel(v, 'imageMean')),
-      imageStd: pick('imageStd', o.imageStd, (v) => checkPerChannel(v, 'imageStd')),
+      imageStd: pick('imageStd', o.imageStd, (v) => checkStd(v, 'imageStd')),
       doConvertRgb: pick('doConvertRgb', o.doConvertRgb, (v) => checkBoolean(v, 'doConvertRgb')),
       doPad: pick('doPad', o.doPad, (v) => checkBoolean(v, 'doPad')),
     };
@@ -312,9 +354,11 @@ export class ImageProcessor {
   }
 }
 
-function stripNulls(config: ImageProcessorConfig): ImageProcessorConfig {
-  if (typeof config !== 'object' || config === null) {
-    throw new ConfigError(`an image processor config must be an object, got ${JSON.stringify(config)}`);
+function stripNulls(config: ImageProcessorConfig, source: string): ImageProcessorConfig {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ConfigError(
+      `${source}: an image processor config must be an object, got ${JSON.stringify(config)}`,
+    );
   }
   // transformers treats a null field as "use the default".
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== null)) as ImageProcessorConfig;

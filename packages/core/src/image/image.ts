@@ -6,12 +6,36 @@ import { type ResampleInput, resizePixels } from './resample.js';
 /** Channels per pixel: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA. */
 export type ChannelCount = 1 | 2 | 3 | 4;
 
-/** Raw interleaved (HWC, row-major) uint8 pixels, e.g. from a canvas or another decoder. */
+/**
+ * Raw interleaved (HWC, row-major) uint8 pixels, e.g. a canvas's `ImageData` or another decoder's output: one byte
+ * (0-255) per channel, `data.length === width * height * channels`. Other element types (`Float32Array`,
+ * `Uint16Array`, plain arrays) are refused with `InvalidImageError` rather than reinterpreted as bytes.
+ */
 export interface RawPixels {
   data: Uint8Array | Uint8ClampedArray;
   width: number;
   height: number;
   channels: ChannelCount;
+}
+
+const EXPECTED_DATA =
+  'expected a Uint8Array or Uint8ClampedArray of 0-255 values, one byte per channel ' +
+  '(scale floats in [0, 1] with Uint8ClampedArray.from(data, (v) => v * 255))';
+
+/** What was passed as pixel data, for messages: `a Float32Array of 12 values`, `a plain array of 12 values`. */
+function describeData(data: unknown): string {
+  if (Array.isArray(data)) return `a plain array of ${data.length} values`;
+  if (data === null || typeof data !== 'object') return data === null ? 'null' : typeof data;
+  const kind = data.constructor?.name ?? 'Object';
+  const article = /^[AEIO]/.test(kind) ? 'an' : 'a'; // "a Uint8Array", "an Int8Array"
+  if (!ArrayBuffer.isView(data)) return `${article} ${kind}`;
+  return `${article} ${kind} of ${(data as { length?: number }).length ?? data.byteLength} values`;
+}
+
+/** A size or channel count as given, keeping its type (`"3"` is a string, not 3). */
+function describeNumber(value: unknown): string {
+  if (typeof value === 'number' || value === undefined) return String(value);
+  return `${JSON.stringify(value) ?? String(value)} (${typeof value})`;
 }
 
 /**
@@ -32,11 +56,19 @@ export class Image {
   readonly channels: ChannelCount;
 
   constructor(data: Uint8Array | Uint8ClampedArray, width: number, height: number, channels: ChannelCount) {
+    if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+      // A Float32Array or Uint16Array read as bytes would give a plausible-looking wrong image: refuse it.
+      throw new InvalidImageError(`image data is ${describeData(data)}: ${EXPECTED_DATA}`);
+    }
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-      throw new InvalidImageError(`invalid image size ${width}x${height}: expected integers >= 1`);
+      throw new InvalidImageError(
+        `invalid image size ${describeNumber(width)}x${describeNumber(height)}: expected integers >= 1`,
+      );
     }
     if (![1, 2, 3, 4].includes(channels)) {
-      throw new InvalidImageError(`invalid channel count ${channels}: expected 1, 2, 3 or 4`);
+      throw new InvalidImageError(
+        `invalid channel count ${describeNumber(channels)}: expected 1, 2, 3 or 4 (gray, gray + alpha, RGB, RGBA)`,
+      );
     }
     const expected = width * height * channels;
     if (data.length !== expected) {

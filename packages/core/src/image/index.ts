@@ -1,6 +1,13 @@
 export { Image } from './image.js';
 export type { ChannelCount, RawPixels } from './image.js';
-export { DEFAULT_MAX_PIXELS, decodeImage, loadImage, loadImages } from './load.js';
+export {
+  DEFAULT_IMAGE_TIMEOUT_MS,
+  DEFAULT_MAX_IMAGE_BYTES,
+  DEFAULT_MAX_PIXELS,
+  decodeImage,
+  loadImage,
+  loadImages,
+} from './load.js';
 export type { ImageInput, LoadImageOptions } from './load.js';
 export { PIL_RESAMPLE_CODES, resizePixels, toResampleFilter } from './resample.js';
 export type { PixelBuffer, ResampleFilter, ResampleInput } from './resample.js';
@@ -17,5 +24,7 @@ export type {
 } from './image-processor.js';
 export { preprocessOptionsFromKwargs } from './kwargs.js';
 export { annotateImage, palette } from './draw.js';
-export type { Annotations, LabelledBox, LabelledMask } from './draw.js';
+export type { Annotations, LabelledBox, LabelledMask, PictureOptions } from './draw.js';
+export { layoutBoxes } from './box-layout.js';
+export type { BoxFit, PixelRect, PlacedBox } from './box-layout.js';
 export { checkOutputPixels } from './limits.js';

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidImageError } from '../errors.js';
 import { fixtureImagePath } from '../testing/fixtures.js';
+import { pngFile } from './__fixtures__/png-bytes.js';
 import type { Image } from './image.js';
 import { DEFAULT_MAX_PIXELS, decodeImage, loadImage } from './load.js';
 
@@ -32,30 +32,9 @@ const pixel = (image: Image, x: number, y: number) => {
   return Array.from(image.data.subarray(at, at + 3));
 };
 
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
-
 /** A valid 8-bit RGB PNG header claiming width x height, with a few KiB of pixel data instead of gigabytes. */
 function forgedPng(width: number, height: number): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // RGB
-  return Buffer.concat([
-    PNG_SIGNATURE,
-    pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(Buffer.alloc(60_001))),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
+  return pngFile(width, height, Buffer.alloc(60_001));
 }
 
 /** A real 8x8 JPEG whose SOF marker is rewritten to claim width x height. */
@@ -180,19 +159,9 @@ describe('unusual but valid images decode as PIL does', () => {
 
   it('a 16-bit RGB PNG keeps the high byte of each sample', async () => {
     const raw = [0x1234, 0xff00, 0x00ff, 0xabcd, 0x8080, 0x7fff];
-    const header = Buffer.alloc(13);
-    header.writeUInt32BE(2, 0);
-    header.writeUInt32BE(1, 4);
-    header[8] = 16; // bit depth
-    header[9] = 2; // RGB
     const row = Buffer.alloc(1 + raw.length * 2); // filter byte 0, then big-endian samples
     raw.forEach((v, i) => row.writeUInt16BE(v, 1 + i * 2));
-    const png = Buffer.concat([
-      PNG_SIGNATURE,
-      pngChunk('IHDR', header),
-      pngChunk('IDAT', deflateSync(row)),
-      pngChunk('IEND', Buffer.alloc(0)),
-    ]);
+    const png = pngFile(2, 1, row, { depth: 16 });
     expect((await sharp(png).metadata()).depth).toBe('ushort');
     const image = await loadImage(png);
     // PIL reads 16-bit RGB as 8-bit RGB by keeping the high byte (decode-rgb16 in load.test.ts holds PIL's values).
@@ -325,4 +294,132 @@ describe('EXIF orientations 1-8 are applied as transformers load_image applies t
       }
     },
   );
+});
+
+describe('data: URLs, URL objects and other URL schemes (issue #17)', () => {
+  const cats = readFileSync(fixtureImagePath('cats.png'));
+  const dataUrl = `data:image/png;base64,${cats.toString('base64')}`;
+
+  it('a base64 data: URL, as a string or a URL object, decodes like the file', async () => {
+    const fromFile = await loadImage(cats);
+    for (const input of [dataUrl, new URL(dataUrl)]) {
+      const image = await loadImage(input);
+      expect(Buffer.from(image.data).equals(Buffer.from(fromFile.data))).toBe(true);
+    }
+  });
+
+  it('a percent-encoded data: URL and a base64 one with line breaks decode too', async () => {
+    const png = await sharp({
+      create: { width: 2, height: 1, channels: 3, background: { r: 7, g: 8, b: 9 } },
+    })
+      .png()
+      .toBuffer();
+    const encoded = Array.from(png, (b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+    expect(Array.from((await loadImage(`data:image/png,${encoded}`)).data)).toEqual([7, 8, 9, 7, 8, 9]);
+    const wrapped = png.toString('base64').replace(/(.{20})/g, '$1\n');
+    expect(Array.from((await loadImage(`data:;base64,${wrapped}`)).data)).toEqual([7, 8, 9, 7, 8, 9]);
+  });
+
+  it('a 2.3-million-character data: URL that is not an image: a short message, not the whole URL', async () => {
+    const huge = `data:image/png;base64,${'QUFB'.repeat(575_000)}`;
+    expect(huge.length).toBe(2_300_022);
+    const error = await loadImage(huge).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidImageError);
+    const { message } = error as Error;
+    expect(message.length).toBeLessThan(300);
+    expect(message).toBe(
+      `cannot decode "${huge.slice(0, 80)}... (2300022 characters)": unsupported format (expected JPEG, PNG, WebP, AVIF, GIF, TIFF)`,
+    );
+  });
+
+  it('a data: URL over maxBytes is refused before its payload is decoded', async () => {
+    await expect(loadImage(dataUrl, { maxBytes: 1000 })).rejects.toThrow(
+      /: the data: URL carries about \d+ bytes, more than the limit of 1000 bytes \(pass \{ maxBytes \} to change it\)$/,
+    );
+  });
+
+  it('a malformed data: URL names what is wrong', async () => {
+    await expect(loadImage('data:image/png;base64')).rejects.toThrowError(
+      new InvalidImageError(
+        'cannot load image "data:image/png;base64": a data: URL needs a comma before its payload (data:[<media type>][;base64],<data>)',
+      ),
+    );
+    await expect(loadImage('data:image/png;base64,iVBO%%%*')).rejects.toThrowError(
+      new InvalidImageError(
+        `cannot load image "data:image/png;base64,iVBO%%%*": the data: URL's payload is not valid base64`,
+      ),
+    );
+  });
+
+  it.each([
+    'ftp://example.com/cat.png',
+    's3://bucket/cat.png',
+    new URL('ftp://example.com/cat.png'),
+    new URL('blob:nodedata:1234'),
+  ])('an unsupported URL scheme (%s) says so instead of "no such file"', async (input) => {
+    const scheme = String(input).split(':')[0];
+    await expect(loadImage(input)).rejects.toThrowError(
+      new InvalidImageError(
+        `cannot load image "${String(input)}": unsupported URL scheme "${scheme}:" (expected http:, https:, data: or file: URLs, or a file path)`,
+      ),
+    );
+  });
+
+  it('a path too long for the file system gives a short message', async () => {
+    const path = `/tmp/${'x'.repeat(5000)}.png`;
+    const error = await loadImage(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidImageError);
+    expect((error as Error).message).toBe(
+      `cannot read image "${path.slice(0, 80)}... (5009 characters)": the path is longer than the file system allows`,
+    );
+  });
+
+  it('a directory and an array say what they are', async () => {
+    await expect(loadImage(dir)).rejects.toThrow(`cannot read image "${dir}": it is a directory, not a file`);
+    await expect(loadImage([fixtureImagePath('cats.png')] as never)).rejects.toThrowError(
+      new InvalidImageError('loadImage takes one image, got an array of 1: use loadImages for a list'),
+    );
+    await expect(loadImage(undefined as never)).rejects.toThrow(
+      'cannot load image from undefined: expected a path, a URL (http:, https:, data:, file:), a Buffer, Uint8Array or ArrayBuffer, raw pixels or an Image',
+    );
+  });
+});
+
+describe('raw pixels must be uint8, one byte per channel (issue #17)', () => {
+  const expected =
+    'expected a Uint8Array or Uint8ClampedArray of 0-255 values, one byte per channel (scale floats in [0, 1] with Uint8ClampedArray.from(data, (v) => v * 255))';
+
+  it.each([
+    ['a Float32Array of 12 values', new Float32Array(12).fill(0.5)],
+    ['a Uint16Array of 12 values', new Uint16Array(12).fill(300)],
+    ['a Float64Array of 12 values', new Float64Array(12)],
+    ['a plain array of 12 values', Array.from({ length: 12 }, () => 128)],
+    ['null', null],
+  ])('%s is an InvalidImageError', async (what, data) => {
+    await expect(loadImage({ data, width: 2, height: 2, channels: 3 } as never)).rejects.toThrowError(
+      new InvalidImageError(`image data is ${what}: ${expected}`),
+    );
+  });
+
+  it('a wrong length, size or channel count names what was given', async () => {
+    await expect(
+      loadImage({ data: new Uint8Array(11), width: 2, height: 2, channels: 3 }),
+    ).rejects.toThrowError(new InvalidImageError('image data has 11 bytes but 2x2x3 needs 12'));
+    await expect(loadImage({ data: new Uint8Array(12), width: 2, height: 2 } as never)).rejects.toThrowError(
+      new InvalidImageError(
+        'invalid channel count undefined: expected 1, 2, 3 or 4 (gray, gray + alpha, RGB, RGBA)',
+      ),
+    );
+    await expect(
+      loadImage({ data: new Uint8Array(12), width: '2', height: 2, channels: 3 } as never),
+    ).rejects.toThrowError(
+      new InvalidImageError('invalid image size "2" (string)x2: expected integers >= 1'),
+    );
+  });
+
+  it('Uint8ClampedArray (a canvas ImageData) is read as is', async () => {
+    const data = new Uint8ClampedArray([10, 20, 30, 255, 40, 50, 60, 0]);
+    const image = await loadImage({ data, width: 2, height: 1, channels: 4 });
+    expect(Array.from(image.data)).toEqual([10, 20, 30, 40, 50, 60]);
+  });
 });

@@ -24,6 +24,10 @@ describe('toSizeDict (get_size_dict)', () => {
       /size.height must be an integer >= 1, got 2.5/,
     );
     expect(() => toSizeDict([1, 2, 3])).toThrow(/1 or 2 elements/);
+    expect(() => toSizeDict({ height: Number.NaN, width: 3 })).toThrow(
+      'size.height must be an integer >= 1, got NaN',
+    );
+    expect(() => toSizeDict('3' as never)).toThrow('size must be an int, a list or a dict, got "3"');
   });
 });
 

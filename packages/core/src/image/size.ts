@@ -22,7 +22,9 @@ const VALID_KEYS = [
 
 function checkPositiveInt(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(`${what} must be an integer >= 1, got ${JSON.stringify(value)}`);
+    // String(NaN) is "NaN" where JSON would print null.
+    const given = typeof value === 'number' ? String(value) : JSON.stringify(value);
+    throw new InvalidArgumentError(`${what} must be an integer >= 1, got ${given}`);
   }
   return value;
 }

@@ -12,6 +12,7 @@ export { PreTrainedModel } from './pretrained-model.js';
 export type { ModelInit, PreTrainedModelClass, PretrainedOptions } from './pretrained-model.js';
 export { loadGraph } from './graph.js';
 export type { LoadGraphOptions } from './graph.js';
+export type { IsGiven } from './processor-outputs.js';
 export { makePipeline, resolveModel } from './pipeline.js';
 export type { ModelSource, Pipeline } from './pipeline.js';
 export {

@@ -114,7 +114,21 @@ describe('preprocessor_config.json', () => {
       '["a", 1, 1]',
       'image_std must be a number or 3 numbers (one per RGB channel), got ["a",1,1]',
     ],
-    ['rescale_factor', '"1/255"', 'rescale_factor must be a number, got "1/255"'],
+    [
+      'rescale_factor',
+      '"1/255"',
+      'rescale_factor must be a finite number > 0 (1/255 for 8-bit images), got "1/255"',
+    ],
+    ['rescale_factor', '0', 'rescale_factor must be a finite number > 0 (1/255 for 8-bit images), got 0'],
+    [
+      'image_std',
+      '[0, 0, 0]',
+      'image_std must be > 0 in every channel (normalize divides by it), got [0,0,0]',
+    ],
+    ['image_std', '-0.5', 'image_std must be > 0 in every channel (normalize divides by it), got -0.5'],
+    ['image_mean', '[0.5, NaN, 0.5]', 'is not valid JSON'],
+    ['size', '{"height": 0.5, "width": 32}', 'size.height must be an integer >= 1, got 0.5'],
+    ['size', '{"shortest_edge": -224}', 'size.shortest_edge must be an integer >= 1, got -224'],
     ['size', '"big"', 'size must be an int, a list or a dict, got "big"'],
     ['size', '{"height": -3, "width": 32}', 'size.height must be an integer >= 1, got -3'],
     ['resample', '42', 'unknown resample filter 42'],
@@ -125,7 +139,11 @@ describe('preprocessor_config.json', () => {
     });
     const attempt = ImageProcessor.fromPretrained(folder);
     await expect(attempt).rejects.toThrow(ConfigError);
-    await expect(attempt).rejects.toThrow(`preprocessor config: ${message}`);
+    const file = join(folder, 'preprocessor_config.json');
+    // The file and the field, and nothing from inside ONNX Runtime or a NaN in the results.
+    await expect(attempt).rejects.toThrow(
+      message === 'is not valid JSON' ? `${file} ${message}` : `${file}: ${message}`,
+    );
   });
 });
 

@@ -20,6 +20,7 @@ export type {
   ProcessorCase,
 } from './manifest.js';
 export { fixtureImagePath, fixturePath, fixtureVariant, fixturesRoot } from './fixtures.js';
+export { prng } from './prng.js';
 export {
   checkImageProcessorCase,
   imageInputOutputs,
@@ -31,3 +32,25 @@ export { FILE_LIST, HubServer, closedEndpoint, fileSize } from './hub-server.js'
 export type { Fault, HubServerOptions, MetadataFault, RecordedRequest } from './hub-server.js';
 export { checkModelCase } from './model-cases.js';
 export type { ForwardModel } from './model-cases.js';
+export { crc32, writeZip } from './zip-writer.js';
+export type { ZipRecord, ZipWriteOptions } from './zip-writer.js';
+export {
+  PickleWriter,
+  TORCH_STORAGE_CLASSES,
+  torchStateDictPickle,
+  torchZipBytes,
+  writeTorchCheckpoint,
+} from './torch-checkpoint.js';
+export type { TorchStorageSpec, TorchTensorSpec, TorchZipOptions } from './torch-checkpoint.js';
+export { randomWeights, readWeightsShapes, writeRandomCheckpoint } from './random-checkpoint.js';
+export type { RandomWeightsOptions, WeightsShapes } from './random-checkpoint.js';
+export { readOnnxModel } from './onnx-reader.js';
+export type {
+  OnnxAttributeValue,
+  OnnxModelInfo,
+  OnnxNodeInfo,
+  OnnxTensorInfo,
+  OnnxValueInfo,
+} from './onnx-reader.js';
+export { memoryCheckpoint } from './memory-checkpoint.js';
+export { runOnnxGraph } from './run-graph.js';

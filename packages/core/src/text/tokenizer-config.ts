@@ -37,15 +37,44 @@ function describe(value: unknown): string {
   return JSON.stringify(value)?.slice(0, 80) ?? String(value);
 }
 
-/** A special token is saved as a string or as an AddedToken object `{ content, lstrip, ... }`; null means none. */
-function tokenContent(value: unknown, where: string): string | undefined {
+/** The switches of a tokenizers `AddedToken`, as tokenizer.json's `added_tokens` and the config files spell them. */
+export interface AddedTokenFlags {
+  single_word: boolean;
+  lstrip: boolean;
+  rstrip: boolean;
+  normalized: boolean;
+  special: boolean;
+}
+const addedTokenFlagNames = ['single_word', 'lstrip', 'rstrip', 'normalized', 'special'] as const;
+
+/** A token as the config files save it: its text and the AddedToken switches the file sets (others absent). */
+export interface SavedToken {
+  content: string;
+  flags: Partial<AddedTokenFlags>;
+}
+
+/**
+ * A token is saved as a string or as an AddedToken object `{ content, lstrip, normalized, ... }`; null or absent
+ * means none.
+ */
+export function savedToken(value: unknown, where: string): SavedToken | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object' && typeof (value as Json).content === 'string')
-    return (value as Json).content as string;
-  throw new ConfigError(
-    `${where} must be a string or an object with a "content" string, got ${describe(value)}`,
-  );
+  if (typeof value === 'string') return { content: value, flags: {} };
+  if (typeof value !== 'object' || typeof (value as Json).content !== 'string') {
+    throw new ConfigError(
+      `${where} must be a string or an object with a "content" string, got ${describe(value)}`,
+    );
+  }
+  const flags: Partial<AddedTokenFlags> = {};
+  for (const name of addedTokenFlagNames) {
+    const flag = (value as Json)[name];
+    if (flag === undefined || flag === null) continue;
+    if (typeof flag !== 'boolean') {
+      throw new ConfigError(`${where}: ${name} must be a boolean, got ${describe(flag)}`);
+    }
+    flags[name] = flag;
+  }
+  return { content: (value as Json).content as string, flags };
 }
 
 function side(config: Json, key: string, source: string): Side {
@@ -63,6 +92,22 @@ function modelMaxLength(config: Json, source: string): number {
     throw new ConfigError(`${source}: model_max_length must be a positive integer, got ${describe(value)}`);
   }
   return value > LARGE_INTEGER ? Number.POSITIVE_INFINITY : value;
+}
+
+/**
+ * The saved value of a special token (`bos_token`, ..., or `additional_special_tokens`) and the file it came from:
+ * special_tokens_map.json when it names the role, else tokenizer_config.json. `value` is undefined when neither
+ * names it, `null` when the file sets it to none.
+ */
+export function specialTokenEntry(
+  tokenizerConfig: Json,
+  specialTokensMap: Json,
+  role: SpecialTokenRole | 'additional_special_tokens',
+  source = 'tokenizer_config.json',
+): { value: unknown; where: string } {
+  return role in specialTokensMap
+    ? { value: specialTokensMap[role], where: `special_tokens_map.json: ${role}` }
+    : { value: tokenizerConfig[role], where: `${source}: ${role}` };
 }
 
 /**
@@ -87,10 +132,8 @@ export function parseTokenizerSettings(
   }
   const specialTokens: Partial<Record<SpecialTokenRole, string>> = {};
   for (const role of specialTokenRoles) {
-    const content =
-      role in specialTokensMap
-        ? tokenContent(specialTokensMap[role], `special_tokens_map.json: ${role}`)
-        : tokenContent(tokenizerConfig[role], `${source}: ${role}`);
+    const { value, where } = specialTokenEntry(tokenizerConfig, specialTokensMap, role, source);
+    const content = savedToken(value, where)?.content;
     if (content !== undefined) specialTokens[role] = content;
   }
   return {

@@ -10,7 +10,7 @@ import {
   truncateIds,
 } from './batch-encoding.js';
 import { type Side, type TokenizerSettings, parseTokenizerSettings } from './tokenizer-config.js';
-import { type TokenizerFiles, readTokenizerFiles } from './tokenizer-files.js';
+import { type TokenizerFiles, describeTokenizerJson, readTokenizerFiles } from './tokenizer-files.js';
 import { loadTokenizersModule } from './tokenizers-module.js';
 
 export interface EncodeOptions extends PaddingTruncationOptions {
@@ -62,9 +62,9 @@ function describeValue(value: unknown): string {
 }
 
 /**
- * A text tokenizer with transformers' padding and truncation: `tokenizer.json` is run by `@huggingface/tokenizers`,
- * and `tokenizer_config.json` / `special_tokens_map.json` give `model_max_length`, the padding side and the special
- * tokens.
+ * A text tokenizer with transformers' padding and truncation: `tokenizer.json` (read, or built from the slow
+ * tokenizer's files when the model has none) is run by `@huggingface/tokenizers`, and `tokenizer_config.json` /
+ * `special_tokens_map.json` give `model_max_length`, the padding side and the special tokens.
  *
  * @example
  * ```ts
@@ -98,6 +98,7 @@ export class Tokenizer {
 
   /** Builds a tokenizer from files already read; most code wants `Tokenizer.fromPretrained`. */
   constructor(files: TokenizerFiles) {
+    const definition = describeTokenizerJson(files);
     this.settings = parseTokenizerSettings(
       files.tokenizerConfig,
       files.specialTokensMap,
@@ -109,7 +110,7 @@ export class Tokenizer {
       this.backend = new Backend(files.tokenizerJson, files.tokenizerConfig);
     } catch (error) {
       throw new ConfigError(
-        `${files.source}/tokenizer.json cannot be loaded by @huggingface/tokenizers: ${(error as Error).message}`,
+        `${definition} cannot be loaded by @huggingface/tokenizers: ${(error as Error).message}`,
         { cause: error },
       );
     }
@@ -119,19 +120,21 @@ export class Tokenizer {
     this.truncationSide = this.settings.truncationSide;
     const { pad_token, bos_token, eos_token, unk_token } = this.settings.specialTokens;
     this.padToken = pad_token;
-    this.padTokenId = this.idOfSpecialToken(pad_token, 'pad_token', files.source);
+    this.padTokenId = this.idOfSpecialToken(pad_token, 'pad_token', definition);
     this.bosToken = bos_token;
-    this.bosTokenId = this.idOfSpecialToken(bos_token, 'bos_token', files.source);
+    this.bosTokenId = this.idOfSpecialToken(bos_token, 'bos_token', definition);
     this.eosToken = eos_token;
-    this.eosTokenId = this.idOfSpecialToken(eos_token, 'eos_token', files.source);
+    this.eosTokenId = this.idOfSpecialToken(eos_token, 'eos_token', definition);
     this.unkToken = unk_token;
-    this.unkTokenId = this.idOfSpecialToken(unk_token, 'unk_token', files.source);
-    [this.prefixIds, this.suffixIds] = this.singleSequenceTemplate(files.source);
+    this.unkTokenId = this.idOfSpecialToken(unk_token, 'unk_token', definition);
+    [this.prefixIds, this.suffixIds] = this.singleSequenceTemplate(definition);
   }
 
   /**
-   * Loads `tokenizer.json` (required), `tokenizer_config.json` and `special_tokens_map.json` from a local folder
-   * laid out like a Hub model repository.
+   * Loads a tokenizer from a local folder laid out like a Hub model repository, or a Hub id: `tokenizer.json` when
+   * it has one, else the slow tokenizer's files (CLIP: `vocab.json` + `merges.txt`; XLM-RoBERTa:
+   * `sentencepiece.bpe.model`) converted as transformers does, with `tokenizer_config.json` and
+   * `special_tokens_map.json` (see `readTokenizerFiles`).
    */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<Tokenizer> {
     return new Tokenizer(await readTokenizerFiles(idOrPath, options));
@@ -233,13 +236,11 @@ export class Tokenizer {
       : text;
   }
 
-  private idOfSpecialToken(token: string | undefined, role: string, source: string): number | undefined {
+  private idOfSpecialToken(token: string | undefined, role: string, definition: string): number | undefined {
     if (token === undefined) return undefined;
     const id = this.backend.token_to_id(token);
     if (id === undefined) {
-      throw new ConfigError(
-        `${source}: ${role} ${JSON.stringify(token)} is not in tokenizer.json's vocabulary`,
-      );
+      throw new ConfigError(`${role} ${JSON.stringify(token)} is not in the vocabulary of ${definition}`);
     }
     return id;
   }
@@ -249,22 +250,20 @@ export class Tokenizer {
    * them, truncating, then adding them is how transformers truncates while keeping e.g. CLIP's final
    * `<|endoftext|>`.
    */
-  private singleSequenceTemplate(source: string): [number[], number[]] {
+  private singleSequenceTemplate(definition: string): [number[], number[]] {
     const processor = this.backend.post_processor;
     if (processor === null) return [[], []];
     const tokens = processor([SEQUENCE_MARKER], null, true).tokens;
     const at = tokens.indexOf(SEQUENCE_MARKER);
     if (at < 0 || tokens.indexOf(SEQUENCE_MARKER, at + 1) >= 0) {
       throw new ConfigError(
-        `${source}/tokenizer.json: the post_processor does not place one sequence between special tokens`,
+        `${definition}: the post_processor does not place one sequence between special tokens`,
       );
     }
     const toId = (token: string) => {
       const id = this.backend.token_to_id(token);
       if (id === undefined) {
-        throw new ConfigError(
-          `${source}/tokenizer.json: post_processor token ${JSON.stringify(token)} has no id`,
-        );
+        throw new ConfigError(`${definition}: post_processor token ${JSON.stringify(token)} has no id`);
       }
       return id;
     };

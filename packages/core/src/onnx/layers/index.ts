@@ -1,0 +1,12 @@
+export { activation, ACTIVATION_NAMES } from './activation.js';
+export { scaledDotProductAttention, selfAttention } from './attention.js';
+export type { AttentionOptions, SelfAttentionOptions } from './attention.js';
+export type { FoldedBatchNorm } from './batch-norm.js';
+export { conv, convTranspose } from './conv.js';
+export type { ConvOptions, ConvTransposeOptions } from './conv.js';
+export { embedding } from './embedding.js';
+export type { EmbeddingOptions } from './embedding.js';
+export { layerNorm } from './layer-norm.js';
+export type { LayerNormOptions } from './layer-norm.js';
+export { linear } from './linear.js';
+export type { LinearOptions } from './linear.js';

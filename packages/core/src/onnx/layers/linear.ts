@@ -1,0 +1,100 @@
+import type { Value } from '../graph.js';
+import type { Module } from '../module.js';
+import { foldBatchNorm, quantizeLinearWeight, transposeMatrix } from '../weight-transforms.js';
+import { type FoldedBatchNorm, batchNormKeys, readBatchNorm } from './batch-norm.js';
+import { storedFloat, storedSuffix, toStored, widened } from './precision.js';
+
+export interface LinearOptions {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** Whether the layer has a bias (`nn.Linear(..., bias=...)`); default true. */
+  readonly bias?: boolean;
+  /** An eval-mode BatchNorm1d over the output features, folded into the weight and bias (LeViT's Linear+BN). */
+  readonly batchNorm?: FoldedBatchNorm;
+}
+
+/**
+ * torch's `nn.Linear` at module `m` (`m.weight` [out, in], `m.bias` [out]) over the last axis of `x`.
+ *
+ * - fp32 / fp16: `MatMul(x, Wᵀ) + b`. The weight is stored pre-transposed ([in, out], initializer
+ *   `${key}/transposed`) because ONNX MatMul takes [K, N]; ONNX Runtime fuses MatMul+Add into Gemm for 2-D inputs
+ *   and keeps MatMul (with its prepacked weight) plus a broadcast Add for 3-D ones, as for torch's own export.
+ *   fp16 stores that matrix as float16 (`/transposed_fp16`) and widens it with a Cast ONNX Runtime folds at load.
+ * - q8: `com.microsoft.DynamicQuantizeMatMul(x, W_int8, scales, -, b)`: the weight quantized per output channel,
+ *   symmetric (`/int8`, `/scale`), x quantized per call to uint8 with its own scale and zero point; the bias is
+ *   added inside the same kernel. Chosen over MatMulInteger + DynamicQuantizeLinear (which ONNX Runtime fuses into
+ *   the same kernel) and MatMulNBits (8 bits) by measurement on ViT-B/16 (see the core README).
+ *
+ * With `batchNorm`, BatchNorm1d(Linear(x)) is folded into one Linear (weight and bias `/folded...`): the same
+ * function in eval mode, rounded once instead of twice.
+ *
+ * @example
+ * ```ts
+ * const query = linear(layer.child('attention', 'attention', 'query'), hidden, { inFeatures: 768, outFeatures: 768 });
+ * ```
+ */
+export function linear(m: Module, x: Value, options: LinearOptions): Value {
+  const { inFeatures, outFeatures, batchNorm } = options;
+  const hasBias = options.bias ?? true;
+  const weightKey = m.weight('weight', [outFeatures, inFeatures]).key;
+  const biasKey = hasBias ? m.weight('bias', [outFeatures]).key : undefined;
+  const bnKeys = batchNorm ? batchNormKeys(batchNorm, outFeatures) : undefined;
+  const sources = [weightKey, ...(biasKey ? [biasKey] : []), ...(bnKeys ?? [])];
+  const fold = batchNorm !== undefined;
+  const prefix = fold ? 'folded_' : '';
+
+  // The weight (and, when folded, the bias) as written, computed in one pass over the checkpoint's tensors.
+  const weightAndBias = async (read: (key: string) => Promise<Float32Array>) => {
+    const weight = await read(weightKey);
+    const bias = biasKey ? await read(biasKey) : undefined;
+    if (!fold) return { weight, bias };
+    return foldBatchNorm(weight, bias, await readBatchNorm(read, bnKeys!, batchNorm!.eps));
+  };
+  const foldedBias = (values: Value[]) =>
+    fold ? values.at(-1) : biasKey ? m.param('bias', [outFeatures]) : undefined;
+  const biasSpec = fold ? [{ suffix: 'folded_bias', dtype: 'float32' as const, dims: [outFeatures] }] : [];
+
+  if (m.dtype === 'q8') {
+    const values = m.derived(
+      sources,
+      [
+        { suffix: `${prefix}int8`, dtype: 'int8', dims: [inFeatures, outFeatures] },
+        { suffix: `${prefix}scale`, dtype: 'float32', dims: [outFeatures] },
+        ...biasSpec,
+      ],
+      async (read) => {
+        const { weight, bias } = await weightAndBias(read);
+        const { values: q, scales } = quantizeLinearWeight(weight, outFeatures, inFeatures);
+        return fold ? [q, scales, bias!] : [q, scales];
+      },
+    );
+    return m.op(
+      'DynamicQuantizeMatMul',
+      [x, values[0], values[1], undefined, foldedBias(values)],
+      {},
+      {
+        domain: 'com.microsoft',
+      },
+    );
+  }
+
+  const values = m.derived(
+    sources,
+    [
+      {
+        suffix: storedSuffix(m, `${prefix}transposed`),
+        dtype: storedFloat(m),
+        dims: [inFeatures, outFeatures],
+      },
+      ...biasSpec,
+    ],
+    async (read) => {
+      const { weight, bias } = await weightAndBias(read);
+      const stored = toStored(m, transposeMatrix(weight, outFeatures, inFeatures));
+      return fold ? [stored, bias!] : [stored];
+    },
+  );
+  const product = m.op('MatMul', [x, widened(m, values[0]!)]);
+  const bias = foldedBias(values);
+  return bias ? m.op('Add', [product, bias]) : product;
+}
