@@ -1,4 +1,10 @@
-export { resolveModelFiles, resolveFirstModelFile, isLocalModel, describeFolder } from './resolve.js';
+export {
+  RESOLVE_OPTIONS,
+  resolveModelFiles,
+  resolveFirstModelFile,
+  isLocalModel,
+  describeFolder,
+} from './resolve.js';
 export type { FileRequest, ResolveOptions, ResolvedModelFiles } from './resolve.js';
 export { hubDownload, isValidRepoId } from './hub-file.js';
 export type { HubDownloadOptions } from './hub-file.js';
@@ -8,3 +14,4 @@ export { defaultCacheDir, hubEndpoint, hubToken, isOffline } from './environment
 export { formatProgress, progressBar } from './progress-bar.js';
 export type { ProgressBarOptions } from './progress-bar.js';
 export { readJsonObject } from './read-json.js';
+export { loadPretrained } from './load-pretrained.js';

@@ -1,12 +1,27 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, ModelNotFoundError } from '../errors.js';
+import { optionNames } from '../validation/option-names.js';
 import { type HubDownloadOptions, hubDownload, isValidRepoId } from './hub-file.js';
 
 /** A file to resolve: its path in the repository, optionally allowed to be missing. */
 export type FileRequest = string | { path: string; optional?: boolean };
 
 export interface ResolveOptions extends HubDownloadOptions {}
+
+/** The keys of `ResolveOptions`: what every `fromPretrained` of a config, processor or tokenizer accepts. */
+export const RESOLVE_OPTIONS = optionNames<ResolveOptions>({
+  revision: true,
+  cacheDir: true,
+  localFilesOnly: true,
+  token: true,
+  endpoint: true,
+  onProgress: true,
+  idleTimeoutMs: true,
+  retries: true,
+  retryDelayMs: true,
+  signal: true,
+});
 
 export interface ResolvedModelFiles {
   /** 'local' for a folder on disk, 'hub' for a repository downloaded into the cache. */

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { loadPretrained } from '../hub/load-pretrained.js';
 import { readJsonObject } from '../hub/read-json.js';
 import { type ResolveOptions, resolveModelFiles } from '../hub/resolve.js';
 
@@ -151,10 +152,15 @@ export class PretrainedConfig {
     idOrPath: string,
     options: ConfigOptions = {},
   ): Promise<C> {
-    const { files } = await resolveModelFiles(idOrPath, [{ path: 'config.json', optional: true }], options);
-    const path = files['config.json'];
-    if (!path) throw new ConfigError(`${idOrPath} has no config.json`);
-    return (PretrainedConfig.fromFile as (this: ConfigClass<C>, path: string) => Promise<C>).call(this, path);
+    return loadPretrained(`${this.name}.fromPretrained`, idOrPath, options, async (checked) => {
+      const { files } = await resolveModelFiles(idOrPath, [{ path: 'config.json', optional: true }], checked);
+      const path = files['config.json'];
+      if (!path) throw new ConfigError(`${idOrPath} has no config.json`);
+      return (PretrainedConfig.fromFile as (this: ConfigClass<C>, path: string) => Promise<C>).call(
+        this,
+        path,
+      );
+    });
   }
 
   /** Number of labels (id2label's size), 0 when the model has none. */

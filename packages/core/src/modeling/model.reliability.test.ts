@@ -90,7 +90,7 @@ describe('preprocessor_config.json', () => {
     const folder = await brokenCopy('pre-missing', { 'preprocessor_config.json': null });
     await expect(ImageProcessor.fromPretrained(folder)).rejects.toThrowError(
       new ModelNotFoundError(
-        `preprocessor_config.json not found in the model folder ${folder} (it has: config.json, onnx/model.onnx)`,
+        `preprocessor_config.json not found in the model folder ${folder} (it has: config.json, model.safetensors, onnx/model.onnx)`,
       ),
     );
   });
@@ -152,7 +152,7 @@ describe('the graph file', () => {
     const folder = await brokenCopy('graph-missing', { 'onnx/model.onnx': null });
     await expect(TinyModel.fromPretrained(folder)).rejects.toThrowError(
       new ModelNotFoundError(
-        `${folder} has none of onnx/model.onnx, model.onnx (it has: config.json, preprocessor_config.json)`,
+        `${folder} has none of onnx/model.onnx, model.onnx (it has: config.json, model.safetensors, preprocessor_config.json)`,
       ),
     );
   });

@@ -1,10 +1,12 @@
 import type * as ort from 'onnxruntime-node';
+import { abortable, currentAbortSignal, throwIfAborted } from '../abort.js';
 import { DisposedError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
-import type { ResolveOptions } from '../hub/resolve.js';
-import { resolveFirstModelFile } from '../hub/resolve.js';
+import { RESOLVE_OPTIONS, type ResolveOptions, resolveFirstModelFile } from '../hub/resolve.js';
 import { type Device, type DeviceOption, selectDevice } from '../runtime/device.js';
 import { type ModelDtype, graphFileCandidates, isModelDtype } from '../runtime/model-file.js';
+import { checkSessionOptions } from '../runtime/session-options.js';
 import { ModelSession, type NamedTensors, type RunOptions } from '../runtime/session.js';
+import { type OptionNames, checkOptions, optionNames, pickOptions } from '../validation/option-names.js';
 import { type ConfigClass, PretrainedConfig } from './config.js';
 
 export interface PretrainedOptions extends ResolveOptions {
@@ -22,6 +24,18 @@ export interface PretrainedOptions extends ResolveOptions {
    */
   loading?: 'eager' | 'lazy';
 }
+
+/** The keys of `PretrainedOptions`: what every model's `fromPretrained` and every task helper's loader accept. */
+export const PRETRAINED_OPTIONS: OptionNames<PretrainedOptions> = [
+  ...RESOLVE_OPTIONS,
+  ...optionNames<Omit<PretrainedOptions, keyof ResolveOptions>>({
+    device: true,
+    deviceId: true,
+    dtype: true,
+    sessionOptions: true,
+    loading: true,
+  }),
+];
 
 /** What `fromPretrained` hands a model's constructor. */
 export interface ModelInit {
@@ -90,21 +104,40 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
     this.#loadGraph = init.loadGraph;
   }
 
-  /** Loads a model from a folder or a Hub id: config.json, then the graphs (eagerly unless `loading: 'lazy'`). */
+  /**
+   * Loads a model from a folder or a Hub id: config.json, then the graphs (eagerly unless `loading: 'lazy'`).
+   * `signal` stops the loading between files and graphs (`AbortedError`; what was loaded is released); it does not
+   * apply to graphs loaded later, on first use.
+   */
   static async fromPretrained<M extends PreTrainedModel>(
     this: PreTrainedModelClass<M>,
     idOrPath: string,
     options: PretrainedOptions = {},
   ): Promise<M> {
+    const where = `${this.name}.fromPretrained`;
+    checkOptions(options, PRETRAINED_OPTIONS, where);
+    checkSessionOptions(options.sessionOptions);
+    if (options.loading !== undefined && options.loading !== 'eager' && options.loading !== 'lazy') {
+      throw new InvalidArgumentError(
+        `loading must be 'eager' or 'lazy', got ${JSON.stringify(options.loading)}`,
+      );
+    }
     const selection = selectDevice(options.device ?? 'cpu', { deviceId: options.deviceId });
-    const config = await (this.configClass as unknown as typeof PretrainedConfig).fromPretrained.call(
-      this.configClass,
-      idOrPath,
-      options,
+    const operation = `${where}(${JSON.stringify(idOrPath)})`;
+    const { signal } = options;
+    const config = await abortable(signal, operation, () =>
+      (this.configClass as unknown as typeof PretrainedConfig).fromPretrained.call(
+        this.configClass,
+        idOrPath,
+        pickOptions<ResolveOptions>(options, RESOLVE_OPTIONS),
+      ),
     );
     const graphs = this.graphs;
     let model: M | undefined;
     let device = selection.device;
+    // fromPretrained's signal covers the graphs it loads; a graph loaded later, on first use, follows the signal of
+    // the task call that runs it (if any), not this one, which may have long expired.
+    let loadSignal: AbortSignal | undefined = signal;
     const loadGraph = async (graph: string): Promise<ModelSession> => {
       const name = graphs[graph];
       if (name === undefined) {
@@ -112,10 +145,12 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
           `${this.name} has no graph '${graph}' (it has: ${Object.keys(graphs).join(', ')})`,
         );
       }
-      const path = await resolveFirstModelFile(
-        idOrPath,
-        graphFileCandidates(name, dtypeFor(options.dtype, graph)),
-        options,
+      const graphSignal = loadSignal ?? currentAbortSignal();
+      const path = await abortable(graphSignal, `${operation}: loading graph '${graph}'`, () =>
+        resolveFirstModelFile(idOrPath, graphFileCandidates(name, dtypeFor(options.dtype, graph)), {
+          ...pickOptions<ResolveOptions>(options, RESOLVE_OPTIONS),
+          signal: graphSignal,
+        }),
       );
       const session = await ModelSession.create(path, {
         // Once 'auto' fell back to the CPU, every further graph follows, so that one model runs on one device.
@@ -133,11 +168,16 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
         const groups = (this as unknown as typeof PreTrainedModel).graphGroups;
         if (groups === undefined) await Promise.all(Object.keys(graphs).map((graph) => model!.graph(graph)));
         else await model.#loadFirstCompleteGroup(groups, idOrPath);
+        // Session creation cannot be interrupted: an abort during it takes effect here.
+        throwIfAborted(signal, operation);
       } catch (error) {
         await model.dispose();
         throw error;
+      } finally {
+        loadSignal = undefined;
       }
     }
+    loadSignal = undefined;
     return model;
   }
 

@@ -1,6 +1,8 @@
 import { ConfigError, InputShapeError, InvalidArgumentError } from '../errors.js';
+import { loadPretrained } from '../hub/load-pretrained.js';
 import type { ResolveOptions } from '../hub/resolve.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionNames } from '../validation/option-names.js';
 import {
   type BatchEncoding,
   type PaddingTruncationOptions,
@@ -17,6 +19,14 @@ export interface EncodeOptions extends PaddingTruncationOptions {
   /** Add the model's special tokens around each text (CLIP: `<|startoftext|>` ... `<|endoftext|>`). Default true. */
   addSpecialTokens?: boolean;
 }
+
+/** The keys of `EncodeOptions`. */
+export const ENCODE_OPTIONS = optionNames<EncodeOptions>({
+  padding: true,
+  truncation: true,
+  maxLength: true,
+  addSpecialTokens: true,
+});
 
 export interface DecodeOptions {
   /** Drop special tokens (pad, bos, eos, unk, ...). Default false. */
@@ -134,7 +144,11 @@ export class Tokenizer {
    * laid out like a Hub model repository.
    */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<Tokenizer> {
-    return new Tokenizer(await readTokenizerFiles(idOrPath, options));
+    return new Tokenizer(
+      await loadPretrained('Tokenizer.fromPretrained', idOrPath, options, (checked) =>
+        readTokenizerFiles(idOrPath, checked),
+      ),
+    );
   }
 
   /** Number of tokens, added tokens included (Python's `len(tokenizer)`). */
@@ -163,6 +177,7 @@ export class Tokenizer {
    * one). Truncation cuts the text's tokens and keeps the special tokens (CLIP's final `<|endoftext|>` stays).
    */
   encode(text: string | readonly string[], options: EncodeOptions = {}): BatchEncoding {
+    checkOptions(options, ENCODE_OPTIONS, 'Tokenizer.encode');
     const texts = checkTexts(text);
     const addSpecialTokens = options.addSpecialTokens ?? true;
     if (typeof addSpecialTokens !== 'boolean') {
