@@ -1,5 +1,6 @@
-import type { Tensor } from '@ortvision/core';
-import { type JsonValue, isNpyReference } from '@ortvision/core/testing';
+import type { Tensor } from '../tensor/tensor.js';
+import { ToleranceError } from './compare.js';
+import { type JsonValue, isNpyReference } from './manifest.js';
 
 /** What an adapter may return where the manifest expects JSON: JSON, with Tensors or typed arrays for arrays. */
 export type ResultValue =
@@ -59,7 +60,8 @@ function describe(value: unknown): string {
 }
 
 /**
- * Compares an adapter's result with a manifest's expected JSON: numbers within `atol`, strings, booleans and
+ * The one comparator of results with fixture JSON (the conformance runner and every package test use it).
+ * Compares a result with a manifest's expected JSON: numbers within `atol`, strings, booleans and
  * nulls exactly, arrays by length then element, objects by their key sets then values. `{ "npy": path }` in the
  * expected value stands for an array stored in a .npy file: `loadNpy` reads it and the actual value (a Tensor,
  * typed array or nested number arrays) is compared element-wise.
@@ -166,4 +168,21 @@ export async function compareJson(
     worst = Math.max(worst, result.worst);
   }
   return { ok: true, worst };
+}
+
+/**
+ * `compareJson` that throws `ToleranceError` naming the first mismatch (its JSON path, the values, the tolerance),
+ * for tests: `await assertJsonClose(result, testCase.expected, testCase.atol ?? 0, (p) => readNpy(fixturePath(name, p)))`.
+ */
+export async function assertJsonClose(
+  actual: ResultValue | undefined,
+  expected: JsonValue,
+  atol: number,
+  loadNpy: (path: string) => Promise<Tensor> = async (path) => {
+    throw new ToleranceError(`the expected value refers to ${path}, but no npy loader was given`);
+  },
+): Promise<void> {
+  const comparison = await compareJson(actual, expected, atol, loadNpy);
+  if (!comparison.ok)
+    throw new ToleranceError(`result differs from the expected JSON: ${comparison.mismatch}`);
 }
