@@ -4,6 +4,8 @@ import {
   type ResolveOptions,
   type Side,
   Tensor,
+  loadPretrained,
+  optionsFromKwargs,
   parseTokenizerSettings,
   readJsonObject,
   resolveModelFiles,
@@ -141,13 +143,19 @@ export class PerceiverTokenizer {
    * the padding/truncation sides and clean_up_tokenization_spaces. Both files are optional.
    */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<PerceiverTokenizer> {
-    const { files } = await resolveModelFiles(
+    const { files } = await loadPretrained(
+      'PerceiverTokenizer.fromPretrained',
       idOrPath,
-      [
-        { path: 'tokenizer_config.json', optional: true },
-        { path: 'special_tokens_map.json', optional: true },
-      ],
       options,
+      (checked) =>
+        resolveModelFiles(
+          idOrPath,
+          [
+            { path: 'tokenizer_config.json', optional: true },
+            { path: 'special_tokens_map.json', optional: true },
+          ],
+          checked,
+        ),
     );
     const read = (path: string | undefined) => (path === undefined ? {} : readJsonObject(path));
     const [config, specialTokensMap] = await Promise.all([
@@ -358,31 +366,24 @@ export class PerceiverTokenizer {
  * manifests write them) as `PerceiverEncodeOptions`. Unknown names throw, so nothing is silently ignored.
  */
 export function encodeOptionsFromKwargs(kwargs: Readonly<Record<string, unknown>>): PerceiverEncodeOptions {
-  const options: PerceiverEncodeOptions = {};
-  for (const [key, value] of Object.entries(kwargs)) {
-    if (key === 'padding') options.padding = value as PerceiverEncodeOptions['padding'];
-    else if (key === 'truncation') options.truncation = value as PerceiverEncodeOptions['truncation'];
-    else if (key === 'max_length') options.maxLength = value as number;
-    else if (key === 'add_special_tokens') options.addSpecialTokens = value as boolean;
-    else if (key === 'return_special_tokens_mask') options.returnSpecialTokensMask = value as boolean;
-    else
-      throw new InvalidArgumentError(
-        `unknown PerceiverTokenizer argument "${key}" (known: padding, truncation, max_length, add_special_tokens, return_special_tokens_mask)`,
-      );
-  }
-  return options;
+  return optionsFromKwargs<PerceiverEncodeOptions>(
+    kwargs,
+    {
+      padding: 'padding',
+      truncation: 'truncation',
+      max_length: 'maxLength',
+      add_special_tokens: 'addSpecialTokens',
+      return_special_tokens_mask: 'returnSpecialTokensMask',
+    },
+    'PerceiverTokenizer',
+  );
 }
 
 /** `decode` / `batch_decode` keyword arguments (`skip_special_tokens`, `clean_up_tokenization_spaces`). */
 export function decodeOptionsFromKwargs(kwargs: Readonly<Record<string, unknown>>): PerceiverDecodeOptions {
-  const options: PerceiverDecodeOptions = {};
-  for (const [key, value] of Object.entries(kwargs)) {
-    if (key === 'skip_special_tokens') options.skipSpecialTokens = value as boolean;
-    else if (key === 'clean_up_tokenization_spaces') options.cleanUpTokenizationSpaces = value as boolean;
-    else
-      throw new InvalidArgumentError(
-        `unknown decode argument "${key}" (known: skip_special_tokens, clean_up_tokenization_spaces)`,
-      );
-  }
-  return options;
+  return optionsFromKwargs<PerceiverDecodeOptions>(
+    kwargs,
+    { skip_special_tokens: 'skipSpecialTokens', clean_up_tokenization_spaces: 'cleanUpTokenizationSpaces' },
+    'decode',
+  );
 }
