@@ -1,7 +1,7 @@
 /**
  * A value as an error message should show it, keeping its type visible: a string in quotes (`'3'`, so that
  * `topK: '3'` does not read as the number 3), numbers as written (`NaN`, `-5`), `null` / `undefined`, arrays and
- * plain objects as short JSON, anything else by its class (`a Float32Array of 12`, `a URL https://x/`).
+ * arrays item by item, plain objects as short JSON, anything else by its class (`a Float32Array of 12`, `a URL https://x/`).
  *
  * @example
  * describeValue('3'); // "'3'"
@@ -22,7 +22,9 @@ export function describeValue(value: unknown, maxLength = 60): string {
     return `a ${value.constructor.name} of ${length}`;
   }
   if (value instanceof URL) return `a URL ${cut(value.href)}`;
-  if (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype) {
+  // Items described one by one, so that NaN stays NaN (JSON would print null) and '3' stays a string.
+  if (Array.isArray(value)) return cut(`[${value.map((item) => describeValue(item, maxLength)).join(', ')}]`);
+  if (Object.getPrototypeOf(value) === Object.prototype) {
     let json: string | undefined;
     try {
       json = JSON.stringify(value);

@@ -12,7 +12,7 @@ describe('describeValue', () => {
     expect(describeValue(null)).toBe('null');
     expect(describeValue(undefined)).toBe('undefined');
     expect(describeValue(5n)).toBe('5n');
-    expect(describeValue([1, 'a'])).toBe('[1,"a"]');
+    expect(describeValue([1, 'a', Number.NaN])).toBe("[1, 'a', NaN]");
     expect(describeValue({ a: 1 })).toBe('{"a":1}');
     expect(describeValue(new Float32Array(4))).toBe('a Float32Array of 4');
     expect(describeValue(new URL('https://example.com/x.png'))).toBe('a URL https://example.com/x.png');
