@@ -4,10 +4,15 @@ import {
   type ImageInput,
   InputShapeError,
   InvalidArgumentError,
+  type OptionNames,
+  PREPROCESS_OPTIONS,
   type PreprocessOptions,
+  RESOLVE_OPTIONS,
   type ResolveOptions,
   type Tensor,
   Tokenizer,
+  checkOptions,
+  optionNames,
 } from '@ortvision/core';
 import { Owlv2ImageProcessor } from './image-processing.js';
 import {
@@ -37,6 +42,23 @@ export interface Owlv2ProcessOptions extends PreprocessOptions {
   truncation?: EncodeOptions['truncation'];
   maxLength?: number;
 }
+
+/** The keys of `Owlv2ProcessInputs`. */
+export const OWLV2_PROCESS_INPUTS = optionNames<Owlv2ProcessInputs>({
+  text: true,
+  images: true,
+  queryImages: true,
+});
+
+/** The keys of `Owlv2ProcessOptions`: the image processor's overrides and the tokenizer's. */
+export const OWLV2_PROCESS_OPTIONS: OptionNames<Owlv2ProcessOptions> = [
+  ...PREPROCESS_OPTIONS,
+  ...optionNames<Omit<Owlv2ProcessOptions, keyof PreprocessOptions>>({
+    padding: true,
+    truncation: true,
+    maxLength: true,
+  }),
+];
 
 /** What `process` returns, named as Python's `Owlv2Processor.__call__` names them. */
 export interface Owlv2ProcessorOutput {
@@ -103,6 +125,7 @@ export class Owlv2Processor {
 
   /** Loads preprocessor_config.json and the tokenizer files of a model folder or Hub id. */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<Owlv2Processor> {
+    checkOptions(options, RESOLVE_OPTIONS, 'Owlv2Processor.fromPretrained');
     const [imageProcessor, tokenizer] = await Promise.all([
       Owlv2ImageProcessor.fromPretrained(idOrPath, options),
       Tokenizer.fromPretrained(idOrPath, options),
@@ -142,7 +165,12 @@ export class Owlv2Processor {
     inputs: Owlv2ProcessInputs,
     options: Owlv2ProcessOptions = {},
   ): Promise<Owlv2ProcessorOutput> {
-    const { text, images, queryImages } = inputs;
+    const { text, images, queryImages } = checkOptions(
+      inputs,
+      OWLV2_PROCESS_INPUTS,
+      'Owlv2Processor.process inputs',
+    );
+    checkOptions(options, OWLV2_PROCESS_OPTIONS, 'Owlv2Processor.process');
     if (text === undefined && images === undefined && queryImages === undefined) {
       throw new InvalidArgumentError('process needs at least one of text, images or queryImages');
     }
