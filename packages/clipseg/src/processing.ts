@@ -3,9 +3,12 @@ import {
   InvalidArgumentError,
   type PaddingTruncationOptions,
   type PreprocessOptions,
+  RESOLVE_OPTIONS,
   type ResolveOptions,
   type Tensor,
   Tokenizer,
+  checkOptions,
+  optionNames,
 } from '@ortvision/core';
 import { CLIPSegImageProcessor } from './image-processing.js';
 
@@ -20,6 +23,17 @@ export interface CLIPSegProcessorInputs extends PaddingTruncationOptions {
   /** Image processor overrides (camelCase config names), for `images` and `visualPrompt` alike. */
   imageOptions?: PreprocessOptions;
 }
+
+/** The keys of `CLIPSegProcessorInputs`. */
+export const CLIPSEG_PROCESSOR_INPUTS = optionNames<CLIPSegProcessorInputs>({
+  text: true,
+  images: true,
+  visualPrompt: true,
+  imageOptions: true,
+  padding: true,
+  truncation: true,
+  maxLength: true,
+});
 
 /** What `CLIPSegProcessor.process` returns: the tensors named as in Python, those of the inputs given. */
 export interface CLIPSegProcessorOutputs {
@@ -71,6 +85,7 @@ export class CLIPSegProcessor {
 
   /** Reads preprocessor_config.json and the tokenizer files of a folder or Hub id. */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<CLIPSegProcessor> {
+    checkOptions(options, RESOLVE_OPTIONS, 'CLIPSegProcessor.fromPretrained');
     const [imageProcessor, tokenizer] = await Promise.all([
       CLIPSegImageProcessor.fromPretrained(idOrPath, options),
       Tokenizer.fromPretrained(idOrPath, options),
@@ -83,7 +98,11 @@ export class CLIPSegProcessor {
    * prompts of different lengths), images -> `pixel_values`, image prompts -> `conditional_pixel_values`.
    */
   async process<I extends CLIPSegProcessorInputs>(inputs: I): Promise<CLIPSegProcessorResult<I>> {
-    const { text, images, visualPrompt, imageOptions, padding, truncation, maxLength } = inputs;
+    const { text, images, visualPrompt, imageOptions, padding, truncation, maxLength } = checkOptions(
+      inputs,
+      CLIPSEG_PROCESSOR_INPUTS,
+      'CLIPSegProcessor.process',
+    );
     if (text === undefined && images === undefined && visualPrompt === undefined) {
       throw new InvalidArgumentError(
         'CLIPSegProcessor.process needs text, visualPrompt or images: all three are missing',
