@@ -67,7 +67,7 @@ function describe(value: unknown): string {
  * typed array or nested number arrays) is compared element-wise.
  */
 export async function compareJson(
-  actual: ResultValue | undefined,
+  actual: unknown,
   expected: JsonValue,
   atol: number,
   loadNpy: (path: string) => Promise<Tensor>,
@@ -130,6 +130,10 @@ export async function compareJson(
   if (Array.isArray(expected)) {
     let items: ArrayLike<unknown>;
     if (Array.isArray(actual)) items = actual;
+    // A tensor of rank > 1 against nested lists compares row by row, as its JSON (toNested) would; against a
+    // flat list, element by element.
+    else if (isTensor(actual) && actual.dims.length > 1 && Array.isArray(expected[0]))
+      items = actual.toNested() as unknown[];
     else if (isTensor(actual)) items = Array.from(actual.data as ArrayLike<number | bigint>, Number);
     else if (isArrayLikeOfNumbers(actual)) items = Array.from(actual, Number);
     else return fail(`expected an array of ${expected.length}, got ${describe(actual)}`);
@@ -175,7 +179,7 @@ export async function compareJson(
  * for tests: `await assertJsonClose(result, testCase.expected, testCase.atol ?? 0, (p) => readNpy(fixturePath(name, p)))`.
  */
 export async function assertJsonClose(
-  actual: ResultValue | undefined,
+  actual: unknown,
   expected: JsonValue,
   atol: number,
   loadNpy: (path: string) => Promise<Tensor> = async (path) => {
