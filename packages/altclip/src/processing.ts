@@ -6,8 +6,8 @@ import {
   type ImageInput,
   InvalidArgumentError,
   PREPROCESS_OPTIONS,
+  PRETRAINED_OPTIONS,
   type PreprocessOptions,
-  RESOLVE_OPTIONS,
   type ResolveOptions,
   type Tensor,
   type TokenIds,
@@ -91,7 +91,7 @@ export class AltCLIPProcessor {
 
   /** Loads preprocessor_config.json and tokenizer.json (+ tokenizer_config.json) from a folder or Hub id. */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<AltCLIPProcessor> {
-    checkOptions(options, RESOLVE_OPTIONS, 'AltCLIPProcessor.fromPretrained');
+    checkOptions(options, PRETRAINED_OPTIONS, 'AltCLIPProcessor.fromPretrained');
     const [imageProcessor, tokenizer] = await Promise.all([
       CLIPImageProcessor.fromPretrained(idOrPath, options),
       Tokenizer.fromPretrained(idOrPath, options),

@@ -1,9 +1,9 @@
 import {
   type ImageInput,
   InvalidArgumentError,
+  PRETRAINED_OPTIONS,
   type PaddingTruncationOptions,
   type PreprocessOptions,
-  RESOLVE_OPTIONS,
   type ResolveOptions,
   type Tensor,
   Tokenizer,
@@ -85,7 +85,7 @@ export class CLIPSegProcessor {
 
   /** Reads preprocessor_config.json and the tokenizer files of a folder or Hub id. */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<CLIPSegProcessor> {
-    checkOptions(options, RESOLVE_OPTIONS, 'CLIPSegProcessor.fromPretrained');
+    checkOptions(options, PRETRAINED_OPTIONS, 'CLIPSegProcessor.fromPretrained');
     const [imageProcessor, tokenizer] = await Promise.all([
       CLIPSegImageProcessor.fromPretrained(idOrPath, options),
       Tokenizer.fromPretrained(idOrPath, options),

@@ -6,8 +6,8 @@ import {
   InvalidArgumentError,
   type OptionNames,
   PREPROCESS_OPTIONS,
+  PRETRAINED_OPTIONS,
   type PreprocessOptions,
-  RESOLVE_OPTIONS,
   type ResolveOptions,
   type Tensor,
   Tokenizer,
@@ -125,7 +125,7 @@ export class Owlv2Processor {
 
   /** Loads preprocessor_config.json and the tokenizer files of a model folder or Hub id. */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<Owlv2Processor> {
-    checkOptions(options, RESOLVE_OPTIONS, 'Owlv2Processor.fromPretrained');
+    checkOptions(options, PRETRAINED_OPTIONS, 'Owlv2Processor.fromPretrained');
     const [imageProcessor, tokenizer] = await Promise.all([
       Owlv2ImageProcessor.fromPretrained(idOrPath, options),
       Tokenizer.fromPretrained(idOrPath, options),

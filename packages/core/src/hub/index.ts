@@ -14,4 +14,3 @@ export { defaultCacheDir, hubEndpoint, hubToken, isOffline } from './environment
 export { formatProgress, progressBar } from './progress-bar.js';
 export type { ProgressBarOptions } from './progress-bar.js';
 export { readJsonObject } from './read-json.js';
-export { loadPretrained } from './load-pretrained.js';

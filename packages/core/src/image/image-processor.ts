@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { ConfigError, InvalidArgumentError, OrtVisionError } from '../errors.js';
-import { loadPretrained } from '../hub/load-pretrained.js';
 import { readJsonObject } from '../hub/read-json.js';
 import { type ResolveOptions, resolveModelFiles } from '../hub/resolve.js';
+import { loadPretrained } from '../modeling/load-pretrained.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptions, optionNames } from '../validation/option-names.js';
 import type { Image } from './image.js';

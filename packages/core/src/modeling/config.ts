@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
-import { loadPretrained } from '../hub/load-pretrained.js';
 import { readJsonObject } from '../hub/read-json.js';
 import { type ResolveOptions, resolveModelFiles } from '../hub/resolve.js';
+import { loadPretrained } from './load-pretrained.js';
 
 /** A value as JSON holds it. */
 export type ConfigValue = null | boolean | number | string | ConfigValue[] | { [key: string]: ConfigValue };

@@ -11,6 +11,7 @@ export type {
 export { PRETRAINED_OPTIONS, PreTrainedModel } from './pretrained-model.js';
 export type { ModelInit, PreTrainedModelClass, PretrainedOptions } from './pretrained-model.js';
 export { fromPretrainedByArchitecture } from './architectures.js';
+export { loadPretrained } from './load-pretrained.js';
 export { loadGraph } from './graph.js';
 export type { LoadGraphOptions } from './graph.js';
 export { makePipeline, resolveModel } from './pipeline.js';

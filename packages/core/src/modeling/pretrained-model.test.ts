@@ -208,8 +208,10 @@ describe('fromPretrained options and signal', () => {
     ).rejects.toThrowError(
       new InvalidArgumentError('sessionOptions.intraOpNumThreads must be an integer >= 0, got -5'),
     );
-    await expect(VitConfig.fromPretrained(dir, { device: 'cpu' } as never)).rejects.toThrow(
-      "unknown option 'device' for VitConfig.fromPretrained",
+    // configs take every loading option (one options object serves all loaders) but catch a misspelled one
+    expect((await VitConfig.fromPretrained(dir, { device: 'cpu' } as never)).model_type).toBe('vit');
+    await expect(VitConfig.fromPretrained(dir, { devcie: 'cpu' } as never)).rejects.toThrow(
+      "unknown option 'devcie' for VitConfig.fromPretrained (did you mean 'device'?)",
     );
   });
 

@@ -1,6 +1,6 @@
 import { ConfigError, InputShapeError, InvalidArgumentError } from '../errors.js';
-import { loadPretrained } from '../hub/load-pretrained.js';
 import type { ResolveOptions } from '../hub/resolve.js';
+import { loadPretrained } from '../modeling/load-pretrained.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptions, optionNames } from '../validation/option-names.js';
 import {
