@@ -22,6 +22,8 @@ export interface CLIPSegProcessorInputs extends PaddingTruncationOptions {
   visualPrompt?: ImageInput | readonly ImageInput[];
   /** Image processor overrides (camelCase config names), for `images` and `visualPrompt` alike. */
   imageOptions?: PreprocessOptions;
+  /** Add the tokenizer's special tokens around each text prompt (default true, as in Python). */
+  addSpecialTokens?: boolean;
 }
 
 /** The keys of `CLIPSegProcessorInputs`. */
@@ -33,6 +35,7 @@ export const CLIPSEG_PROCESSOR_INPUTS = optionNames<CLIPSegProcessorInputs>({
   padding: true,
   truncation: true,
   maxLength: true,
+  addSpecialTokens: true,
 });
 
 /** What `CLIPSegProcessor.process` returns: the tensors named as in Python, those of the inputs given. */
@@ -98,11 +101,8 @@ export class CLIPSegProcessor {
    * prompts of different lengths), images -> `pixel_values`, image prompts -> `conditional_pixel_values`.
    */
   async process<I extends CLIPSegProcessorInputs>(inputs: I): Promise<CLIPSegProcessorResult<I>> {
-    const { text, images, visualPrompt, imageOptions, padding, truncation, maxLength } = checkOptions(
-      inputs,
-      CLIPSEG_PROCESSOR_INPUTS,
-      'CLIPSegProcessor.process',
-    );
+    const { text, images, visualPrompt, imageOptions, padding, truncation, maxLength, addSpecialTokens } =
+      checkOptions(inputs, CLIPSEG_PROCESSOR_INPUTS, 'CLIPSegProcessor.process');
     if (text === undefined && images === undefined && visualPrompt === undefined) {
       throw new InvalidArgumentError(
         'CLIPSegProcessor.process needs text, visualPrompt or images: all three are missing',
@@ -115,7 +115,12 @@ export class CLIPSegProcessor {
     }
     const outputs: CLIPSegProcessorOutputs = {};
     if (text !== undefined) {
-      const { input_ids, attention_mask } = this.tokenizer.encode(text, { padding, truncation, maxLength });
+      const { input_ids, attention_mask } = this.tokenizer.encode(text, {
+        padding,
+        truncation,
+        maxLength,
+        addSpecialTokens,
+      });
       Object.assign(outputs, { input_ids, attention_mask });
     }
     if (images !== undefined) {
