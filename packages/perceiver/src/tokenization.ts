@@ -4,13 +4,18 @@ import {
   type ResolveOptions,
   type Side,
   Tensor,
+  checkOptions,
   loadPretrained,
+  optionNames,
   optionsFromKwargs,
   parseTokenizerSettings,
   readJsonObject,
   resolveModelFiles,
   resolveStrategy,
 } from '@ortvision/core';
+
+/** The keys of `PerceiverDecodeOptions`. */
+const PERCEIVER_DECODE_OPTIONS = ['skipSpecialTokens', 'cleanUpTokenizationSpaces'] as const;
 
 /** The six special tokens of PerceiverTokenizer, by id (transformers' order). */
 export const PERCEIVER_SPECIAL_TOKENS = ['[PAD]', '[BOS]', '[EOS]', '[MASK]', '[CLS]', '[SEP]'] as const;
@@ -48,6 +53,16 @@ export type PerceiverEncoding = {
   attention_mask: Tensor<'int64'>;
   special_tokens_mask?: Tensor<'int64'>;
 };
+
+/** The keys of `PerceiverEncodeOptions`. */
+export const PERCEIVER_ENCODE_OPTIONS = optionNames<PerceiverEncodeOptions>({
+  textPair: true,
+  padding: true,
+  truncation: true,
+  maxLength: true,
+  addSpecialTokens: true,
+  returnSpecialTokensMask: true,
+});
 
 export interface PerceiverDecodeOptions {
   /** Drop the six special tokens. Default false. */
@@ -207,6 +222,7 @@ export class PerceiverTokenizer {
 
   /** HF `__call__`: texts (and optional pairs) -> int64 `input_ids` / `attention_mask` [batch, seq]. */
   encode(texts: TextInput, options: PerceiverEncodeOptions = {}): PerceiverEncoding {
+    checkOptions(options, PERCEIVER_ENCODE_OPTIONS, 'PerceiverTokenizer.encode');
     const firsts = asTexts(texts, 'text');
     const pairs = options.textPair === undefined ? undefined : asTexts(options.textPair, 'textPair');
     if (firsts.length === 0) throw new InputShapeError('expected at least one text, got an empty list');
@@ -264,6 +280,7 @@ export class PerceiverTokenizer {
 
   /** Token ids -> text: bytes joined and decoded as UTF-8 (U+FFFD for broken characters); special tokens as text. */
   decode(tokenIds: PerceiverTokenIds, options: PerceiverDecodeOptions = {}): string {
+    checkOptions(options, PERCEIVER_DECODE_OPTIONS, 'PerceiverTokenizer.decode');
     const ids = this.#idList(tokenIds);
     const bytes: number[] = [];
     for (const id of ids) {

@@ -215,6 +215,15 @@ describe('fromPretrained options and signal', () => {
     );
   });
 
+  it('loadGraph checks its options and takes a signal too', async () => {
+    await expect(loadGraph(dir, 'onnx/model.onnx', { devic: 'cpu' } as never)).rejects.toThrow(
+      "unknown option 'devic' for loadGraph (did you mean 'device'?)",
+    );
+    await expect(loadGraph(dir, 'onnx/model.onnx', { signal: AbortSignal.abort() })).rejects.toThrow(
+      AbortedError,
+    );
+  });
+
   it('an aborted signal: AbortedError before anything loads', async () => {
     await expect(
       ViTForImageClassification.fromPretrained(dir, { signal: AbortSignal.abort() }),

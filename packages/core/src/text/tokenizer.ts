@@ -35,6 +35,12 @@ export interface DecodeOptions {
   cleanUpTokenizationSpaces?: boolean;
 }
 
+/** The keys of `DecodeOptions`. */
+const DECODE_OPTIONS = optionNames<DecodeOptions>({
+  skipSpecialTokens: true,
+  cleanUpTokenizationSpaces: true,
+});
+
 /**
  * What core calls on `@huggingface/tokenizers`' `Tokenizer` (which satisfies it; the constructor's assignment checks
  * that). Declared here rather than imported so that core's published type declarations do not name the optional
@@ -204,6 +210,7 @@ export class Tokenizer {
 
   /** Turns ids back into text, as transformers' `decode`. */
   decode(ids: TokenIds, options: DecodeOptions = {}): string {
+    checkOptions(options, DECODE_OPTIONS, 'Tokenizer.decode');
     if (!Array.isArray(ids) && (ids as Tensor).dims.length !== 1) {
       throw new InputShapeError(
         `decode takes one sequence of ids (a 1-D tensor), got shape [${(ids as Tensor).dims.join(', ')}]; use batchDecode for [batch, seq]`,

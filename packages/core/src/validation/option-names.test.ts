@@ -34,6 +34,7 @@ describe('closestName', () => {
     ['dType', 'dtype'],
     ['subTask', 'subtask'],
     ['thresold', 'threshold'],
+    ['thresh', 'threshold'],
   ])('%s -> %s', (typo, meant) => {
     expect(closestName(typo, OPTIONS)).toBe(meant);
   });
