@@ -10,6 +10,7 @@ import {
   Tensor,
   batchedTaskCall,
   checkFinite,
+  checkFlag,
   checkInteger,
   defineTask,
   describeValue,
@@ -149,11 +150,10 @@ class AltCLIPEmbedder {
     texts: readonly string[],
     { truncation = true }: TextEmbeddingOptions = {},
   ): Promise<Tensor<'float32'>> {
-    if (typeof truncation !== 'boolean') {
-      throw new InvalidArgumentError(`truncation must be true or false, got ${describeValue(truncation)}`);
-    }
     const { tokenizer } = this.#processor;
-    const options = truncation ? ({ truncation: true, maxLength: this.#maxLength } as const) : {};
+    const options = checkFlag(truncation, 'truncation', true)
+      ? ({ truncation: true, maxLength: this.#maxLength } as const)
+      : {};
     const keys = texts.map((text) => tokenizer.encode(text, options).input_ids.data.join(','));
     const found = new Map<string, Float32Array>();
     const missing: string[] = [];

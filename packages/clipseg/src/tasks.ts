@@ -8,6 +8,7 @@ import {
   type TaskLoadOptions,
   Tensor,
   batchedTaskCall,
+  checkFlag,
   checkInteger,
   defineTask,
   describeValue,
@@ -100,13 +101,6 @@ function checkPrompts(prompts: unknown): asserts prompts is readonly Segmentatio
       );
     }
   });
-}
-
-function checkFlag(value: unknown, name: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean')
-    throw new InvalidArgumentError(`${name} must be true or false, got ${describeValue(value)}`);
-  return value;
 }
 
 /** Rows of a [n, d] tensor stacked in a given order: row i of the result is `rows[i]`. */
@@ -264,8 +258,8 @@ export const promptSegmentation: TaskHelper<
       options: PROMPT_SEGMENTATION_CALL_OPTIONS,
       run: async (images, [prompts]: [readonly SegmentationPrompt[]], options, context) => {
         checkPrompts(prompts);
-        const returnLogits = checkFlag(options.returnLogits, 'returnLogits');
-        const truncation = checkFlag(options.truncation, 'truncation');
+        const returnLogits = checkFlag(options.returnLogits, 'returnLogits', false);
+        const truncation = checkFlag(options.truncation, 'truncation', false);
         // model.onnx alone: each run takes the image broadcast over the tokenized prompts.
         const whole = prompts.every((p) => typeof p === 'string') && !(await model.supportsTextEmbeddings());
         const conditioning = whole

@@ -7,6 +7,7 @@ import {
   type TaskHelper,
   Tensor,
   batchedTaskCall,
+  checkFlag,
   checkInteger,
   checkThreshold,
   defineTask,
@@ -101,14 +102,6 @@ function checkLabels(labels: string | readonly string[]): string[] {
   return list;
 }
 
-function checkTruncation(value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') {
-    throw new InvalidArgumentError(`truncation must be true or false, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
 /** One image's detections for every label, best first: each label scored on its own, as the pipeline runs them. */
 async function detectInImage(
   model: Owlv2ForObjectDetection,
@@ -177,7 +170,7 @@ export const zeroShotObjectDetection: TaskHelper<
       run: async (images, [labels]: [string | readonly string[]], options, context) => {
         const threshold = checkThreshold(options.threshold, 'threshold', 0.1);
         if (options.topK !== undefined) checkInteger(options.topK, 'topK', { min: 1 });
-        const truncation = checkTruncation(options.truncation);
+        const truncation = checkFlag(options.truncation, 'truncation', false);
         const queries = checkLabels(labels);
         const results: Detection[][] = [];
         for (const [i, image] of images.entries()) {

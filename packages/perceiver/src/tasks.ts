@@ -10,6 +10,7 @@ import {
   type TaskLoadOptions,
   type Tensor,
   checkFinite,
+  checkFlag,
   checkInteger,
   classifyLogits,
   defineTask,
@@ -54,10 +55,7 @@ const tokenizerPart = {
 
 /** Encoding options for texts that may be cut to the model's `max_position_embeddings` bytes. */
 function encodeOptions(truncation: unknown, maxPositions: number): PerceiverEncodeOptions {
-  if (truncation === undefined || truncation === false) return { padding: true };
-  if (truncation !== true) {
-    throw new InvalidArgumentError(`truncation must be true or false, got ${describeValue(truncation)}`);
-  }
+  if (!checkFlag(truncation, 'truncation', false)) return { padding: true };
   return { padding: true, truncation: true, maxLength: maxPositions };
 }
 

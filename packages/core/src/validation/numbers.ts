@@ -66,3 +66,18 @@ export function checkThreshold(
 ): number {
   return value === undefined ? fallback : checkFiniteNumber(value, name, range);
 }
+
+/**
+ * A true/false option: `undefined` gives `fallback`, anything but a boolean (`'yes'`, `1`) is an
+ * `InvalidArgumentError` naming it.
+ *
+ * @example
+ * const truncation = checkFlag(options.truncation, 'truncation', false);
+ */
+export function checkFlag(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new InvalidArgumentError(`${name} must be true or false, got ${describeValue(value)}`);
+  }
+  return value;
+}
