@@ -135,7 +135,7 @@ describe('zeroShotImageClassification, similarity and embeddings inputs', () => 
       cats,
       ['cat'],
       { top_k: 1 },
-      "unknown option 'top_k' for a zeroShotImageClassification call (did you mean 'topK'?)",
+      "unknown option 'top_k' for the zeroShotImageClassification call (did you mean 'topK'?)",
     ],
     [cats, ['cat'], { hypothesisTemplate: '{x}' }, 'only "{}" (once) or "{0}" can stand for the label'],
     [cats, ['cat'], { hypothesisTemplate: 3 }, 'hypothesisTemplate must be a string'],

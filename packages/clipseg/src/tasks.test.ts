@@ -228,7 +228,7 @@ describe('promptSegmentation batches, truncation, options and signal', () => {
     const image = fixtureImagePath('noise_37x53.png');
     await expect(segment(image, ['a cat'], { returnLogit: true } as never)).rejects.toThrowError(
       new InvalidArgumentError(
-        "unknown option 'returnLogit' for a promptSegmentation call (did you mean 'returnLogits'?)",
+        "unknown option 'returnLogit' for the promptSegmentation call (did you mean 'returnLogits'?)",
       ),
     );
     await expect(segment(image, ['a cat'], { signal: AbortSignal.abort() })).rejects.toThrow(AbortedError);

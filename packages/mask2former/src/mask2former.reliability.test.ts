@@ -137,9 +137,12 @@ describe('imageSegmentation options', () => {
     [{ subtask: 'depth' }, `subtask must be 'panoptic', 'instance' or 'semantic', got 'depth'`],
     [
       { subTask: 'instance' },
-      "unknown option 'subTask' for a imageSegmentation call (did you mean 'subtask'?)",
+      "unknown option 'subTask' for the imageSegmentation call (did you mean 'subtask'?)",
     ],
-    [{ treshold: 0.5 }, "unknown option 'treshold' for a imageSegmentation call (did you mean 'threshold'?)"],
+    [
+      { treshold: 0.5 },
+      "unknown option 'treshold' for the imageSegmentation call (did you mean 'threshold'?)",
+    ],
     [{ labelIdsToFuse: 'ab' }, 'labelIdsToFuse must be a list or set of label ids, got "ab"'],
   ])('%j: InvalidArgumentError', async (options, message) => {
     await expect(segment(cats, options as object)).rejects.toThrowError(new InvalidArgumentError(message));

@@ -106,7 +106,7 @@ describe('zeroShotObjectDetection batches, truncation, options and signal', () =
   it('refuses misspelled options and stops on an aborted signal', async () => {
     await expect(detect(image('cats.png'), ['a cat'], { treshold: 0.1 } as never)).rejects.toThrowError(
       new InvalidArgumentError(
-        "unknown option 'treshold' for a zeroShotObjectDetection call (did you mean 'threshold'?)",
+        "unknown option 'treshold' for the zeroShotObjectDetection call (did you mean 'threshold'?)",
       ),
     );
     await expect(detect(image('cats.png'), ['a cat'], { signal: AbortSignal.abort() })).rejects.toThrow(

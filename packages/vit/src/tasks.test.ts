@@ -84,7 +84,7 @@ describe('imageClassification options and signal', () => {
     ]) {
       await expect(classify(fixtureImagePath('cats.png'), { [typo!]: 3 } as never)).rejects.toThrowError(
         new InvalidArgumentError(
-          `unknown option '${typo}' for a imageClassification call (did you mean '${meant}'?)`,
+          `unknown option '${typo}' for the imageClassification call (did you mean '${meant}'?)`,
         ),
       );
     }

@@ -163,11 +163,13 @@ describe('task calls', () => {
   it('check their options: unknown keys, null, a signal that is not one', async () => {
     const shout = await fakeTask()('org/model');
     await expect(shout('a', { sufix: '?' } as never)).rejects.toThrowError(
-      new InvalidArgumentError("unknown option 'sufix' for a shout call (did you mean 'suffix'?)"),
+      new InvalidArgumentError("unknown option 'sufix' for the shout call (did you mean 'suffix'?)"),
     );
-    await expect(shout('a', null as never)).rejects.toThrow('the options of a shout call must be an object');
+    await expect(shout('a', null as never)).rejects.toThrow(
+      'the options of the shout call must be an object',
+    );
     await expect(shout('a', { signal: 'stop' as never })).rejects.toThrow(
-      'signal of a shout call must be an AbortSignal',
+      'signal of the shout call must be an AbortSignal',
     );
     await expect((shout as (...args: unknown[]) => Promise<unknown>)('a', {}, {})).rejects.toThrowError(
       new InvalidArgumentError('shout takes 0 arguments and an optional options object, got 2 arguments'),

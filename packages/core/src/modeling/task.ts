@@ -162,9 +162,9 @@ async function runCall<R>(
   const { signal: rawSignal, ...options } = checkOptions(
     args[arity] as Record<string, unknown> | undefined,
     [...optionNames, 'signal'],
-    `a ${name} call`,
+    `the ${name} call`,
   );
-  const signal = checkAbortSignal(rawSignal, `a ${name} call`);
+  const signal = checkAbortSignal(rawSignal, `the ${name} call`);
   const context = contextFor(name, signal);
   try {
     context.throwIfAborted('starting');
@@ -196,7 +196,7 @@ export function taskCall<A extends unknown[], O, R>(spec: TaskCallSpec<A, O, R>)
  * @example
  * const classify = batchedTaskCall({
  *   name: 'imageClassification', input: imageInputs, arity: 0, options: CLASSIFY_OPTIONS,
- *   run: async (images, [], options) => classifyLogits((await model.forward(await processor.preprocess(images))).logits, model.config, options),
+ *   run: async (images, _args, options) => classifyLogits((await model.forward(await processor.preprocess(images))).logits, model.config, options),
  * });
  */
 export function batchedTaskCall<I, T, A extends unknown[], O, R>(

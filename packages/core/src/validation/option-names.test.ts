@@ -39,6 +39,11 @@ describe('closestName', () => {
     expect(closestName(typo, OPTIONS)).toBe(meant);
   });
 
+  it('prefers a near spelling over a shared start', () => {
+    expect(closestName('sizeDivisr', ['size', 'sizeDivisor'])).toBe('sizeDivisor');
+    expect(closestName('truncate', ['padding', 'truncation'])).toBe('truncation');
+  });
+
   it('gives nothing when no name is close', () => {
     expect(closestName('colour', OPTIONS)).toBeUndefined();
     expect(closestName('x', OPTIONS)).toBeUndefined();

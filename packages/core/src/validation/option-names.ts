@@ -43,8 +43,8 @@ function editDistance(a: string, b: string): number {
 
 /**
  * The valid name a misspelled one most likely meant: the same name in another case or with `_` (`top_k`, `dType`
- * -> `topK`, `dtype`), another form of the same word (`truncate` -> `truncation`), else the nearest within a third
- * of its length (`treshold` -> `threshold`); undefined when nothing is close.
+ * -> `topK`, `dtype`), else the nearest within a third of its length (`treshold` -> `threshold`), else another
+ * form of the same word (`truncate` -> `truncation`); undefined when nothing is close.
  *
  * @example
  * closestName('top_k', ['topK', 'functionToApply']); // 'topK'
@@ -53,14 +53,6 @@ export function closestName(name: string, valid: readonly string[]): string | un
   const key = normalized(name);
   const same = valid.find((candidate) => normalized(candidate) === key);
   if (same !== undefined) return same;
-  // Another form of the same word (`truncate` for `truncation`): all but the end shared.
-  const stem = valid.find((candidate) => {
-    const other = normalized(candidate);
-    let common = 0;
-    while (common < key.length && key[common] === other[common]) common++;
-    return common >= 4 && common >= Math.min(key.length, other.length) - 1;
-  });
-  if (stem !== undefined) return stem;
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(key.length / 3));
   for (const candidate of valid) {
@@ -70,7 +62,14 @@ export function closestName(name: string, valid: readonly string[]): string | un
       bestDistance = distance;
     }
   }
-  return best;
+  if (best !== undefined) return best;
+  // Another form of the same word (`truncate` for `truncation`): all but a short ending shared.
+  return valid.find((candidate) => {
+    const other = normalized(candidate);
+    let common = 0;
+    while (common < key.length && key[common] === other[common]) common++;
+    return common >= 4 && common >= Math.max(key.length, other.length) - 3;
+  });
 }
 
 /**
