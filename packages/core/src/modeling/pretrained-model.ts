@@ -5,6 +5,7 @@ import { type Device, selectDevice } from '../runtime/device.js';
 import { type ModelDtype, graphFileCandidates, isModelDtype } from '../runtime/model-file.js';
 import { checkSessionOptions } from '../runtime/session-options.js';
 import { ModelSession, type NamedTensors, type RunOptions } from '../runtime/session.js';
+import { describeValue } from '../validation/describe-value.js';
 import { checkOptions, pickOptions } from '../validation/option-names.js';
 import { type ConfigClass, PretrainedConfig } from './config.js';
 import { PRETRAINED_OPTIONS, type PretrainedOptions } from './pretrained-options.js';
@@ -93,7 +94,7 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
     checkSessionOptions(options.sessionOptions);
     if (options.loading !== undefined && options.loading !== 'eager' && options.loading !== 'lazy') {
       throw new InvalidArgumentError(
-        `loading must be 'eager' or 'lazy', got ${JSON.stringify(options.loading)}`,
+        `loading must be 'eager' or 'lazy', got ${describeValue(options.loading)}`,
       );
     }
     const selection = selectDevice(options.device ?? 'cpu', { deviceId: options.deviceId });
@@ -147,8 +148,6 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
       } catch (error) {
         await model.dispose();
         throw error;
-      } finally {
-        loadSignal = undefined;
       }
     }
     loadSignal = undefined;

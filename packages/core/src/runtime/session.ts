@@ -64,7 +64,7 @@ const RUN_OPTIONS = optionNames<RunOptions>({ ignoreUnknownFeeds: true, signal: 
  * embeddings), shapes that do not broadcast or reshape.
  */
 const INPUT_FAILURE =
-  /out of (data )?bounds|out of range|invalid (input )?(shape|dim|rank)|shape mismatch|incompatible (shape|dim)|cannot broadcast|broadcast|reshape|dimension|dims|must be within/i;
+  /out of (data )?bounds|out of range|must be within|invalid (input )?(shape|dim|rank)|shape mismatch|incompatible (shape|dim)|broadcast|reshape|dimension/i;
 
 /** ONNX Runtime's error from `session.run`, classified: the inputs (InputShapeError) or the run itself (ModelRunError). */
 export function runFailure(path: string, device: Device, error: unknown): Error {
