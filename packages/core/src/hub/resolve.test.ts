@@ -25,7 +25,7 @@ describe('resolveModelFiles on a local folder', () => {
     const attempt = resolveModelFiles(dir, ['onnx/model_fp16.onnx']);
     await expect(attempt).rejects.toThrow(ModelNotFoundError);
     await expect(attempt).rejects.toThrow(
-      `onnx/model_fp16.onnx not found in the model folder ${dir} (it has: config.json, onnx/model.onnx, preprocessor_config.json)`,
+      `onnx/model_fp16.onnx not found in the model folder ${dir} (it has: config.json, model.safetensors, onnx/model.onnx, preprocessor_config.json)`,
     );
   });
 
@@ -36,7 +36,7 @@ describe('resolveModelFiles on a local folder', () => {
     await expect(
       resolveFirstModelFile(dir, ['onnx/model_quantized.onnx', 'model_quantized.onnx']),
     ).rejects.toThrow(
-      'has none of onnx/model_quantized.onnx, model_quantized.onnx (it has: config.json, onnx/model.onnx',
+      'has none of onnx/model_quantized.onnx, model_quantized.onnx (it has: config.json, model.safetensors, onnx/model.onnx',
     );
   });
 
