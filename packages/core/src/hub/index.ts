@@ -1,6 +1,12 @@
 export { openModelRepo } from './model-repo.js';
 export type { ModelRepo, OpenModelRepoOptions } from './model-repo.js';
-export { resolveModelFiles, resolveFirstModelFile, isLocalModel, describeFolder } from './resolve.js';
+export {
+  RESOLVE_OPTIONS,
+  resolveModelFiles,
+  resolveFirstModelFile,
+  isLocalModel,
+  describeFolder,
+} from './resolve.js';
 export type { FileRequest, ResolveOptions, ResolvedModelFiles } from './resolve.js';
 export { hubDownload, isValidRepoId } from './hub-file.js';
 export type { HubDownloadOptions } from './hub-file.js';

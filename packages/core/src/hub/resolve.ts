@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ModelNotFoundError } from '../errors.js';
+import { optionNames } from '../validation/option-names.js';
 import {
   type ModelRepo,
   type OpenModelRepoOptions,
@@ -13,6 +14,23 @@ export type FileRequest = string | { path: string; optional?: boolean };
 
 /** How a model's files are found: Hub and cache settings, or an already opened `repo` to share its snapshot. */
 export interface ResolveOptions extends OpenModelRepoOptions {}
+
+/** The keys of `ResolveOptions`: what every `fromPretrained` of a config, processor or tokenizer accepts. */
+export const RESOLVE_OPTIONS = optionNames<ResolveOptions>({
+  revision: true,
+  cacheDir: true,
+  localFilesOnly: true,
+  token: true,
+  endpoint: true,
+  onProgress: true,
+  idleTimeoutMs: true,
+  metadataTimeoutMs: true,
+  retries: true,
+  retryDelayMs: true,
+  maxRetryDelayMs: true,
+  signal: true,
+  repo: true,
+});
 
 export interface ResolvedModelFiles {
   /** 'local' for a folder on disk, 'hub' for a repository downloaded into the cache. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AbortedError,
   ConfigError,
   DisposedError,
   InputShapeError,
@@ -136,6 +137,24 @@ describe('PreTrainedModel and loadGraph from a Hub id', () => {
     await rm(cacheDir, { recursive: true, force: true });
   });
 
+  it('a download that stalls stops when the signal fires: AbortedError, not a raw DOMException', async () => {
+    const stalled = await mkdtemp(join(tmpdir(), 'ortvision-model-stall-'));
+    server.faults.set('onnx/model.onnx', { kind: 'stall', afterBytes: 100, times: 1 });
+    try {
+      const attempt = ViTForImageClassification.fromPretrained('ortvision/vit-cls', {
+        endpoint: server.endpoint,
+        cacheDir: stalled,
+        retryDelayMs: 5,
+        signal: AbortSignal.timeout(500),
+      });
+      await expect(attempt).rejects.toThrow(AbortedError);
+      await expect(attempt).rejects.toMatchObject({ timedOut: true });
+    } finally {
+      server.faults.clear();
+      await rm(stalled, { recursive: true, force: true });
+    }
+  });
+
   it('downloads, then loads offline from the cache', async () => {
     const progress: string[] = [];
     const options = {
@@ -195,6 +214,75 @@ class EitherViT extends ViTForImageClassification {
   static override readonly graphs = { model: 'model', extra: 'extra_model' };
   static override readonly graphGroups = [['extra'], ['model']];
 }
+
+describe('fromPretrained options and signal', () => {
+  it('refuses misspelled options, naming the closest one, and null options', async () => {
+    await expect(
+      ViTForImageClassification.fromPretrained(dir, { devce: 'cpu' } as never),
+    ).rejects.toThrowError(
+      new InvalidArgumentError(
+        "unknown option 'devce' for ViTForImageClassification.fromPretrained (did you mean 'device'?)",
+      ),
+    );
+    await expect(ViTForImageClassification.fromPretrained(dir, { dType: 'fp16' } as never)).rejects.toThrow(
+      "(did you mean 'dtype'?)",
+    );
+    await expect(ViTForImageClassification.fromPretrained(dir, null as never)).rejects.toThrowError(
+      new InvalidArgumentError(
+        'the options of ViTForImageClassification.fromPretrained must be an object (or left out), got null',
+      ),
+    );
+    await expect(
+      ViTForImageClassification.fromPretrained(dir, { loading: 'later' as never }),
+    ).rejects.toThrow("loading must be 'eager' or 'lazy'");
+    await expect(
+      ViTForImageClassification.fromPretrained(dir, { sessionOptions: { intraOpNumThreads: -5 } }),
+    ).rejects.toThrowError(
+      new InvalidArgumentError('sessionOptions.intraOpNumThreads must be an integer >= 0, got -5'),
+    );
+    // configs take every loading option (one options object serves all loaders) but catch a misspelled one
+    expect((await VitConfig.fromPretrained(dir, { device: 'cpu' } as never)).model_type).toBe('vit');
+    await expect(VitConfig.fromPretrained(dir, { devcie: 'cpu' } as never)).rejects.toThrow(
+      "unknown option 'devcie' for VitConfig.fromPretrained (did you mean 'device'?)",
+    );
+  });
+
+  it('loadGraph checks its options and takes a signal too', async () => {
+    await expect(loadGraph(dir, 'onnx/model.onnx', { devic: 'cpu' } as never)).rejects.toThrow(
+      "unknown option 'devic' for loadGraph (did you mean 'device'?)",
+    );
+    await expect(loadGraph(dir, 'onnx/model.onnx', { signal: AbortSignal.abort() })).rejects.toThrow(
+      AbortedError,
+    );
+  });
+
+  it('an aborted signal: AbortedError before anything loads', async () => {
+    await expect(
+      ViTForImageClassification.fromPretrained(dir, { signal: AbortSignal.abort() }),
+    ).rejects.toThrowError(
+      new AbortedError(`ViTForImageClassification.fromPretrained(${JSON.stringify(dir)}) was aborted`),
+    );
+  });
+
+  it('a signal that fires while the graphs load: AbortedError, and the model is not returned', async () => {
+    const controller = new AbortController();
+    const loading = ViTForImageClassification.fromPretrained(dir, { signal: controller.signal });
+    setImmediate(() => controller.abort());
+    await expect(loading).rejects.toThrow(AbortedError);
+  });
+
+  it('the signal of fromPretrained does not reach graphs loaded later, on first use', async () => {
+    const controller = new AbortController();
+    const model = await ViTForImageClassification.fromPretrained(dir, {
+      signal: controller.signal,
+      loading: 'lazy',
+    });
+    controller.abort();
+    const pixel_values = await readNpy(fixturePath('vit-cls', 'reference/model-batch2-in.pixel_values.npy'));
+    expect((await model.forward({ pixel_values })).logits!.dims).toEqual([2, 5]);
+    await model.dispose();
+  });
+});
 
 describe('graphGroups: alternative sets of graphs', () => {
   class EitherModel extends PreTrainedModel {

@@ -7,6 +7,8 @@ export {
   ToleranceError,
 } from './compare.js';
 export type { Comparison, Tolerance } from './compare.js';
+export { assertJsonClose, compareJson } from './compare-json.js';
+export type { JsonComparison, ResultValue } from './compare-json.js';
 export { caseKinds, isNpyReference, loadFixture, validateManifest } from './manifest.js';
 export type {
   CaseKind,
