@@ -172,6 +172,57 @@ describe('linear', () => {
     },
   );
 
+  it.each(['fp32', 'q8'] as const)(
+    'folds a preceding BatchNorm1d over the input features into the weight and bias (%s)',
+    async (dtype) => {
+      const bn = {
+        'head.batch_norm.weight': tensor([5], 4),
+        'head.batch_norm.bias': tensor([5], 5),
+        'head.batch_norm.running_mean': tensor([5], 6, 0.5),
+        'head.batch_norm.running_var': new Tensor(
+          'float32',
+          Float32Array.from({ length: 5 }, (_, i) => 0.5 + i / 4),
+          [5],
+        ),
+        'head.linear.weight': weights['fc.weight'],
+        'head.linear.bias': weights['fc.bias'],
+      };
+      const { y, built } = await runLayer(
+        memoryCheckpoint(bn),
+        x,
+        [2, 3, 6],
+        (root, input) =>
+          linear(root.child('head', 'linear'), input, {
+            inFeatures: 5,
+            outFeatures: 6,
+            inputBatchNorm: { module: root.child('head', 'batch_norm'), eps: 1e-5 },
+          }),
+        dtype,
+      );
+      const normalized = x.data.map((v, i) => {
+        const c = i % 5;
+        const s =
+          bn['head.batch_norm.weight'].data[c]! /
+          Math.sqrt(bn['head.batch_norm.running_var'].data[c]! + 1e-5);
+        return (v - bn['head.batch_norm.running_mean'].data[c]!) * s + bn['head.batch_norm.bias'].data[c]!;
+      });
+      const expectedBn = linearReference(normalized, weights['fc.weight'].data, weights['fc.bias'].data, 6);
+      // The normalized inputs reach about 2.5 in magnitude (|x| <= 1, scale <= 1/sqrt(0.5), shift <= 1.7): q8's
+      // activation step grows with that range.
+      expectClose(y.data, expectedBn, dtype === 'fp32' ? 1e-5 : 3 * 5 * (1 / 254 + 1 / 255));
+      expect(built.unusedKeys).toEqual([]);
+      expect(built.graph.initializers.map((i) => i.value.name)).toEqual(
+        dtype === 'fp32'
+          ? ['head.linear.weight/folded_transposed', 'head.linear.weight/folded_bias']
+          : [
+              'head.linear.weight/folded_int8',
+              'head.linear.weight/folded_scale',
+              'head.linear.weight/folded_bias',
+            ],
+      );
+    },
+  );
+
   it('names the key, file and both shapes when the checkpoint disagrees with the config', async () => {
     const checkpoint = memoryCheckpoint(weights, 'fc.safetensors');
     expect(() =>
