@@ -4,6 +4,7 @@ export {
   compareArrays,
   compareTensors,
   describeComparison,
+  differenceRelativeToLargest,
   ToleranceError,
 } from './compare.js';
 export type { Comparison, Tolerance } from './compare.js';
