@@ -84,8 +84,14 @@ function convolvedSide(config: LevitConfig): number {
   return side;
 }
 
-/** A down_ops entry: ['Subsample', key_dim, num_heads, attention_ratio, mlp_ratio, stride], or anything else. */
-function subsampleOp(config: LevitConfig, stage: number) {
+/**
+ * A down_ops entry ['Subsample', key_dim, num_heads, attention_ratio, mlp_ratio, stride] as its five numbers, or
+ * undefined for any other entry.
+ */
+function subsampleOp(
+  config: LevitConfig,
+  stage: number,
+): [keyDim: number, heads: number, attentionRatio: number, mlpRatio: number, stride: number] | undefined {
   const op = config.down_ops[stage];
   // transformers appends [''] for the last stage when it builds the encoder (and checkpoints saved after that
   // carry it in config.json): anything but 'Subsample' means no downsampling, as in LevitStage.
@@ -97,7 +103,7 @@ function subsampleOp(config: LevitConfig, stage: number) {
       `LeViT config: down_ops[${stage}] = ${JSON.stringify(op)} is not ['Subsample', key_dim, num_heads, attention_ratio, mlp_ratio, stride]`,
     );
   }
-  return numbers as number[];
+  return numbers as [number, number, number, number, number];
 }
 
 /**
@@ -145,8 +151,8 @@ export function levitPlan(config: LevitConfig): LevitPlan {
     const keyDim = config.key_dim[i]!;
     const heads = config.num_attention_heads[i]!;
     const layers: LevitLayer[] = [];
+    whole(`attention_ratio[${i}] * key_dim[${i}]`, config.attention_ratio[i]! * keyDim);
     for (let d = 0; d < config.depths[i]!; d++) {
-      whole(`attention_ratio[${i}] * key_dim[${i}]`, config.attention_ratio[i]! * keyDim);
       layers.push({
         kind: 'attention',
         hidden,
@@ -166,13 +172,7 @@ export function levitPlan(config: LevitConfig): LevitPlan {
     }
     const down = subsampleOp(config, i);
     if (down) {
-      const [keyDim, heads, attentionRatio, mlpRatio, stride] = down as [
-        number,
-        number,
-        number,
-        number,
-        number,
-      ];
+      const [keyDim, heads, attentionRatio, mlpRatio, stride] = down;
       const outputDim = config.hidden_sizes[i + 1];
       if (outputDim === undefined) {
         throw new ConfigError(
@@ -229,7 +229,7 @@ export function attentionBiasIndices(
     for (let qj = 0; qj < resolutionOut; qj++) {
       for (let ki = 0; ki < resolutionIn; ki++) {
         for (let kj = 0; kj < resolutionIn; kj++) {
-          // Offsets are below resolutionIn · stride on each axis: one number names the pair.
+          // Each axis's offset is below resolutionIn · stride: one number names the pair.
           const offset = Math.abs(qi * stride - ki) * resolutionIn * stride + Math.abs(qj * stride - kj);
           let index = known.get(offset);
           if (index === undefined) {
@@ -496,6 +496,11 @@ function pixelInput(root: Module, config: LevitConfig): Value {
   ]);
 }
 
+/** What both classification models feed their heads: `levit` on pixel_values, then the mean over tokens. */
+function pooledFeatures(root: Module, config: LevitConfig, plan: LevitPlan): Value {
+  return meanOverTokens(root, levitModel(root.child('levit'), pixelInput(root, config), config, plan));
+}
+
 /** The logits' dims: [batch_size, num_labels], or the pooled width when there is no classifier. */
 function logitsDims(config: LevitConfig, plan: LevitPlan): (number | string)[] {
   return [BATCH, config.numLabels > 0 ? config.numLabels : plan.hiddenSize];
@@ -547,10 +552,7 @@ export function buildLevitForImageClassification(
 ): BuiltGraph {
   const plan = levitPlan(config);
   return buildModelGraph('LevitForImageClassification', checkpoint, options, (root) => {
-    const pooled = meanOverTokens(
-      root,
-      levitModel(root.child('levit'), pixelInput(root, config), config, plan),
-    );
+    const pooled = pooledFeatures(root, config, plan);
     const logits = classificationLayer(root.child('classifier'), pooled, config, plan);
     root.graph.output(logits, 'logits', 'float32', logitsDims(config, plan));
   });
@@ -574,10 +576,7 @@ export function buildLevitForImageClassificationWithTeacher(
 ): BuiltGraph {
   const plan = levitPlan(config);
   return buildModelGraph('LevitForImageClassificationWithTeacher', checkpoint, options, (root) => {
-    const pooled = meanOverTokens(
-      root,
-      levitModel(root.child('levit'), pixelInput(root, config), config, plan),
-    );
+    const pooled = pooledFeatures(root, config, plan);
     const cls = classificationLayer(root.child('classifier'), pooled, config, plan);
     const distill = classificationLayer(root.child('classifier_distill'), pooled, config, plan);
     const sum = root.op('Add', [cls, distill], {}, { label: 'Add_heads' });
