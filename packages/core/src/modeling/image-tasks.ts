@@ -1,4 +1,5 @@
 import { InputShapeError } from '../errors.js';
+import type { ModelRepo } from '../hub/model-repo.js';
 import type { ImageProcessorOutput, PreprocessOptions } from '../image/image-processor.js';
 import type { ImageInput } from '../image/load.js';
 import {
@@ -87,6 +88,8 @@ export async function extractImageFeatures(
 /** A model that task helpers can load and release. */
 export interface LoadablePixelModel extends PixelModel {
   readonly nameOrPath: string;
+  /** The files it was loaded from, so that its processor comes from the same snapshot. */
+  readonly repo?: ModelRepo | undefined;
   dispose(): Promise<void>;
 }
 
@@ -121,7 +124,9 @@ async function loadModelAndProcessor<M extends LoadablePixelModel, P>(
 ) {
   const loaded = await resolveModel(source, loadModel, options);
   try {
-    const imageProcessor = processor ?? (await loadProcessor(loaded.model.nameOrPath, options));
+    // From the model's own snapshot: the same commit, and no second question to the Hub.
+    const imageProcessor =
+      processor ?? (await loadProcessor(loaded.model.nameOrPath, { ...options, repo: loaded.model.repo }));
     return {
       ...loaded,
       imageProcessor,

@@ -9,6 +9,7 @@ import {
   InvalidArgumentError,
   ModelNotFoundError,
 } from '../errors.js';
+import { ImageProcessor } from '../image/image-processor.js';
 import { systemProbes } from '../runtime/device.js';
 import { Tensor } from '../tensor/tensor.js';
 import { compareTensors, describeComparison } from '../testing/compare.js';
@@ -17,6 +18,7 @@ import { HubServer } from '../testing/hub-server.js';
 import { readNpy } from '../testing/npy.js';
 import { PretrainedConfig } from './config.js';
 import { loadGraph } from './graph.js';
+import { imageClassificationTask } from './image-tasks.js';
 import { PreTrainedModel } from './pretrained-model.js';
 
 class VitConfig extends PretrainedConfig {
@@ -162,7 +164,37 @@ describe('PreTrainedModel and loadGraph from a Hub id', () => {
     await graph.dispose();
     expect(server.requests.length).toBe(requests);
   });
+
+  it('one load asks the Hub once for the file list; graph variants and the processor need no more questions', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'ortvision-model-'));
+    try {
+      server.requests.length = 0;
+      const options = { endpoint: server.endpoint, cacheDir: fresh, retryDelayMs: 5 };
+      const classify = await imageClassificationTask(
+        (id, o) => EitherViT.fromPretrained(id, o),
+        (id, o) => ImageProcessor.fromPretrained(id, o),
+      )('ortvision/vit-cls', options);
+      const questions = server.requests.filter((r) => r.method === 'HEAD' || r.url.startsWith('/api/'));
+      // The list, then one HEAD per file downloaded, at the listed commit: none for the absent extra_model.onnx.
+      expect(questions.map((r) => `${r.method} ${r.url}`).sort()).toEqual(
+        [
+          'GET /api/models/ortvision/vit-cls/revision/main',
+          `HEAD /ortvision/vit-cls/resolve/${server.commit}/config.json`,
+          `HEAD /ortvision/vit-cls/resolve/${server.commit}/onnx/model.onnx`,
+          `HEAD /ortvision/vit-cls/resolve/${server.commit}/preprocessor_config.json`,
+        ].sort(),
+      );
+      await classify.dispose();
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
 });
+
+class EitherViT extends ViTForImageClassification {
+  static override readonly graphs = { model: 'model', extra: 'extra_model' };
+  static override readonly graphGroups = [['extra'], ['model']];
+}
 
 describe('graphGroups: alternative sets of graphs', () => {
   class EitherModel extends PreTrainedModel {

@@ -1,7 +1,7 @@
 import type * as ort from 'onnxruntime-node';
 import { DisposedError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
-import type { ResolveOptions } from '../hub/resolve.js';
-import { resolveFirstModelFile } from '../hub/resolve.js';
+import { type ModelRepo, openModelRepo } from '../hub/model-repo.js';
+import { type ResolveOptions, firstModelFile } from '../hub/resolve.js';
 import { type Device, type DeviceOption, selectDevice } from '../runtime/device.js';
 import { type ModelDtype, graphFileCandidates, isModelDtype } from '../runtime/model-file.js';
 import { ModelSession, type NamedTensors, type RunOptions } from '../runtime/session.js';
@@ -29,6 +29,8 @@ export interface ModelInit {
   config: PretrainedConfig;
   /** The Hub id or folder the model was loaded from (task helpers load the matching processor from it). */
   nameOrPath: string;
+  /** The files it was loaded from: the folder, or the Hub repository at one commit. */
+  repo?: ModelRepo;
   device: Device;
   loadGraph: (graph: string) => Promise<ModelSession>;
 }
@@ -83,6 +85,11 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
   readonly config: C;
   /** The Hub id or folder this model was loaded from, like transformers' `config._name_or_path`. */
   readonly nameOrPath: string;
+  /**
+   * The files this model was loaded from (`repo.commit`: the Hub commit, like transformers' `config._commit_hash`).
+   * Pass it as the `repo` option to load the processor or tokenizer from the same snapshot without asking the Hub.
+   */
+  readonly repo: ModelRepo | undefined;
   #device: Device;
   #loadGraph: (graph: string) => Promise<ModelSession>;
   #sessions = new Map<string, Promise<ModelSession>>();
@@ -92,21 +99,26 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
   constructor(init: ModelInit) {
     this.config = init.config as C;
     this.nameOrPath = init.nameOrPath;
+    this.repo = init.repo;
     this.#device = init.device;
     this.#loadGraph = init.loadGraph;
   }
 
-  /** Loads a model from a folder or a Hub id: config.json, then the graphs (eagerly unless `loading: 'lazy'`). */
+  /**
+   * Loads a model from a folder or a Hub id: config.json, then the graphs (eagerly unless `loading: 'lazy'`), all
+   * from one snapshot (a Hub revision is resolved to one commit first, with the repository's file list).
+   */
   static async fromPretrained<M extends PreTrainedModel>(
     this: PreTrainedModelClass<M>,
     idOrPath: string,
     options: PretrainedOptions = {},
   ): Promise<M> {
     const selection = selectDevice(options.device ?? 'cpu', { deviceId: options.deviceId });
+    const repo = await openModelRepo(idOrPath, options);
     const config = await (this.configClass as unknown as typeof PretrainedConfig).fromPretrained.call(
       this.configClass,
       idOrPath,
-      options,
+      { ...options, repo },
     );
     const graphs = this.graphs;
     let model: M | undefined;
@@ -118,11 +130,8 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
           `${this.name} has no graph '${graph}' (it has: ${Object.keys(graphs).join(', ')})`,
         );
       }
-      const path = await resolveFirstModelFile(
-        idOrPath,
-        graphFileCandidates(name, dtypeFor(options.dtype, graph)),
-        options,
-      );
+      // The file list answers which variant exists (no request per candidate); a folder is asked on disk.
+      const path = await firstModelFile(repo, graphFileCandidates(name, dtypeFor(options.dtype, graph)));
       const session = await ModelSession.create(path, {
         // Once 'auto' fell back to the CPU, every further graph follows, so that one model runs on one device.
         device: options.device === 'auto' && device === 'cpu' ? 'cpu' : (options.device ?? 'cpu'),
@@ -133,7 +142,7 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
       if (model) model.#device = session.device;
       return session;
     };
-    model = new this({ config, nameOrPath: idOrPath, device, loadGraph });
+    model = new this({ config, nameOrPath: idOrPath, repo, device, loadGraph });
     if ((options.loading ?? 'eager') === 'eager') {
       try {
         const groups = (this as unknown as typeof PreTrainedModel).graphGroups;

@@ -29,8 +29,8 @@ export {
   preprocessCaseImages,
 } from './image-processor-cases.js';
 export type { ImagePreprocessor } from './image-processor-cases.js';
-export { HubServer, fileSize } from './hub-server.js';
-export type { Fault, HubServerOptions, RecordedRequest } from './hub-server.js';
+export { FILE_LIST, HubServer, closedEndpoint, fileSize } from './hub-server.js';
+export type { Fault, HubServerOptions, MetadataFault, RecordedRequest } from './hub-server.js';
 export { checkModelCase } from './model-cases.js';
 export type { ForwardModel } from './model-cases.js';
 export { crc32, writeZip } from './zip-writer.js';
