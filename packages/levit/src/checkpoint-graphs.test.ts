@@ -14,7 +14,7 @@ import {
   writeDescribedGraph,
 } from '@ortvision/core';
 import {
-  checkModelCase,
+  checkGraphModelCases,
   describeComparison,
   differenceRelativeToLargest,
   fixturePath,
@@ -105,22 +105,10 @@ describe.each(fixtures)('%s built from its checkpoint (CheckpointGraphs)', (name
   });
 
   it('matches PyTorch on every model case of the manifest', async () => {
-    const { manifest } = await loadFixture(fixturePath(name));
-    expect(manifest.model.length).toBeGreaterThan(0);
-    const session = await ModelSession.create(path);
-    try {
-      for (const testCase of manifest.model) {
-        for (const { output, comparison } of await checkModelCase(
-          { forward: (feeds: NamedTensors) => session.run(feeds) },
-          name,
-          testCase,
-        )) {
-          expect(comparison.ok, `${testCase.name} ${output}: ${describeComparison(comparison)}`).toBe(true);
-        }
-      }
-    } finally {
-      await session.dispose();
-    }
+    const results = await checkGraphModelCases(name, path);
+    expect(results.length).toBeGreaterThan(0);
+    for (const r of results)
+      expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
   });
 
   // Measured worst (relative to each output's largest value): q8 3.1e-2 (levit-cls batch1), fp16 8.0e-4
