@@ -4,6 +4,7 @@ export {
   compareArrays,
   compareTensors,
   describeComparison,
+  differenceRelativeToLargest,
   ToleranceError,
 } from './compare.js';
 export type { Comparison, Tolerance } from './compare.js';
@@ -32,8 +33,8 @@ export {
 export type { ImagePreprocessor } from './image-processor-cases.js';
 export { FILE_LIST, HubServer, closedEndpoint, fileSize } from './hub-server.js';
 export type { Fault, HubServerOptions, MetadataFault, RecordedRequest } from './hub-server.js';
-export { checkModelCase } from './model-cases.js';
-export type { ForwardModel } from './model-cases.js';
+export { checkGraphModelCases, checkModelCase } from './model-cases.js';
+export type { ForwardModel, ModelCaseResult } from './model-cases.js';
 export { crc32, writeZip } from './zip-writer.js';
 export type { ZipRecord, ZipWriteOptions } from './zip-writer.js';
 export {
