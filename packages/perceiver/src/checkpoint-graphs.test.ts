@@ -13,11 +13,11 @@ import {
   checkModelCase,
   compareTensors,
   describeComparison,
+  differenceRelativeToLargest,
   fixturePath,
   loadFixture,
   readNpy,
   readOnnxModel,
-  relativeToLargest,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtureFolder } from './__fixtures__/built-fixture.js';
@@ -124,9 +124,11 @@ describe.each(Object.keys(fixtureClasses) as PerceiverFixture[])('%s built from 
         const outputs = await runCases(variant, name);
         for (const [i, expected] of reference.entries()) {
           for (const [output, tensor] of Object.entries(expected)) {
-            const worst = relativeToLargest(
-              tensor.data as Float32Array,
+            // batch1-image-only asks for no audio point: nothing to compare.
+            if (tensor.size === 0) continue;
+            const worst = differenceRelativeToLargest(
               outputs[i]![output]!.data as Float32Array,
+              tensor.data as Float32Array,
             );
             expect(worst, `${output}`).toBeLessThan(bound);
           }

@@ -15,13 +15,13 @@ import {
 import {
   checkModelCase,
   describeComparison,
+  differenceRelativeToLargest,
   fixtureImagePath,
   fixturePath,
   loadFixture,
   memoryCheckpoint,
   readNpy,
   readOnnxModel,
-  relativeToLargest,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ViTConfig } from './config.js';
@@ -124,11 +124,9 @@ describe.each(fixtures)('%s built from its checkpoint', (name) => {
       const outputs = await runModelCases(name, variant);
       for (const [i, expected] of reference.entries()) {
         for (const [output, tensor] of Object.entries(expected)) {
-          const worst = relativeToLargest(
-            tensor.data as Float32Array,
-            outputs[i]![output]!.data as Float32Array,
+          expect(differenceRelativeToLargest(outputs[i]![output]!.data, tensor.data), output).toBeLessThan(
+            bound,
           );
-          expect(worst, `${output}`).toBeLessThan(bound);
         }
       }
     } finally {

@@ -6,7 +6,7 @@ import {
   compareArrays,
   compareTensors,
   describeComparison,
-  relativeToLargest,
+  differenceRelativeToLargest,
 } from './compare.js';
 
 describe('compareArrays', () => {
@@ -72,10 +72,16 @@ describe('compareTensors', () => {
   });
 });
 
-describe('relativeToLargest', () => {
-  it('divides the worst difference by the reference’s largest magnitude', () => {
-    expect(relativeToLargest([1, -4, 2], [1.5, -4, 2.1])).toBe(0.5 / 4);
-    expect(relativeToLargest([0, 0], [0, 0.25])).toBe(0.25);
-    expect(() => relativeToLargest([1], [1, 2])).toThrow('cannot compare 2 values with 1');
+describe('differenceRelativeToLargest', () => {
+  it('divides the worst difference by the largest expected magnitude', () => {
+    expect(differenceRelativeToLargest(Float32Array.of(1, -3.5, 0), Float32Array.of(1, -4, 0.25))).toBe(
+      0.125,
+    );
+  });
+
+  it('is infinite when the lengths differ', () => {
+    expect(differenceRelativeToLargest(Float32Array.of(1), Float32Array.of(1, 2))).toBe(
+      Number.POSITIVE_INFINITY,
+    );
   });
 });

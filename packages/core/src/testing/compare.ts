@@ -1,4 +1,4 @@
-import { InvalidArgumentError, OrtVisionError } from '../errors.js';
+import { OrtVisionError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface Tolerance {
@@ -88,6 +88,22 @@ export function compareArrays(
   return result;
 }
 
+/**
+ * The worst absolute difference over the largest magnitude of `expected`: how far a variant of a graph (q8, fp16)
+ * strays from the float32 one, on the output's own scale. Infinity when the lengths differ.
+ *
+ * @example
+ * ```ts
+ * differenceRelativeToLargest(Float32Array.of(1, 2.1), Float32Array.of(1, 2)); // 0.05
+ * ```
+ */
+export function differenceRelativeToLargest(actual: Numeric, expected: Numeric): number {
+  const { worstAbsError } = compareArrays(actual, expected);
+  let largest = 0;
+  for (let i = 0; i < expected.length; i++) largest = Math.max(largest, Math.abs(Number(expected[i])));
+  return worstAbsError / largest;
+}
+
 /** Compares two tensors: shapes must be equal, then values within the tolerance. */
 export function compareTensors(actual: Tensor, expected: Tensor, tolerance: Tolerance = {}): Comparison {
   const sameShape =
@@ -106,28 +122,6 @@ export function compareTensors(actual: Tensor, expected: Tensor, tolerance: Tole
     };
   }
   return compareArrays(actual.data, expected.data, expected.dims, tolerance);
-}
-
-/**
- * The largest |reference - other| over the largest |reference| (an all-zero reference counts as 1): how far a
- * variant of a graph (q8, fp16) is from fp32, as one number that does not depend on the output's scale.
- *
- * @example
- * ```ts
- * expect(relativeToLargest(fp32.logits.data, q8.logits.data)).toBeLessThan(0.02);
- * ```
- */
-export function relativeToLargest(reference: ArrayLike<number>, other: ArrayLike<number>): number {
-  if (reference.length !== other.length) {
-    throw new InvalidArgumentError(`cannot compare ${other.length} values with ${reference.length}`);
-  }
-  let largest = 0;
-  let worst = 0;
-  for (let i = 0; i < reference.length; i++) {
-    largest = Math.max(largest, Math.abs(reference[i]!));
-    worst = Math.max(worst, Math.abs(reference[i]! - other[i]!));
-  }
-  return worst / (largest || 1);
 }
 
 /** One line saying how far off a comparison is, e.g. `worst 0.0123 at [0, 2, 5] (got 1.2, expected 1.19), 3/768 beyond`. */
