@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DownloadError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
-import { isCommitHash } from './cache.js';
+import { isBlobName, isCommitHash } from './cache.js';
 import { type RetryOptions, request, statusError, withRetries } from './http.js';
 import {
   type HubContext,
@@ -53,6 +54,12 @@ export interface ModelRepo {
   file(path: string): Promise<string>;
   /** The same, or undefined when the repository does not have the file. */
   file(path: string, options: { optional: boolean }): Promise<string | undefined>;
+  /**
+   * The Hub's etag of a file, which names its content (the sha256 for LFS files such as checkpoints, the git blob
+   * id otherwise), without downloading it: read from the cache when it holds the file, else asked with one HEAD
+   * request. Undefined for a folder, and when it cannot be known without the network (offline and not cached).
+   */
+  etag(path: string): Promise<string | undefined>;
 }
 
 export interface OpenModelRepoOptions extends HubDownloadOptions {
@@ -142,6 +149,10 @@ class LocalRepo implements ModelRepo {
       `${path} not found in the model folder ${this.#dir} (it has: ${describeFolder(this.#dir)})`,
     );
   }
+
+  async etag(): Promise<undefined> {
+    return undefined;
+  }
 }
 
 /** Why a Hub repository's list came from the cache, for the errors of files the cache lacks. */
@@ -197,6 +208,19 @@ class HubRepo implements ModelRepo {
       pending.catch(() => this.#pending.delete(key));
     }
     return pending;
+  }
+
+  async etag(path: string): Promise<string | undefined> {
+    checkFileName(path);
+    const pointer = this.#snapshotPath(path);
+    if (pointer && existsSync(pointer)) {
+      // A snapshot entry links to blobs/<etag>; a copy (where symlinks are refused) says nothing.
+      const blob = await realpath(pointer);
+      if (basename(dirname(blob)) === 'blobs' && isBlobName(basename(blob))) return basename(blob);
+    }
+    if (this.#fallback || !this.#files.has(path)) return undefined;
+    const result = await fetchMetadata(this.#hub, path, this.commit!, {});
+    return result.kind === 'found' ? result.metadata.etag : undefined;
   }
 
   async #fetch(path: string, optional: boolean): Promise<string | undefined> {

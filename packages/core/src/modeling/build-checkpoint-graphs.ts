@@ -5,7 +5,7 @@ import { StateDict } from '../checkpoint/state-dict.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { BuiltGraph } from '../onnx/model-graph.js';
 import type { GraphDtype } from '../onnx/module.js';
-import { writeOnnxModel } from '../onnx/write-model.js';
+import { type WriteOnnxModelOptions, writeOnnxModel } from '../onnx/write-model.js';
 import { graphFileName } from '../runtime/model-file.js';
 import type { CheckpointGraphs } from './checkpoint-graphs.js';
 
@@ -72,13 +72,15 @@ export function describeCheckpointGraphs<C>(
 
 /**
  * Writes one described graph as `<dir>/<file name for the dtype>` (`model.onnx`, `model_quantized.onnx`, with its
- * `.onnx_data` beside it), reading the weights one at a time; returns the graph file's path.
+ * `.onnx_data` beside it), reading the weights one at a time; returns the graph file's path. `options` go to
+ * `writeOnnxModel` (`onProgress` per weight written, `signal` checked between weights).
  */
 export async function writeDescribedGraph<C>(
   modelClass: CheckpointGraphsClass<C>,
   described: DescribedCheckpointGraphs,
   graph: string,
   dir: string,
+  options: Pick<WriteOnnxModelOptions, 'onProgress' | 'signal'> = {},
 ): Promise<string> {
   const built = described.graphs[graph];
   const name = modelClass.graphs[graph];
@@ -88,6 +90,6 @@ export async function writeDescribedGraph<C>(
     );
   }
   await mkdir(dir, { recursive: true });
-  const { path } = await writeOnnxModel(built.graph, join(dir, graphFileName(name, described.dtype)));
+  const { path } = await writeOnnxModel(built.graph, join(dir, graphFileName(name, described.dtype)), options);
   return path;
 }

@@ -62,3 +62,19 @@ export type {
 export type { CheckpointGraphs } from './checkpoint-graphs.js';
 export { describeCheckpointGraphs, writeDescribedGraph } from './build-checkpoint-graphs.js';
 export type { CheckpointGraphsClass, DescribedCheckpointGraphs } from './build-checkpoint-graphs.js';
+export { GRAPH_SOURCES, ModelGraphs, checkGraphSource } from './model-graphs.js';
+export type {
+  GraphBuildProgress,
+  GraphRoute,
+  GraphSource,
+  LoadProgress,
+  ModelGraphsOptions,
+} from './model-graphs.js';
+export {
+  GraphCache,
+  canonicalJson,
+  defaultGraphCacheDir,
+  graphBuildKeyHash,
+  localFileSha256,
+} from './graph-cache.js';
+export type { CheckpointFileIdentity, GraphBuildKey } from './graph-cache.js';

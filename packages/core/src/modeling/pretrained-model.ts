@@ -1,15 +1,15 @@
-import { abortable, currentAbortSignal, throwIfAborted } from '../abort.js';
-import { DisposedError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
+import { abortable, abortedError, currentAbortSignal, throwIfAborted } from '../abort.js';
+import { AbortedError, DisposedError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
 import { type ModelRepo, openModelRepo } from '../hub/model-repo.js';
-import { RESOLVE_OPTIONS, type ResolveOptions, firstModelFile } from '../hub/resolve.js';
+import { RESOLVE_OPTIONS, type ResolveOptions } from '../hub/resolve.js';
 import { type Device, selectDevice } from '../runtime/device.js';
-import { type ModelDtype, graphFileCandidates, isModelDtype } from '../runtime/model-file.js';
 import { checkSessionOptions } from '../runtime/session-options.js';
 import { ModelSession, type NamedTensors, type RunOptions } from '../runtime/session.js';
 import { describeValue } from '../validation/describe-value.js';
 import { checkOptions, pickOptions } from '../validation/option-names.js';
 import type { CheckpointGraphs } from './checkpoint-graphs.js';
 import { type ConfigClass, PretrainedConfig } from './config.js';
+import { ModelGraphs, checkGraphSource } from './model-graphs.js';
 import { PRETRAINED_OPTIONS, type PretrainedOptions } from './pretrained-options.js';
 
 export { PRETRAINED_OPTIONS, type PretrainedOptions };
@@ -23,6 +23,11 @@ export interface ModelInit {
   repo?: ModelRepo;
   device: Device;
   loadGraph: (graph: string) => Promise<ModelSession>;
+  /**
+   * Where each graph of this load comes from, decided when it was opened (`hasGraph` answers from it without
+   * asking anything); undefined: every graph is tried when asked for.
+   */
+  graphs?: ModelGraphs;
 }
 
 export interface PreTrainedModelClass<M extends PreTrainedModel> {
@@ -30,16 +35,6 @@ export interface PreTrainedModelClass<M extends PreTrainedModel> {
   readonly configClass: ConfigClass;
   readonly graphs: Readonly<Record<string, string>>;
   readonly name: string;
-}
-
-function dtypeFor(dtype: PretrainedOptions['dtype'], graph: string): ModelDtype {
-  const chosen = typeof dtype === 'object' && dtype !== null ? (dtype[graph] ?? 'fp32') : (dtype ?? 'fp32');
-  if (!isModelDtype(chosen)) {
-    throw new InvalidArgumentError(
-      `unknown dtype ${JSON.stringify(chosen)} for graph '${graph}' (expected 'fp32', 'fp16' or 'q8')`,
-    );
-  }
-  return chosen;
 }
 
 /**
@@ -82,6 +77,7 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
   readonly repo: ModelRepo | undefined;
   #device: Device;
   #loadGraph: (graph: string) => Promise<ModelSession>;
+  #graphs: ModelGraphs | undefined;
   #sessions = new Map<string, Promise<ModelSession>>();
   #present = new Map<string, Promise<boolean>>();
   #disposed = false;
@@ -92,13 +88,17 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
     this.repo = init.repo;
     this.#device = init.device;
     this.#loadGraph = init.loadGraph;
+    this.#graphs = init.graphs;
   }
 
   /**
    * Loads a model from a folder or a Hub id: config.json, then the graphs (eagerly unless `loading: 'lazy'`), all
-   * from one snapshot (a Hub revision is resolved to one commit first, with the repository's file list).
-   * `signal` stops the loading between files and graphs (`AbortedError`; what was loaded is released); it does not
-   * apply to graphs loaded later, on first use.
+   * from one snapshot (a Hub revision is resolved to one commit first, with the repository's file list). Which
+   * graphs exist and where each comes from is decided then, from that list (`graphSource`): an exported graph
+   * (`onnx/<name>.onnx` with its external data), or one built from the checkpoint (`model.safetensors`,
+   * `pytorch_model.bin`, sharded or not) through the build cache when the class declares `checkpointGraphs`.
+   * `signal` stops the loading between files, graphs and weights being built (`AbortedError`; what was loaded is
+   * released, nothing half-built is cached); it does not apply to graphs loaded later, on first use.
    */
   static async fromPretrained<M extends PreTrainedModel>(
     this: PreTrainedModelClass<M>,
@@ -111,6 +111,12 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
     if (options.loading !== undefined && options.loading !== 'eager' && options.loading !== 'lazy') {
       throw new InvalidArgumentError(
         `loading must be 'eager' or 'lazy', got ${describeValue(options.loading)}`,
+      );
+    }
+    const graphSource = checkGraphSource(options.graphSource, where);
+    if (options.graphCacheDir !== undefined && (typeof options.graphCacheDir !== 'string' || !options.graphCacheDir)) {
+      throw new InvalidArgumentError(
+        `${where}: graphCacheDir must be a folder path, got ${describeValue(options.graphCacheDir)}`,
       );
     }
     const selection = selectDevice(options.device ?? 'cpu', { deviceId: options.deviceId });
@@ -128,23 +134,26 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
         },
       ),
     );
-    const graphs = this.graphs;
+    const graphs = new ModelGraphs(this as unknown as typeof PreTrainedModel, repo, config, {
+      dtype: options.dtype,
+      graphSource,
+      graphCacheDir: options.graphCacheDir,
+      onProgress: options.onProgress,
+    });
     let model: M | undefined;
     let device = selection.device;
     // fromPretrained's signal covers the graphs it loads; a graph loaded later, on first use, follows the signal of
     // the task call that runs it (if any), not this one, which may have long expired.
     let loadSignal: AbortSignal | undefined = signal;
     const loadGraph = async (graph: string): Promise<ModelSession> => {
-      const name = graphs[graph];
-      if (name === undefined) {
-        throw new InvalidArgumentError(
-          `${this.name} has no graph '${graph}' (it has: ${Object.keys(graphs).join(', ')})`,
-        );
-      }
+      graphs.route(graph);
       const graphSignal = loadSignal ?? currentAbortSignal();
-      // The file list answers which variant exists (no request per candidate); a folder is asked on disk.
-      const path = await abortable(graphSignal, `${operation}: loading graph '${graph}'`, () =>
-        firstModelFile(repo, graphFileCandidates(name, dtypeFor(options.dtype, graph))),
+      const step = `${operation}: loading graph '${graph}'`;
+      const path = await abortable(graphSignal, step, () =>
+        graphs.file(graph, graphSignal).catch((error: unknown) => {
+          // An abort between weights names the temporary file it stopped writing: say which load it stopped.
+          throw error instanceof AbortedError && graphSignal?.aborted ? abortedError(graphSignal, step) : error;
+        }),
       );
       const session = await ModelSession.create(path, {
         // Once 'auto' fell back to the CPU, every further graph follows, so that one model runs on one device.
@@ -156,11 +165,11 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
       if (model) model.#device = session.device;
       return session;
     };
-    model = new this({ config, nameOrPath: idOrPath, repo, device, loadGraph });
+    model = new this({ config, nameOrPath: idOrPath, repo, device, loadGraph, graphs });
     if ((options.loading ?? 'eager') === 'eager') {
       try {
         const groups = (this as unknown as typeof PreTrainedModel).graphGroups;
-        if (groups === undefined) await Promise.all(Object.keys(graphs).map((graph) => model!.graph(graph)));
+        if (groups === undefined) await Promise.all(Object.keys(this.graphs).map((graph) => model!.graph(graph)));
         else await model.#loadFirstCompleteGroup(groups, idOrPath);
         // Session creation cannot be interrupted: an abort during it takes effect here.
         throwIfAborted(signal, operation);
@@ -186,18 +195,25 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
     for (const graph of Object.keys(graphs))
       if (!found.has(graph) && (await this.hasGraph(graph))) found.add(graph);
     const file = (graph: string) => `onnx/${graphs[graph]}.onnx`;
+    // For a class that builds from checkpoints, why the first set is not complete (no checkpoint either?).
+    const buildable = (this.constructor as typeof PreTrainedModel).checkpointGraphs !== undefined;
+    const missing = groups[0]!.find((graph) => !found.has(graph));
+    const route = buildable && missing !== undefined ? this.#graphs?.route(missing) : undefined;
     throw new ModelNotFoundError(
-      `${idOrPath} lacks the ONNX graphs ${this.constructor.name} needs: ${groups.map((g) => g.map(file).join(' + ')).join(', or ')} (found: ${[...found].map(file).join(', ') || 'none'})`,
+      `${idOrPath} lacks the ONNX graphs ${this.constructor.name} needs: ${groups.map((g) => g.map(file).join(' + ')).join(', or ')} (found: ${[...found].map(file).join(', ') || 'none'})${route?.kind === 'absent' ? `; ${route.reason}` : ''}`,
     );
   }
 
   /**
-   * Whether the model's folder or Hub repository has a graph; loads it when it does. Absence is remembered, so a
-   * Hub id is asked once; any other failure (a corrupt file, a bad device) is thrown.
+   * Whether the model's folder or Hub repository has a graph (exported, or a checkpoint to build it from); loads it
+   * when it does. Which graphs exist was decided when the model was loaded: a graph it lacks is answered without
+   * any request or file access. A failure to load one that exists (a corrupt file, a bad checkpoint, a bad device)
+   * is thrown.
    */
   hasGraph(graph: string): Promise<boolean> {
     let present = this.#present.get(graph);
     if (!present) {
+      if (this.#graphs && !this.#graphs.has(graph)) return Promise.resolve(false);
       present = this.graph(graph).then(
         () => true,
         (error: unknown) => {

@@ -2,6 +2,7 @@ import type * as ort from 'onnxruntime-node';
 import { RESOLVE_OPTIONS, type ResolveOptions } from '../hub/resolve.js';
 import type { DeviceOption } from '../runtime/device.js';
 import type { ModelDtype } from '../runtime/model-file.js';
+import type { GraphSource, LoadProgress } from './model-graphs.js';
 import { type OptionNames, optionNames } from '../validation/option-names.js';
 
 export interface PretrainedOptions extends ResolveOptions {
@@ -18,6 +19,20 @@ export interface PretrainedOptions extends ResolveOptions {
    * when first run); 'lazy' waits until a graph is first run.
    */
   loading?: 'eager' | 'lazy';
+  /**
+   * Where the graphs come from: 'auto' (default) takes each graph from `onnx/` (or the repository root) when the
+   * folder or repository has it for the dtype, and otherwise builds it from the checkpoint (`model.safetensors`,
+   * `pytorch_model.bin`, sharded or not) when the class can; 'onnx' takes exported graphs only; 'checkpoint' always
+   * builds (ignoring `onnx/`). Decided once per load from the file list. Built graphs are cached (`graphCacheDir`).
+   */
+  graphSource?: GraphSource;
+  /**
+   * Where graphs built from checkpoints are cached (default: `$ORTVISION_CACHE/graphs`, else
+   * `~/.cache/ortvision/graphs`); see `defaultGraphCacheDir`.
+   */
+  graphCacheDir?: string;
+  /** Download progress of each file, and build progress of each graph built from a checkpoint (`kind: 'build'`). */
+  onProgress?: (progress: LoadProgress) => void;
 }
 
 /** The keys of `PretrainedOptions`: what every model's `fromPretrained` and every task helper's loader accept. */
@@ -29,5 +44,7 @@ export const PRETRAINED_OPTIONS: OptionNames<PretrainedOptions> = [
     dtype: true,
     sessionOptions: true,
     loading: true,
+    graphSource: true,
+    graphCacheDir: true,
   }),
 ];

@@ -16,7 +16,7 @@ export { GRAPH_DTYPES, Module } from './module.js';
 export type { GraphDtype } from './module.js';
 export { GraphWeights } from './weights.js';
 export { writeOnnxModel } from './write-model.js';
-export type { WeightsLayout, WriteOnnxModelOptions, WrittenOnnxModel } from './write-model.js';
+export type { WeightsLayout, WriteOnnxModelOptions, WriteProgress, WrittenOnnxModel } from './write-model.js';
 export {
   float32ToFloat16Bits,
   foldBatchNorm,
@@ -28,5 +28,5 @@ export {
 } from './weight-transforms.js';
 export type { BatchNormParams, QuantizedMatrix } from './weight-transforms.js';
 export * from './layers/index.js';
-export { buildModelGraph } from './model-graph.js';
+export { GRAPH_FORMAT_VERSION, buildModelGraph } from './model-graph.js';
 export type { BuiltGraph, GraphBuildOptions, ModelGraphBuilder } from './model-graph.js';

@@ -3,6 +3,13 @@ import { GraphBuilder, type OnnxGraph } from './graph.js';
 import { type GraphDtype, Module } from './module.js';
 import { GraphWeights } from './weights.js';
 
+/**
+ * The version of how core writes built graphs (the writer and the layer library): part of every build cache key
+ * beside the class's own `checkpointGraphs.version`, and bumped whenever a change in core changes the graphs that
+ * builders produce, so that graphs cached by an older core are built again.
+ */
+export const GRAPH_FORMAT_VERSION = 1;
+
 export interface GraphBuildOptions {
   /** How weights are stored and computed (default 'fp32'); see `GraphDtype`. */
   readonly dtype?: GraphDtype;

@@ -2,12 +2,12 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../errors.js';
+import { AbortedError, InvalidArgumentError } from '../errors.js';
 import { ModelSession } from '../runtime/session.js';
 import { Tensor } from '../tensor/tensor.js';
 import { readOnnxModel } from '../testing/onnx-reader.js';
 import { GraphBuilder, type OnnxGraph } from './graph.js';
-import { writeOnnxModel } from './write-model.js';
+import { type WriteProgress, writeOnnxModel } from './write-model.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -182,5 +182,42 @@ describe('writeOnnxModel', () => {
     await expect(
       writeOnnxModel(linearGraph(), join(dir, 'model.onnx'), { weights: 'auto' as never }),
     ).rejects.toThrowError(`weights: "auto" is not 'external' or 'inline'`);
+  });
+
+  it.each(['external', 'inline'] as const)(
+    'reports each initializer written, in bytes and count (%s weights)',
+    async (weights) => {
+      const events: WriteProgress[] = [];
+      await writeOnnxModel(linearGraph(), join(dir, 'model.onnx'), {
+        weights,
+        onProgress: (p) => events.push(p),
+      });
+      const total = IN * OUT * 4 + OUT * 4 + 3 * 8;
+      expect(events).toEqual([
+        { weights: 1, weightCount: 3, bytes: IN * OUT * 4, totalBytes: total },
+        { weights: 2, weightCount: 3, bytes: IN * OUT * 4 + OUT * 4, totalBytes: total },
+        { weights: 3, weightCount: 3, bytes: total, totalBytes: total },
+      ]);
+    },
+  );
+
+  it('stops between weights when its signal fires, leaving nothing behind', async () => {
+    const controller = new AbortController();
+    let produced = 0;
+    const graph = linearGraph(() => {
+      produced += 1;
+      return weight;
+    });
+    const path = join(dir, 'model.onnx');
+    const writing = writeOnnxModel(graph, path, {
+      signal: controller.signal,
+      onProgress: ({ weights }) => {
+        if (weights === 1) controller.abort();
+      },
+    });
+    await expect(writing).rejects.toThrowError(new AbortedError(`writing ${path} was aborted`));
+    // The weight was produced once; the bias and shape after it never were.
+    expect(produced).toBe(1);
+    expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { basename } from 'node:path';
+import { throwIfAborted } from '../abort.js';
 import { InvalidArgumentError } from '../errors.js';
 import {
   type BoundaryValue,
@@ -56,10 +57,62 @@ const PACK_ALIGNMENT = 16;
  */
 export type WeightsLayout = 'external' | 'inline';
 
+/** How far a write is: initializers (weights) produced and written so far, out of all of them. */
+export interface WriteProgress {
+  /** Initializers written, out of `weightCount`. */
+  readonly weights: number;
+  readonly weightCount: number;
+  /** Their bytes, out of `totalBytes`. */
+  readonly bytes: number;
+  readonly totalBytes: number;
+}
+
 export interface WriteOnnxModelOptions {
   weights?: WeightsLayout;
   /** ModelProto.producer_version (producer_name is 'ortvision'). */
   producerVersion?: string;
+  /** Called after each initializer is written (a weight read, transformed and quantized takes the longest). */
+  onProgress?: (progress: WriteProgress) => void;
+  /**
+   * Checked before each initializer is produced: a fired signal stops the write with `AbortedError` (its
+   * temporary files are removed; nothing is left under the final names).
+   */
+  signal?: AbortSignal;
+}
+
+/** What producing one initializer needs besides it: the abort check and the progress count. */
+class Producer {
+  readonly #options: WriteOnnxModelOptions;
+  readonly #path: string;
+  readonly #weightCount: number;
+  readonly #totalBytes: number;
+  #weights = 0;
+  #bytes = 0;
+
+  constructor(graph: OnnxGraph, path: string, options: WriteOnnxModelOptions) {
+    this.#options = options;
+    this.#path = path;
+    this.#weightCount = graph.initializers.length;
+    this.#totalBytes = graph.initializers.reduce((sum, init) => sum + init.byteLength, 0);
+  }
+
+  async produce(initializer: Initializer): Promise<InitializerArray> {
+    throwIfAborted(this.#options.signal, `writing ${this.#path}`);
+    const data = await initializer.produce();
+    checkInitializerArray(initializer.value.name, initializer.dtype, initializer.dims, data);
+    return data;
+  }
+
+  written(initializer: Initializer): void {
+    this.#weights += 1;
+    this.#bytes += initializer.byteLength;
+    this.#options.onProgress?.({
+      weights: this.#weights,
+      weightCount: this.#weightCount,
+      bytes: this.#bytes,
+      totalBytes: this.#totalBytes,
+    });
+  }
 }
 
 export interface WrittenOnnxModel {
@@ -159,12 +212,6 @@ function modelMessage(
   };
 }
 
-async function produceChecked(initializer: Initializer): Promise<InitializerArray> {
-  const data = await initializer.produce();
-  checkInitializerArray(initializer.value.name, initializer.dtype, initializer.dims, data);
-  return data;
-}
-
 /** Appends bytes to a file, tracking the position. */
 class FileWriter {
   position = 0;
@@ -216,7 +263,12 @@ const TENSOR_RAW_DATA_TAG = Uint8Array.of((9 << 3) | 2);
  * come first and whose initializers follow, each framed by hand around its raw bytes (lengths are known from
  * dtypes and shapes before any weight is read).
  */
-async function writeInline(graph: OnnxGraph, out: FileWriter, producerVersion: string): Promise<void> {
+async function writeInline(
+  graph: OnnxGraph,
+  out: FileWriter,
+  producerVersion: string,
+  producer: Producer,
+): Promise<void> {
   const model = modelMessage(graph, [], producerVersion);
   const { graph: graphMessage, ...rest } = model;
   const head = encodeMessage('ModelProto', rest);
@@ -247,7 +299,8 @@ async function writeInline(graph: OnnxGraph, out: FileWriter, producerVersion: s
     await out.write(tensorHeads[i]!);
     await out.write(TENSOR_RAW_DATA_TAG);
     await out.write(varint(init.byteLength));
-    await out.write(asBytes(await produceChecked(init)));
+    await out.write(asBytes(await producer.produce(init)));
+    producer.written(init);
   }
 }
 
@@ -258,12 +311,14 @@ async function writeExternal(
   data: FileWriter,
   dataName: string,
   producerVersion: string,
+  producer: Producer,
 ): Promise<void> {
   const tensors: TensorMessage[] = [];
   for (const init of graph.initializers) {
-    const values = await produceChecked(init);
+    const values = await producer.produce(init);
     if (init.byteLength < EXTERNAL_MIN_BYTES) {
       tensors.push(tensorMessage(init.value.name, { dtype: init.dtype, dims: init.dims, data: values }));
+      producer.written(init);
       continue;
     }
     await data.padTo(init.byteLength >= PAGE_ALIGN_MIN_BYTES ? PAGE_ALIGNMENT : PACK_ALIGNMENT);
@@ -280,6 +335,7 @@ async function writeExternal(
       ],
       data_location: DATA_LOCATION_EXTERNAL,
     });
+    producer.written(init);
   }
   await out.write(encodeMessage('ModelProto', modelMessage(graph, tensors, producerVersion)));
 }
@@ -316,6 +372,7 @@ export async function writeOnnxModel(
   const temporary = `${path}${suffix}`;
   const temporaryData = `${dataPath}${suffix}`;
   const handles: FileHandle[] = [];
+  const producer = new Producer(graph, path, options);
   try {
     const graphFile = await open(temporary, 'w');
     handles.push(graphFile);
@@ -325,10 +382,10 @@ export async function writeOnnxModel(
       const dataFile = await open(temporaryData, 'w');
       handles.push(dataFile);
       const data = new FileWriter(dataFile);
-      await writeExternal(graph, out, data, basename(dataPath), producerVersion);
+      await writeExternal(graph, out, data, basename(dataPath), producerVersion, producer);
       dataBytes = data.position;
     } else {
-      await writeInline(graph, out, producerVersion);
+      await writeInline(graph, out, producerVersion, producer);
     }
     await Promise.all(handles.splice(0).map((handle) => handle.close()));
     if (external && dataBytes > 0) await rename(temporaryData, dataPath);
