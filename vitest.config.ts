@@ -26,6 +26,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@ortvision/source', 'node', 'import', 'default'] } },
   test: {
     reporters: ['default', join(root, 'tooling/vitest/summary-reporter.ts')],
+    globalSetup: [join(root, 'tooling/vitest/graph-cache-setup.ts')],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: projectDirs.map((dir) => ({

@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputShapeError, ModelNotFoundError, type NamedTensors, Tensor, loadImage } from '@ortvision/core';
-import { type JsonValue, compareTensors, describeComparison } from '@ortvision/core/testing';
+import { HubServer, type JsonValue, compareTensors, describeComparison } from '@ortvision/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dir, expectJsonClose, image, manifest, npy } from './__fixtures__/owlv2-cases.js';
 import { Owlv2ForObjectDetection, Owlv2Model, Owlv2TextModel, Owlv2VisionModel } from './modeling.js';
@@ -186,6 +186,39 @@ describe('graph loading', () => {
       );
     } finally {
       await model.dispose();
+    }
+  });
+
+  it('on a Hub repository with split graphs only, forward asks the Hub nothing: which graphs exist was decided at load', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'owlv2-hub-split-'));
+    made.push(folder);
+    await mkdir(join(folder, 'onnx'));
+    await copyFile(join(dir, 'config.json'), join(folder, 'config.json'));
+    for (const g of ['text_model', 'vision_model', 'class_head'])
+      await copyFile(join(dir, 'onnx', `${g}.onnx`), join(folder, 'onnx', `${g}.onnx`));
+    const server = await HubServer.start({ repoId: 'ortvision-test/owlv2-split', folder });
+    const model = await Owlv2ForObjectDetection.fromPretrained('ortvision-test/owlv2-split', {
+      endpoint: server.endpoint,
+      cacheDir: join(folder, 'hub-cache'),
+    });
+    try {
+      const testCase = manifest.model.find((c) => c.name === 'single-image')!;
+      const feeds = (await feedsOf(testCase.feeds)) as {
+        input_ids: Int;
+        attention_mask: Int;
+        pixel_values: Float;
+      };
+      const before = server.requests.length;
+      for (let call = 0; call < 2; call++) {
+        const outputs = await model.forward(feeds);
+        await expectClose(outputs, { logits: testCase.expected.logits! }, 1e-4, 1e-3);
+      }
+      expect(server.requests.slice(before)).toEqual([]);
+      expect(await model.hasGraph('model')).toBe(false);
+      expect(server.requests.slice(before)).toEqual([]);
+    } finally {
+      await model.dispose();
+      await server.close();
     }
   });
 

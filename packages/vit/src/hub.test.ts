@@ -60,7 +60,7 @@ describe('Hub ONNX repository layout', () => {
     const model = await ViTForImageClassification.fromPretrained(dir, { dtype: 'q8' });
     expect(model.config.model_type).toBe('vit');
     await model.dispose();
-    await expect(ViTForImageClassification.fromPretrained(dir)).rejects.toThrowError(
+    await expect(ViTForImageClassification.fromPretrained(dir, { graphSource: 'onnx' })).rejects.toThrowError(
       /none of onnx\/model\.onnx.*\(it has: .*onnx\/model_quantized\.onnx/,
     );
     await rm(dir, { recursive: true, force: true });

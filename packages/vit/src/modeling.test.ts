@@ -73,12 +73,14 @@ describe('loading', () => {
     );
   });
 
-  it('names the files the folder has when a dtype variant is missing (Hub ONNX layout: onnx/model_quantized.onnx)', async () => {
-    await expect(
-      ViTForImageClassification.fromPretrained(fixturePath('vit-cls'), { dtype: 'q8' }),
-    ).rejects.toThrowError(ModelNotFoundError);
-    await expect(
-      ViTForImageClassification.fromPretrained(fixturePath('vit-cls'), { dtype: 'q8' }),
-    ).rejects.toThrowError(/model_quantized\.onnx.*onnx\/model\.onnx/);
+  it("names the files the folder has when a dtype variant is missing and graphSource is 'onnx' (Hub ONNX layout: onnx/model_quantized.onnx)", async () => {
+    const loading = ViTForImageClassification.fromPretrained(fixturePath('vit-cls'), {
+      dtype: 'q8',
+      graphSource: 'onnx',
+    });
+    await expect(loading).rejects.toThrowError(ModelNotFoundError);
+    await expect(loading).rejects.toThrowError(
+      /none of onnx\/model_quantized\.onnx, model_quantized\.onnx \(it has: .*onnx\/model\.onnx.*\); it has a checkpoint: graphSource 'auto' or 'checkpoint' builds onnx\/model_quantized\.onnx from it/,
+    );
   });
 });

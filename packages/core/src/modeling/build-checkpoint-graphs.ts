@@ -90,6 +90,10 @@ export async function writeDescribedGraph<C>(
     );
   }
   await mkdir(dir, { recursive: true });
-  const { path } = await writeOnnxModel(built.graph, join(dir, graphFileName(name, described.dtype)), options);
+  const { path } = await writeOnnxModel(
+    built.graph,
+    join(dir, graphFileName(name, described.dtype)),
+    options,
+  );
   return path;
 }

@@ -12,7 +12,14 @@ import { childArgs } from '../hub/__fixtures__/node-child.js';
 import { Tensor } from '../tensor/tensor.js';
 import { HubServer } from '../testing/hub-server.js';
 import { PickleWriter, torchZipBytes } from '../testing/torch-checkpoint.js';
-import { HIDDEN, TINY_CHECKPOINT_GRAPHS, TinyConfig, tinyForward, tinyWeights, writeTinyFolder } from './__fixtures__/tiny-model.js';
+import {
+  HIDDEN,
+  TINY_CHECKPOINT_GRAPHS,
+  TinyConfig,
+  tinyForward,
+  tinyWeights,
+  writeTinyFolder,
+} from './__fixtures__/tiny-model.js';
 import { defaultGraphCacheDir } from './graph-cache.js';
 import type { GraphBuildProgress, LoadProgress } from './model-graphs.js';
 import { PreTrainedModel } from './pretrained-model.js';
@@ -198,9 +205,10 @@ describe('a folder with a checkpoint and no onnx/ (graphSource auto)', () => {
     await writeTinyFolder(folder);
     await rm(join(folder, 'model.safetensors'));
     const weights = tinyWeights();
-    const [first, second] = [['dense.0.weight', 'dense.0.bias'], ['dense.1.weight', 'dense.1.bias']].map(
-      (keys) => Object.fromEntries(keys.map((key) => [key, weights[key]!])),
-    );
+    const [first, second] = [
+      ['dense.0.weight', 'dense.0.bias'],
+      ['dense.1.weight', 'dense.1.bias'],
+    ].map((keys) => Object.fromEntries(keys.map((key) => [key, weights[key]!])));
     await writeSafetensors(join(folder, 'model-00001-of-00002.safetensors'), first!);
     await writeSafetensors(join(folder, 'model-00002-of-00002.safetensors'), second!);
     const weightMap = Object.fromEntries([
@@ -422,7 +430,9 @@ describe('a bad checkpoint gives a typed error naming file and key, and leaves n
       },
     });
     await expect(loading).rejects.toThrowError(
-      new AbortedError(`TinyModel.fromPretrained(${JSON.stringify(folder)}): loading graph 'model' was aborted`),
+      new AbortedError(
+        `TinyModel.fromPretrained(${JSON.stringify(folder)}): loading graph 'model' was aborted`,
+      ),
     );
     expect(cacheState()).toEqual({ entries: [], temporaries: [] });
     const { model, builds } = await load(folder);
@@ -527,7 +537,10 @@ describe('from a Hub repository', () => {
     expect(server.requests.length).toBe(requests);
 
     // A Hub cache without the checkpoint: one HEAD names it (its etag), the cached build needs no download.
-    const fresh = await load('ortvision-test/tiny', { endpoint: server.endpoint, cacheDir: join(dir, 'cold') });
+    const fresh = await load('ortvision-test/tiny', {
+      endpoint: server.endpoint,
+      cacheDir: join(dir, 'cold'),
+    });
     await fresh.model.dispose();
     expect(downloads(fresh.events)).toEqual(['config.json']);
     expect(fresh.builds).toEqual([]);
@@ -540,7 +553,8 @@ describe('from a Hub repository', () => {
     (await load(folder)).model.dispose();
     const entry = join(graphCacheDir, 'TinyModel', cacheState().entries[0]!);
     await mkdir(join(folder, 'onnx'));
-    for (const name of ['model.onnx', 'model.onnx_data']) await copyFile(join(entry, name), join(folder, 'onnx', name));
+    for (const name of ['model.onnx', 'model.onnx_data'])
+      await copyFile(join(entry, name), join(folder, 'onnx', name));
     server = await HubServer.start({ repoId: 'ortvision-test/tiny', folder });
     const { model, events, builds } = await load('ortvision-test/tiny', {
       endpoint: server.endpoint,

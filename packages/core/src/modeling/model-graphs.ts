@@ -1,7 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { throwIfAborted } from '../abort.js';
-import { type CheckpointFileChoice, openCheckpoint, selectCheckpointFile } from '../checkpoint/open-checkpoint.js';
+import {
+  type CheckpointFileChoice,
+  openCheckpoint,
+  selectCheckpointFile,
+} from '../checkpoint/open-checkpoint.js';
 import { readShardedIndex } from '../checkpoint/sharded.js';
 import { CheckpointError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
 import { type ModelRepo, describeFolder, summarizeFiles } from '../hub/model-repo.js';
@@ -17,8 +21,8 @@ import {
 import type { PretrainedConfig } from './config.js';
 import {
   type CheckpointFileIdentity,
-  GraphCache,
   type GraphBuildKey,
+  GraphCache,
   defaultGraphCacheDir,
   localFileSha256,
 } from './graph-cache.js';

@@ -114,7 +114,10 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
       );
     }
     const graphSource = checkGraphSource(options.graphSource, where);
-    if (options.graphCacheDir !== undefined && (typeof options.graphCacheDir !== 'string' || !options.graphCacheDir)) {
+    if (
+      options.graphCacheDir !== undefined &&
+      (typeof options.graphCacheDir !== 'string' || !options.graphCacheDir)
+    ) {
       throw new InvalidArgumentError(
         `${where}: graphCacheDir must be a folder path, got ${describeValue(options.graphCacheDir)}`,
       );
@@ -152,7 +155,9 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
       const path = await abortable(graphSignal, step, () =>
         graphs.file(graph, graphSignal).catch((error: unknown) => {
           // An abort between weights names the temporary file it stopped writing: say which load it stopped.
-          throw error instanceof AbortedError && graphSignal?.aborted ? abortedError(graphSignal, step) : error;
+          throw error instanceof AbortedError && graphSignal?.aborted
+            ? abortedError(graphSignal, step)
+            : error;
         }),
       );
       const session = await ModelSession.create(path, {
@@ -169,7 +174,8 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
     if ((options.loading ?? 'eager') === 'eager') {
       try {
         const groups = (this as unknown as typeof PreTrainedModel).graphGroups;
-        if (groups === undefined) await Promise.all(Object.keys(this.graphs).map((graph) => model!.graph(graph)));
+        if (groups === undefined)
+          await Promise.all(Object.keys(this.graphs).map((graph) => model!.graph(graph)));
         else await model.#loadFirstCompleteGroup(groups, idOrPath);
         // Session creation cannot be interrupted: an abort during it takes effect here.
         throwIfAborted(signal, operation);

@@ -2,8 +2,8 @@ import type * as ort from 'onnxruntime-node';
 import { RESOLVE_OPTIONS, type ResolveOptions } from '../hub/resolve.js';
 import type { DeviceOption } from '../runtime/device.js';
 import type { ModelDtype } from '../runtime/model-file.js';
-import type { GraphSource, LoadProgress } from './model-graphs.js';
 import { type OptionNames, optionNames } from '../validation/option-names.js';
+import type { GraphSource, LoadProgress } from './model-graphs.js';
 
 export interface PretrainedOptions extends ResolveOptions {
   /** 'cpu' (default), 'cuda', or 'auto' (CUDA when it can run, else CPU; see `model.device`). */
