@@ -1,4 +1,4 @@
-import type { NamedTensors, Tensor } from '@ortvision/core';
+import type { CheckpointGraphsClass, NamedTensors, PretrainedOptions, Tensor } from '@ortvision/core';
 import type {
   Fixture,
   ModelCase,
@@ -17,6 +17,12 @@ export interface CaseContext {
   imagePath(name: string): string;
   /** Reads a .npy named relative to the fixture folder. */
   readNpy(relative: string): Promise<Tensor>;
+  /**
+   * Options for every model load of the case (model classes' `fromPretrained`, task helpers): empty normally; with
+   * `--from-checkpoint`, `graphSource: 'checkpoint'` and the run's graph cache, so that the graphs are built from
+   * the fixture's checkpoint and its `onnx/` is ignored.
+   */
+  modelOptions: Pick<PretrainedOptions, 'graphSource' | 'graphCacheDir'>;
 }
 
 /**
@@ -29,6 +35,11 @@ export interface CaseContext {
  * loaded and compared element-wise, everything else exact).
  */
 export interface ConformanceAdapter {
+  /**
+   * The package's model classes by name (as manifests' `graphs[...].describes` name them): `--from-checkpoint`
+   * finds which class a model case's graph belongs to, and whether it builds that graph from a checkpoint.
+   */
+  classes?: Readonly<Record<string, CheckpointGraphsClass<never>>>;
   processor?: Record<string, (testCase: ProcessorCase, context: CaseContext) => Promise<NamedTensors>>;
   model?: (testCase: ModelCase, context: CaseContext) => Promise<NamedTensors>;
   postprocess?: Record<string, (testCase: PostprocessCase, context: CaseContext) => Promise<ResultValue>>;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { Tensor } from '@ortvision/core';
 import { encodeNpy, fixturePath, fixturesRoot, readNpy } from '@ortvision/core/testing';
 import { describe, expect, it } from 'vitest';
 import { type ConformanceAdapter, UnsupportedCaseError } from './adapter.js';
+import { findAdapter } from './adapters/index.js';
 import { formatResult, runFixture, summarize } from './runner.js';
 
 const none = async () => undefined;
@@ -24,7 +25,7 @@ describe('runFixture', () => {
     expect(processor[0]!.detail).toBe("no adapter for processor call 'ViTImageProcessor' (model_type 'vit')");
     const summary = summarize(results);
     expect(summary).toMatchObject({ passed: 1, failed: 0, notRun: 16, exitCode: 2 });
-    expect(summary.lines.at(-1)).toBe('1 passed, 0 failed');
+    expect(summary.lines.at(-1)).toBe('1 passed, 0 failed, 0 skipped');
   });
 
   it('fails a model case whose expected output differs, saying which output and where', async () => {
@@ -87,10 +88,10 @@ describe('pnpm conformance', () => {
       (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
     );
 
-  it('prints one line per case, ends with "N passed, M failed" and exits 0 when all pass', async () => {
+  it('prints one line per case, ends with "N passed, M failed, K skipped" and exits 0 when all pass', async () => {
     const { code, stdout } = await run('fixtures/vit-base');
     const lines = stdout.trim().split('\n');
-    expect(lines.at(-1)).toBe('1 passed, 0 failed');
+    expect(lines.at(-1)).toBe('1 passed, 0 failed, 0 skipped');
     expect(lines[0]).toMatch(/^ok {3}vit-base model\/\S+ {2}worst /);
     expect(code).toBe(0);
   });
@@ -112,7 +113,7 @@ describe('pnpm conformance', () => {
     expect(stdout).toMatch(
       /1 case\(s\) not run: no adapter for processor call 'MysteryProcessor' \(model_type 'not-a-model'\)/,
     );
-    expect(stdout.trim().split('\n').at(-1)).toBe('0 passed, 0 failed');
+    expect(stdout.trim().split('\n').at(-1)).toBe('0 passed, 0 failed, 0 skipped');
     expect(code).toBe(2);
   });
 
@@ -160,6 +161,101 @@ describe('pnpm conformance <folder of fixtures>', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^ok {3}vit-base model\//m);
     expect(stdout).toMatch(/^ok {3}levit-base pipeline\/features-chelsea/m);
-    expect(stdout.trim().split('\n').at(-1)).toMatch(/^\d+ passed, 0 failed$/);
+    expect(stdout.trim().split('\n').at(-1)).toMatch(/^\d+ passed, 0 failed, 0 skipped$/);
+  });
+});
+
+describe('--from-checkpoint: graphs built from each fixture’s checkpoint', () => {
+  const fromCheckpoint = async () => ({
+    graphCacheDir: await mkdtemp(join(tmpdir(), 'ortvision-conformance-graphs-')),
+  });
+
+  it('ignores onnx/: a fixture whose exported graph is broken passes on the graph built from its checkpoint', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ortvision-conformance-'));
+    await cp(fixturePath('vit-digits'), join(dir, 'vit-digits'), { recursive: true });
+    await writeFile(join(dir, 'vit-digits', 'onnx', 'model.onnx'), 'not a graph');
+    const options = { adapters: findAdapter, imagesDir: join(fixturesRoot(), 'images') };
+    const exported = await runFixture(join(dir, 'vit-digits'), options);
+    expect(exported.filter((r) => r.kind === 'model').map((r) => r.status)).toEqual(['fail']);
+    const built = await runFixture(join(dir, 'vit-digits'), {
+      ...options,
+      fromCheckpoint: await fromCheckpoint(),
+    });
+    const byKind = (kind: string) => built.filter((r) => r.kind === kind).map((r) => r.status);
+    expect(byKind('model')).toEqual(['ok']);
+    expect(byKind('pipeline').length).toBeGreaterThan(0);
+    expect(byKind('pipeline').every((status) => status === 'ok')).toBe(true);
+    expect(byKind('processor').every((status) => status === 'ok')).toBe(true);
+    expect(summarize(built).exitCode).toBe(0);
+  });
+
+  it('skips, with the reason, a case whose graph was exported from other weights than the checkpoint', async () => {
+    const results = await runFixture(fixturePath('perceiver-base'), {
+      adapters: findAdapter,
+      fromCheckpoint: await fromCheckpoint(),
+    });
+    const model = Object.fromEntries(results.filter((r) => r.kind === 'model').map((r) => [r.name, r]));
+    expect(model['text-batch2']!.status).toBe('ok');
+    expect(model['embeddings-batch2']).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringMatching(
+        /^onnx\/model_no_preprocessor\.onnx has no checkpoint behind it: its initializer 'inner\.embeddings\.latents' is not the checkpoint's 'embeddings\.latents' \(max \|difference\| [\d.]+\): the graph was exported from other weights$/,
+      ),
+    });
+    const summary = summarize(results);
+    expect(summary).toMatchObject({ failed: 0, skipped: 1, exitCode: 0 });
+    expect(summary.lines.at(-1)).toBe(`${summary.passed} passed, 0 failed, 1 skipped`);
+    expect(formatResult(model['embeddings-batch2']!)).toMatch(
+      /^skip perceiver-base model\/embeddings-batch2 {2}onnx\/model_no_preprocessor\.onnx has no checkpoint behind it/,
+    );
+  });
+
+  it('skips the model and pipeline cases of a class that builds no graphs, and of a fixture without checkpoint', async () => {
+    const m2f = await runFixture(fixturePath('mask2former'), {
+      adapters: findAdapter,
+      fromCheckpoint: await fromCheckpoint(),
+    });
+    const skipped = m2f.filter((r) => r.status === 'skipped');
+    expect(new Set(skipped.map((r) => r.kind))).toEqual(new Set(['model', 'pipeline']));
+    expect(skipped.find((r) => r.kind === 'model')!.detail).toBe(
+      "Mask2FormerForUniversalSegmentation builds no graph 'model' from a checkpoint (it runs exported ONNX graphs only)",
+    );
+    expect(m2f.filter((r) => r.kind === 'processor').every((r) => r.status === 'ok')).toBe(true);
+    expect(summarize(m2f).exitCode).toBe(0);
+
+    const dir = await mkdtemp(join(tmpdir(), 'ortvision-conformance-'));
+    await cp(fixturePath('vit-digits'), join(dir, 'vit-digits'), { recursive: true });
+    await rm(join(dir, 'vit-digits', 'model.safetensors'));
+    const bare = await runFixture(join(dir, 'vit-digits'), {
+      adapters: findAdapter,
+      imagesDir: join(fixturesRoot(), 'images'),
+      fromCheckpoint: await fromCheckpoint(),
+    });
+    for (const r of bare.filter((c) => c.kind === 'model' || c.kind === 'pipeline')) {
+      expect(r.status, r.name).toBe('skipped');
+      expect(r.detail).toMatch(
+        /^the fixture has no checkpoint to build (onnx\/model\.onnx|the graphs) from$/,
+      );
+    }
+  });
+
+  it('pnpm conformance --from-checkpoint prints the skip and ends with "N passed, 0 failed, 1 skipped"', async () => {
+    const cli = join(dirname(fileURLToPath(import.meta.url)), 'cli.ts');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--conditions=@ortvision/source',
+        '--import',
+        'tsx',
+        cli,
+        '--from-checkpoint',
+        'fixtures/perceiver-base',
+      ],
+      { cwd: dirname(fixturesRoot()) },
+    );
+    expect(stdout).toMatch(
+      /^skip perceiver-base model\/embeddings-batch2 {2}onnx\/model_no_preprocessor\.onnx/m,
+    );
+    expect(stdout.trim().split('\n').at(-1)).toMatch(/^\d+ passed, 0 failed, 1 skipped$/);
   });
 });

@@ -1,5 +1,16 @@
 import { join } from 'node:path';
-import { type ModelSession, type NamedTensors, type Tensor, loadGraph } from '@ortvision/core';
+import {
+  type Checkpoint,
+  type CheckpointGraphsClass,
+  type ModelSession,
+  type NamedTensors,
+  type Tensor,
+  graphFileCandidates,
+  loadGraph,
+  openCheckpoint,
+  openModelRepo,
+  selectCheckpointFile,
+} from '@ortvision/core';
 import {
   type CaseKind,
   type Fixture,
@@ -14,8 +25,10 @@ import {
   readNpy,
 } from '@ortvision/core/testing';
 import { type CaseContext, type ConformanceAdapter, UnsupportedCaseError } from './adapter.js';
+import { exportedFrom } from './provenance.js';
 
-export type CaseStatus = 'ok' | 'fail' | 'no-adapter';
+/** `skipped`: the case cannot be asked of this run (a graph with no checkpoint behind it); `detail` says why. */
+export type CaseStatus = 'ok' | 'fail' | 'no-adapter' | 'skipped';
 
 export interface CaseResult {
   fixture: string;
@@ -24,7 +37,7 @@ export interface CaseResult {
   status: CaseStatus;
   /** Largest difference seen (NaN when the case did not run). */
   worst: number;
-  /** Why it failed, or which call/task has no adapter. */
+  /** Why it failed or was skipped, or which call/task has no adapter. */
   detail: string;
 }
 
@@ -37,6 +50,53 @@ export interface RunOptions {
   imagesDir?: string;
   /** Called once per finished case, for streaming output. */
   onResult?: (result: CaseResult) => void;
+  /**
+   * Run the model and pipeline cases on graphs built from each fixture's checkpoint (`graphSource: 'checkpoint'`,
+   * cached in `graphCacheDir`) instead of its `onnx/` graphs; a case whose graph has no checkpoint behind it is
+   * skipped with the reason.
+   */
+  fromCheckpoint?: { graphCacheDir: string };
+}
+
+/** Why a case cannot run on graphs built from the checkpoint, or undefined when it can. */
+type CheckpointVerdict = { skip: string } | { noAdapter: string } | undefined;
+
+/**
+ * For `--from-checkpoint`: whether a model case's graph has the fixture's checkpoint behind it. The case's class
+ * comes from the manifest (`graphs[graph].describes` starts with its name), the graph key from the class's graphs;
+ * the case is skipped when the class builds no such graph from a checkpoint, when the fixture has no checkpoint,
+ * or when the exported graph it was checked on holds other weights than the checkpoint (`exportedFrom`).
+ */
+async function checkpointVerdict(
+  testCase: ModelCase,
+  fixture: Fixture,
+  adapter: ConformanceAdapter,
+  checkpoint: () => Promise<Checkpoint | undefined>,
+): Promise<CheckpointVerdict> {
+  const describes = fixture.manifest.graphs[testCase.graph]?.describes ?? '';
+  const className = /^[A-Za-z_][A-Za-z0-9_]*/.exec(describes)?.[0] ?? '';
+  const modelClass: CheckpointGraphsClass<never> | undefined = adapter.classes?.[className];
+  if (!modelClass) {
+    return {
+      noAdapter: `no model class for ${testCase.graph} (describes ${JSON.stringify(describes.slice(0, 60))}) to build it from the checkpoint`,
+    };
+  }
+  const graph = Object.keys(modelClass.graphs).find((key) =>
+    graphFileCandidates(modelClass.graphs[key]!).includes(testCase.graph),
+  );
+  if (graph === undefined) return { noAdapter: `${modelClass.name} has no graph ${testCase.graph}` };
+  if (!modelClass.checkpointGraphs?.graphs[graph]) {
+    return {
+      skip: `${modelClass.name} builds no graph '${graph}' from a checkpoint (it runs exported ONNX graphs only)`,
+    };
+  }
+  const opened = await checkpoint();
+  if (!opened) return { skip: `the fixture has no checkpoint to build ${testCase.graph} from` };
+  const provenance = await exportedFrom(join(fixture.dir, testCase.graph), opened);
+  if (provenance.kind === 'other') {
+    return { skip: `${testCase.graph} has no checkpoint behind it: ${provenance.reason}` };
+  }
+  return undefined;
 }
 
 /** Runs a model case through core's generic graph loader: the graph's own outputs, no model package code. */
@@ -102,6 +162,17 @@ export async function runFixture(dir: string, options: RunOptions): Promise<Case
       }
       return tensor;
     },
+    modelOptions: options.fromCheckpoint
+      ? { graphSource: 'checkpoint', graphCacheDir: options.fromCheckpoint.graphCacheDir }
+      : {},
+  };
+  // The fixture's checkpoint, opened once when a --from-checkpoint case first asks for it.
+  let checkpoint: Promise<Checkpoint | undefined> | undefined;
+  const openFixtureCheckpoint = () => {
+    checkpoint ??= openModelRepo(fixture.dir).then((repo) =>
+      selectCheckpointFile(repo.files) ? openCheckpoint(fixture.dir) : undefined,
+    );
+    return checkpoint;
   };
   const sessions = new Map<string, ModelSession>();
   const results: CaseResult[] = [];
@@ -114,8 +185,20 @@ export async function runFixture(dir: string, options: RunOptions): Promise<Case
     record(kind, name, 'no-adapter', Number.NaN, why);
   const noAdapter = (kind: CaseKind, name: string, what: string) =>
     noAdapterFor(kind, name, `no adapter for ${what} (model_type '${manifest.model_type}')`);
-
+  const skip = (kind: CaseKind, name: string, why: string) => record(kind, name, 'skipped', Number.NaN, why);
+  let noPipelineGraphs: string | undefined;
   try {
+    // Pipelines load their model themselves: from a checkpoint, they run only where the package builds graphs and
+    // the fixture has a checkpoint to build them from.
+    if (options.fromCheckpoint) {
+      if (
+        !Object.values(adapter.classes ?? {}).some((modelClass) => modelClass.checkpointGraphs !== undefined)
+      )
+        noPipelineGraphs = `no model class of model_type '${manifest.model_type}' builds graphs from a checkpoint`;
+      else if (!(await openFixtureCheckpoint()))
+        noPipelineGraphs = 'the fixture has no checkpoint to build the graphs from';
+    }
+
     for (const testCase of manifest.processor) {
       const run = adapter.processor?.[testCase.call];
       if (!run) {
@@ -139,6 +222,17 @@ export async function runFixture(dir: string, options: RunOptions): Promise<Case
 
     for (const testCase of manifest.model) {
       try {
+        if (options.fromCheckpoint) {
+          const verdict = await checkpointVerdict(testCase, fixture, adapter, openFixtureCheckpoint);
+          if (verdict && 'skip' in verdict) {
+            skip('model', testCase.name, verdict.skip);
+            continue;
+          }
+          if (verdict) {
+            noAdapterFor('model', testCase.name, verdict.noAdapter);
+            continue;
+          }
+        }
         const outputs = adapter.model
           ? await adapter.model(testCase, context)
           : await runGraphGenerically(testCase, context, sessions);
@@ -175,6 +269,10 @@ export async function runFixture(dir: string, options: RunOptions): Promise<Case
         noAdapter(kind, testCase.name, what);
         continue;
       }
+      if (kind === 'pipeline' && noPipelineGraphs) {
+        skip(kind, testCase.name, noPipelineGraphs);
+        continue;
+      }
       try {
         const actual = await run(testCase, context);
         const outcome = await compareJson(
@@ -192,6 +290,7 @@ export async function runFixture(dir: string, options: RunOptions): Promise<Case
   } finally {
     await Promise.all([...sessions.values()].map((session) => session.dispose()));
     await adapter.dispose?.();
+    await (await checkpoint?.catch(() => undefined))?.close();
   }
   return results;
 }
@@ -203,7 +302,7 @@ function formatNumber(value: number): string {
 
 /** `ok   vit-cls model/batch2  worst 3.1e-6` — one line per case. */
 export function formatResult(result: CaseResult): string {
-  const label = { ok: 'ok  ', fail: 'FAIL', 'no-adapter': 'N/A ' }[result.status];
+  const label = { ok: 'ok  ', fail: 'FAIL', 'no-adapter': 'N/A ', skipped: 'skip' }[result.status];
   const worst = Number.isNaN(result.worst) ? '' : `  worst ${formatNumber(result.worst)}`;
   const detail = result.status === 'ok' ? '' : `  ${result.detail}`;
   return `${label} ${result.fixture} ${result.kind}/${result.name}${worst}${detail}`;
@@ -212,26 +311,30 @@ export function formatResult(result: CaseResult): string {
 export interface Summary {
   passed: number;
   failed: number;
+  /** Cases skipped with a reason: they neither pass nor fail, and do not change the exit code. */
+  skipped: number;
   notRun: number;
   /** 0 all passed, 1 something failed, 2 nothing failed but some case had no adapter. */
   exitCode: 0 | 1 | 2;
   lines: string[];
 }
 
-/** The closing lines: which calls/tasks had no adapter, then `N passed, M failed`. */
+/** The closing lines: which calls/tasks had no adapter, then `N passed, M failed, K skipped`. */
 export function summarize(results: readonly CaseResult[]): Summary {
   const passed = results.filter((r) => r.status === 'ok').length;
   const failed = results.filter((r) => r.status === 'fail').length;
+  const skipped = results.filter((r) => r.status === 'skipped').length;
   const missing = results.filter((r) => r.status === 'no-adapter');
   const lines: string[] = [];
   if (missing.length > 0) {
     const what = [...new Set(missing.map((r) => r.detail))];
     lines.push(`${missing.length} case(s) not run: ${what.join('; ')}`);
   }
-  lines.push(`${passed} passed, ${failed} failed`);
+  lines.push(`${passed} passed, ${failed} failed, ${skipped} skipped`);
   return {
     passed,
     failed,
+    skipped,
     notRun: missing.length,
     exitCode: failed > 0 ? 1 : missing.length > 0 ? 2 : 0,
     lines,

@@ -27,7 +27,7 @@ function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promis
 
 const modelOf = (context: CaseContext) =>
   once(models, context.fixture.dir, () =>
-    AltCLIPModel.fromPretrained(context.fixture.dir, { loading: 'lazy' }),
+    AltCLIPModel.fromPretrained(context.fixture.dir, { ...context.modelOptions, loading: 'lazy' }),
   );
 const processorOf = (context: CaseContext) =>
   once(processors, context.fixture.dir, () => AltCLIPProcessor.fromPretrained(context.fixture.dir));
@@ -46,6 +46,7 @@ function checkInputNames(names: readonly string[], testCase: { inputs: Record<st
 
 /** altclip fixtures: every processor, model, post-process and pipeline case through @ortvision/altclip. */
 const adapter: ConformanceAdapter = {
+  classes: { AltCLIPModel },
   processor: {
     AltCLIPProcessor: async (testCase, context) => {
       const processor = await processorOf(context);

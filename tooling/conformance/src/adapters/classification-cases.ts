@@ -13,6 +13,7 @@ import type { CaseContext } from '../adapter.js';
 interface ModelClass {
   fromPretrained(
     idOrPath: string,
+    options: CaseContext['modelOptions'],
   ): Promise<{ forward(inputs: never): Promise<NamedTensors>; dispose(): Promise<void> }>;
 }
 
@@ -28,7 +29,7 @@ export async function runModelCase(
   const describes = context.fixture.manifest.graphs[testCase.graph]?.describes ?? '';
   const ModelClass = classes[describes];
   if (!ModelClass) throw new Error(`no model class for graph ${testCase.graph} (describes ${describes})`);
-  const model = await ModelClass.fromPretrained(context.fixture.dir);
+  const model = await ModelClass.fromPretrained(context.fixture.dir, context.modelOptions);
   try {
     const feeds: Record<string, Tensor> = {};
     for (const [name, file] of Object.entries(testCase.feeds)) feeds[name] = await context.readNpy(file);
@@ -42,11 +43,14 @@ type Classify = (images: ImagesInput, options?: ClassifyOptions) => Promise<Labe
 
 /** Runs an image-classification pipeline case through a task helper loaded on the fixture folder. */
 export async function runClassificationCase(
-  load: (idOrPath: string) => Promise<Classify & { dispose(): Promise<void> }>,
+  load: (
+    idOrPath: string,
+    options: CaseContext['modelOptions'],
+  ) => Promise<Classify & { dispose(): Promise<void> }>,
   testCase: PipelineCase,
   context: CaseContext,
 ): Promise<ResultValue> {
-  const classify = await load(context.fixture.dir);
+  const classify = await load(context.fixture.dir, context.modelOptions);
   try {
     const images = (testCase.inputs.images as string[]).map(context.imagePath);
     return (await classify(

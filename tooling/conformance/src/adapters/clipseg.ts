@@ -35,11 +35,12 @@ function forFixture(context: CaseContext): Loaded {
   let entry = loaded.get(dir);
   if (!entry) {
     // Lazy loading: a fixture without some graph still runs the cases that do not need it.
-    const segmenter = CLIPSegForImageSegmentation.fromPretrained(dir, { loading: 'lazy' });
+    const lazy = { ...context.modelOptions, loading: 'lazy' } as const;
+    const segmenter = CLIPSegForImageSegmentation.fromPretrained(dir, lazy);
     entry = {
       processor: CLIPSegProcessor.fromPretrained(dir),
       segmenter,
-      clip: CLIPSegModel.fromPretrained(dir, { loading: 'lazy' }),
+      clip: CLIPSegModel.fromPretrained(dir, lazy),
       segment: segmenter.then((model) => promptSegmentation(model)),
     };
     loaded.set(dir, entry);
@@ -158,6 +159,7 @@ async function runSegmentationCase(testCase: PipelineCase, context: CaseContext)
 
 /** clipseg fixtures: CLIPSegProcessor / CLIPTokenizer, the model classes, promptSegmentation and the tokenizer. */
 const adapter: ConformanceAdapter = {
+  classes: { CLIPSegForImageSegmentation, CLIPSegModel },
   processor: {
     CLIPSegProcessor: async (testCase, context) => {
       const processor = await forFixture(context).processor;

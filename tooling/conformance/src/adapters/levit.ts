@@ -15,6 +15,7 @@ const modelClasses = { LevitModel, LevitForImageClassification, LevitForImageCla
 
 /** levit fixtures: image processor, model classes, image classification and feature extraction. */
 const adapter: ConformanceAdapter = {
+  classes: modelClasses,
   processor: {
     LevitImageProcessor: async (testCase, context) =>
       runImageProcessorCase(await LevitImageProcessor.fromPretrained(context.fixture.dir), testCase, context),
@@ -22,10 +23,10 @@ const adapter: ConformanceAdapter = {
   model: (testCase, context) => runModelCase(modelClasses, testCase, context),
   pipeline: {
     'image-classification': (testCase, context) =>
-      runClassificationCase((dir) => imageClassification(dir), testCase, context),
+      runClassificationCase((dir, options) => imageClassification(dir, options), testCase, context),
     // 4.37.2 has no such pipeline: the fixture's expected value is LevitModel's pooler_output as nested lists.
     'image-feature-extraction': async (testCase, context) => {
-      const embed = await imageFeatureExtraction(context.fixture.dir);
+      const embed = await imageFeatureExtraction(context.fixture.dir, context.modelOptions);
       try {
         const features = await embed((testCase.inputs.images as string[]).map(context.imagePath));
         return features.toNested() as ResultValue;

@@ -27,7 +27,7 @@ function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promis
 
 const modelOf = (context: CaseContext) =>
   once(models, context.fixture.dir, () =>
-    Mask2FormerForUniversalSegmentation.fromPretrained(context.fixture.dir),
+    Mask2FormerForUniversalSegmentation.fromPretrained(context.fixture.dir, context.modelOptions),
   );
 const processorOf = (context: CaseContext) =>
   once(processors, context.fixture.dir, () => Mask2FormerImageProcessor.fromPretrained(context.fixture.dir));
@@ -62,6 +62,7 @@ function segmentsJson(segments: Segment[]): ResultValue {
 
 /** mask2former fixtures: every processor, model, post-process and pipeline case through @ortvision/mask2former. */
 const adapter: ConformanceAdapter = {
+  classes: { Mask2FormerForUniversalSegmentation },
   processor: {
     Mask2FormerImageProcessor: async (testCase, context) => {
       const processor = await processorOf(context);

@@ -9,6 +9,7 @@ import type { JsonValue, ProcessorCase, ResultValue } from '@ortvision/core/test
 import {
   Owlv2ForObjectDetection,
   Owlv2ImageProcessor,
+  Owlv2Model,
   type Owlv2ProcessOptions,
   Owlv2Processor,
   type Owlv2TextInput,
@@ -32,9 +33,9 @@ function once<T extends object>(key: string, load: () => Promise<T>): Promise<T>
   return value as Promise<T>;
 }
 
-const lazy = { loading: 'lazy' } as const;
+const lazy = (c: CaseContext) => ({ ...c.modelOptions, loading: 'lazy' }) as const;
 const detectorOf = (c: CaseContext) =>
-  once(`det:${c.fixture.dir}`, () => Owlv2ForObjectDetection.fromPretrained(c.fixture.dir, lazy));
+  once(`det:${c.fixture.dir}`, () => Owlv2ForObjectDetection.fromPretrained(c.fixture.dir, lazy(c)));
 const processorOf = (c: CaseContext) =>
   once(`proc:${c.fixture.dir}`, () => Owlv2Processor.fromPretrained(c.fixture.dir));
 
@@ -127,6 +128,7 @@ async function detectionPost(
 
 /** owlv2 fixtures: every processor, model, post-process and pipeline case through @ortvision/owlv2. */
 const adapter: ConformanceAdapter = {
+  classes: { Owlv2ForObjectDetection, Owlv2Model, Owlv2TextModel, Owlv2VisionModel },
   processor: {
     Owlv2ImageProcessor: async (testCase, context) =>
       runImageProcessorCase(await Owlv2ImageProcessor.fromPretrained(context.fixture.dir), testCase, context),
@@ -161,7 +163,7 @@ const adapter: ConformanceAdapter = {
       }
       case 'onnx/text_model.onnx': {
         const model = await once(`text:${context.fixture.dir}`, () =>
-          Owlv2TextModel.fromPretrained(context.fixture.dir, lazy),
+          Owlv2TextModel.fromPretrained(context.fixture.dir, lazy(context)),
         );
         return model.forward({
           input_ids: feeds.input_ids as Int,
@@ -170,7 +172,7 @@ const adapter: ConformanceAdapter = {
       }
       case 'onnx/vision_model.onnx': {
         const model = await once(`vision:${context.fixture.dir}`, () =>
-          Owlv2VisionModel.fromPretrained(context.fixture.dir, lazy),
+          Owlv2VisionModel.fromPretrained(context.fixture.dir, lazy(context)),
         );
         return model.forward({ pixel_values: feeds.pixel_values as Float });
       }

@@ -81,6 +81,7 @@ const textOf = (testCase: PipelineCase): string | string[] => {
 
 /** perceiver fixtures: every processor, model, post-process and pipeline case through @ortvision/perceiver. */
 const adapter: ConformanceAdapter = {
+  classes: modelClasses,
   processor: {
     PerceiverImageProcessor: async (testCase, context) =>
       runImageProcessorCase(
@@ -112,6 +113,7 @@ const adapter: ConformanceAdapter = {
     if (!ModelClass)
       throw new UnsupportedCaseError(`no Perceiver class for graph ${testCase.graph} (${describes})`);
     const model = await (ModelClass as typeof PerceiverForMaskedLM).fromPretrained(context.fixture.dir, {
+      ...context.modelOptions,
       loading: 'lazy',
     });
     try {
@@ -139,7 +141,7 @@ const adapter: ConformanceAdapter = {
   pipeline: {
     'fill-mask': async (testCase, context) => {
       checkKeys('fill-mask kwargs', testCase.kwargs, ['top_k', 'targets']);
-      const fill = await fillMask(context.fixture.dir);
+      const fill = await fillMask(context.fixture.dir, context.modelOptions);
       try {
         const { top_k, targets } = testCase.kwargs;
         return (await fill(textOf(testCase), {
@@ -156,7 +158,7 @@ const adapter: ConformanceAdapter = {
       const { padding, mask_start, mask_end } = testCase.kwargs;
       const [start, end] = [mask_start as number, mask_end as number];
       const tokenizer = await PerceiverTokenizer.fromPretrained(context.fixture.dir);
-      const model = await PerceiverForMaskedLM.fromPretrained(context.fixture.dir);
+      const model = await PerceiverForMaskedLM.fromPretrained(context.fixture.dir, context.modelOptions);
       try {
         const encoding = tokenizer.encode(textOf(testCase), { padding: padding as 'max_length' | undefined });
         encoding.input_ids.data.fill(BigInt(tokenizer.maskTokenId), start, end);
@@ -178,7 +180,7 @@ const adapter: ConformanceAdapter = {
     },
     'text-classification': async (testCase, context) => {
       checkKeys('text-classification kwargs', testCase.kwargs, ['top_k', 'function_to_apply']);
-      const classify = await textClassification(context.fixture.dir);
+      const classify = await textClassification(context.fixture.dir, context.modelOptions);
       try {
         const { top_k, function_to_apply } = testCase.kwargs;
         return (await classify(textOf(testCase), {
@@ -190,7 +192,7 @@ const adapter: ConformanceAdapter = {
       }
     },
     'image-classification': async (testCase, context) => {
-      const classify = await imageClassification(context.fixture.dir);
+      const classify = await imageClassification(context.fixture.dir, context.modelOptions);
       try {
         const images = strings(testCase.inputs.images, 'images').map(context.imagePath);
         return (await classify(
@@ -205,7 +207,7 @@ const adapter: ConformanceAdapter = {
       checkKeys('optical-flow kwargs', testCase.kwargs, ['min_overlap', 'flow_scale_factor']);
       const { min_overlap, flow_scale_factor } = testCase.kwargs as Record<string, number | undefined>;
       const [frame1, frame2, size] = await flowFrames(testCase.inputs, context);
-      const flowOf = await opticalFlow(context.fixture.dir);
+      const flowOf = await opticalFlow(context.fixture.dir, context.modelOptions);
       try {
         const flow = await flowOf(frame1, frame2, {
           minOverlap: min_overlap,
@@ -226,7 +228,7 @@ const adapter: ConformanceAdapter = {
       checkKeys('multimodal-autoencoding kwargs', testCase.kwargs, ['nchunks', 'top_k']);
       const input = (key: string) =>
         context.readNpy((testCase.inputs[key] as { npy: string }).npy) as Promise<Tensor<'float32'>>;
-      const autoencode = await multimodalAutoencoding(context.fixture.dir);
+      const autoencode = await multimodalAutoencoding(context.fixture.dir, context.modelOptions);
       try {
         const { nchunks, top_k } = testCase.kwargs as Record<string, number | undefined>;
         const result = await autoencode(await input('images'), await input('audio'), {

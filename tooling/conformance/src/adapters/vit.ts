@@ -13,6 +13,7 @@ const modelClasses = { ViTModel, ViTForImageClassification, ViTForMaskedImageMod
 
 /** vit fixtures: image processor, model classes and the image-classification pipeline. */
 const adapter: ConformanceAdapter = {
+  classes: modelClasses,
   processor: {
     ViTImageProcessor: async (testCase, context) =>
       runImageProcessorCase(await ViTImageProcessor.fromPretrained(context.fixture.dir), testCase, context),
@@ -22,7 +23,7 @@ const adapter: ConformanceAdapter = {
   model: (testCase, context) => runModelCase(modelClasses, testCase, context),
   pipeline: {
     'image-classification': (testCase, context) =>
-      runClassificationCase((dir) => imageClassification(dir), testCase, context),
+      runClassificationCase((dir, options) => imageClassification(dir, options), testCase, context),
   },
 };
 
