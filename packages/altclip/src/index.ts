@@ -2,7 +2,12 @@ export { AltCLIPConfig, AltCLIPTextConfig, AltCLIPVisionConfig, MODEL_TYPE } fro
 export { CLIPImageProcessor } from './image-processing.js';
 export { ALTCLIP_PROCESSOR_INPUTS, AltCLIPProcessor, processorOptionsFromKwargs } from './processing.js';
 export type { AltCLIPImages, AltCLIPProcessorInputs, AltCLIPProcessorOutput } from './processing.js';
-export { AltCLIPModel, AltCLIPTextModel, AltCLIPVisionModel } from './modeling.js';
+export {
+  AltCLIPModel,
+  AltCLIPTextModel,
+  AltCLIPVisionModel,
+  modelClasses,
+} from './modeling.js';
 export type { AltCLIPInputs, AltCLIPOutput, AltCLIPTextInputs, AltCLIPVisionInputs } from './modeling.js';
 export {
   MAX_LOGIT_SCALE,

@@ -1,4 +1,11 @@
-import { InputShapeError, OrtVisionError, PreTrainedModel, type RunOptions, Tensor } from '@ortvision/core';
+import {
+  InputShapeError,
+  type ModelClassRegistry,
+  OrtVisionError,
+  PreTrainedModel,
+  type RunOptions,
+  Tensor,
+} from '@ortvision/core';
 import { AltCLIPConfig } from './config.js';
 
 // Inputs are type aliases, not interfaces: aliases are assignable to the base class's `NamedTensors` record.
@@ -275,3 +282,13 @@ export class AltCLIPVisionModel extends PreTrainedModel<AltCLIPConfig> {
     return outputs as { image_embeds: Tensor<'float32'> };
   }
 }
+
+/**
+ * The package's model classes by transformers architecture name (config.json's `architectures`): how tools find the
+ * class of a model folder (`ortvision export`) without core depending on this package.
+ */
+export const modelClasses = {
+  AltCLIPModel,
+  AltCLIPTextModel,
+  AltCLIPVisionModel,
+} satisfies ModelClassRegistry;

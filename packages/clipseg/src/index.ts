@@ -11,6 +11,7 @@ export {
   CLIPSegModel,
   CLIPSegTextModel,
   CLIPSegVisionModel,
+  modelClasses,
 } from './modeling.js';
 export type {
   CLIPSegForwardOptions,

@@ -2,6 +2,7 @@ import {
   type DataType,
   InputShapeError,
   InvalidArgumentError,
+  type ModelClassRegistry,
   ModelNotFoundError,
   PreTrainedModel,
   type PreTrainedModelClass,
@@ -462,3 +463,14 @@ function outputBatch(pixel_values: Tensor, prompts: number): number {
   }
   return Math.max(images, prompts);
 }
+
+/**
+ * The package's model classes by transformers architecture name (config.json's `architectures`): how tools find the
+ * class of a model folder (`ortvision export`) without core depending on this package.
+ */
+export const modelClasses = {
+  CLIPSegModel,
+  CLIPSegForImageSegmentation,
+  CLIPSegTextModel,
+  CLIPSegVisionModel,
+} satisfies ModelClassRegistry;

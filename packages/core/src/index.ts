@@ -12,3 +12,4 @@ export * from './modeling/index.js';
 export * from './post-processing/index.js';
 export * from './checkpoint/index.js';
 export * from './onnx/index.js';
+export * from './export/index.js';

@@ -4,6 +4,7 @@ export {
   LevitForImageClassification,
   LevitForImageClassificationWithTeacher,
   LevitModel,
+  modelClasses,
 } from './modeling.js';
 export type { LevitInputs } from './modeling.js';
 export {

@@ -1,4 +1,10 @@
-import { type CheckpointGraphs, PreTrainedModel, type RunOptions, type Tensor } from '@ortvision/core';
+import {
+  type CheckpointGraphs,
+  type ModelClassRegistry,
+  PreTrainedModel,
+  type RunOptions,
+  type Tensor,
+} from '@ortvision/core';
 import { LevitConfig } from './config.js';
 import {
   LEVIT_GRAPH_VERSION,
@@ -113,3 +119,13 @@ export class LevitForImageClassificationWithTeacher extends PreTrainedModel<Levi
     };
   }
 }
+
+/**
+ * The package's model classes by transformers architecture name (config.json's `architectures`): how tools find the
+ * class of a model folder (`ortvision export`) without core depending on this package.
+ */
+export const modelClasses = {
+  LevitModel,
+  LevitForImageClassification,
+  LevitForImageClassificationWithTeacher,
+} satisfies ModelClassRegistry;

@@ -6,7 +6,10 @@ export type {
   Mask2FormerProcessorOutput,
   Mask2FormerResolvedOptions,
 } from './image-processing.js';
-export { Mask2FormerForUniversalSegmentation } from './modeling.js';
+export {
+  Mask2FormerForUniversalSegmentation,
+  modelClasses,
+} from './modeling.js';
 export type { Mask2FormerInputs } from './modeling.js';
 export {
   INSTANCE_SEGMENTATION_OPTIONS,

@@ -1,4 +1,10 @@
-import { InputShapeError, PreTrainedModel, type RunOptions, Tensor } from '@ortvision/core';
+import {
+  InputShapeError,
+  type ModelClassRegistry,
+  PreTrainedModel,
+  type RunOptions,
+  Tensor,
+} from '@ortvision/core';
 import { Mask2FormerConfig } from './config.js';
 import type { Mask2FormerOutputs } from './post-processing.js';
 
@@ -53,3 +59,11 @@ export class Mask2FormerForUniversalSegmentation extends PreTrainedModel<Mask2Fo
     };
   }
 }
+
+/**
+ * The package's model classes by transformers architecture name (config.json's `architectures`): how tools find the
+ * class of a model folder (`ortvision export`) without core depending on this package.
+ */
+export const modelClasses = {
+  Mask2FormerForUniversalSegmentation,
+} satisfies ModelClassRegistry;

@@ -27,6 +27,7 @@ export {
   Owlv2VisionModel,
   queryMaskOf,
   selectImageQuery,
+  modelClasses,
 } from './modeling.js';
 export type {
   ImageQuerySelection,

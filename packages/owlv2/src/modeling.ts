@@ -1,5 +1,6 @@
 import {
   InputShapeError,
+  type ModelClassRegistry,
   ModelNotFoundError,
   type NamedTensors,
   PreTrainedModel,
@@ -477,3 +478,14 @@ export class Owlv2ForObjectDetection extends Owlv2GraphModel {
     };
   }
 }
+
+/**
+ * The package's model classes by transformers architecture name (config.json's `architectures`): how tools find the
+ * class of a model folder (`ortvision export`) without core depending on this package.
+ */
+export const modelClasses = {
+  Owlv2Model,
+  Owlv2ForObjectDetection,
+  Owlv2TextModel,
+  Owlv2VisionModel,
+} satisfies ModelClassRegistry;

@@ -36,6 +36,7 @@ export {
   PerceiverForOpticalFlow,
   PerceiverForSequenceClassification,
   PerceiverModel,
+  modelClasses,
 } from './modeling.js';
 export type {
   PerceiverAutoencoding,

@@ -2,6 +2,7 @@ import {
   type CheckpointGraphs,
   InputShapeError,
   InvalidArgumentError,
+  type ModelClassRegistry,
   type ModelGraphBuilder,
   PreTrainedModel,
   type RunOptions,
@@ -560,3 +561,18 @@ function checkPoints(name: string, points: Tensor<'int64'>, count: number, what:
     }
   });
 }
+
+/**
+ * The package's model classes by transformers architecture name (config.json's `architectures`): how tools find the
+ * class of a model folder (`ortvision export`) without core depending on this package.
+ */
+export const modelClasses = {
+  PerceiverModel,
+  PerceiverForMaskedLM,
+  PerceiverForSequenceClassification,
+  PerceiverForImageClassificationLearned,
+  PerceiverForImageClassificationFourier,
+  PerceiverForImageClassificationConvProcessing,
+  PerceiverForOpticalFlow,
+  PerceiverForMultimodalAutoencoding,
+} satisfies ModelClassRegistry;

@@ -1,6 +1,11 @@
 export { MODEL_TYPE, ViTConfig } from './config.js';
 export { ViTImageProcessor, ViTImageProcessorFast } from './image-processing.js';
-export { ViTForImageClassification, ViTForMaskedImageModeling, ViTModel } from './modeling.js';
+export {
+  ViTForImageClassification,
+  ViTForMaskedImageModeling,
+  ViTModel,
+  modelClasses,
+} from './modeling.js';
 export type { ViTInputs, ViTMaskedImageModelingInputs } from './modeling.js';
 export { maskPatches, reconstructionToImages } from './post-processing.js';
 export type { MaskSpec } from './post-processing.js';

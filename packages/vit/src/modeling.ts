@@ -1,6 +1,7 @@
 import {
   type CheckpointGraphs,
   InputShapeError,
+  type ModelClassRegistry,
   PreTrainedModel,
   type RunOptions,
   type Tensor,
@@ -131,3 +132,13 @@ export class ViTForMaskedImageModeling extends PreTrainedModel<ViTConfig> {
     return outputs as { reconstruction: Tensor<'float32'> };
   }
 }
+
+/**
+ * The package's model classes by transformers architecture name (config.json's `architectures`): how tools find the
+ * class of a model folder (`ortvision export`) without core depending on this package.
+ */
+export const modelClasses = {
+  ViTModel,
+  ViTForImageClassification,
+  ViTForMaskedImageModeling,
+} satisfies ModelClassRegistry;

@@ -20,6 +20,9 @@ describe('progress bar', () => {
       'onnx/model.onnx [##------] 25% 512 kB / 2.0 MB',
     );
     expect(formatProgress({ file: 'config.json', loaded: 300, total: undefined })).toBe('config.json 300 B');
+    expect(
+      formatProgress({ kind: 'build', file: 'onnx/model_quantized.onnx', loaded: 1024, total: 4096 }, 4),
+    ).toBe('building onnx/model_quantized.onnx [#---] 25% 1.0 kB / 4.0 kB');
   });
 
   it('redraws in place on a terminal and prints finished files elsewhere', () => {

@@ -12,8 +12,13 @@ function formatBytes(bytes: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-/** One line describing a download's state, e.g. `onnx/model.onnx [#####-----] 48% 1.2 MB / 2.5 MB`. */
-export function formatProgress({ file, loaded, total }: DownloadProgress, width = 24): string {
+/**
+ * One line describing a download's state, e.g. `onnx/model.onnx [#####-----] 48% 1.2 MB / 2.5 MB`; a graph being
+ * built from a checkpoint (`kind: 'build'`) reads `building onnx/model.onnx [...]`, its bytes the weights written.
+ */
+export function formatProgress(progress: DownloadProgress & { kind?: string }, width = 24): string {
+  const { loaded, total } = progress;
+  const file = progress.kind === 'build' ? `building ${progress.file}` : progress.file;
   if (total === undefined || total <= 0) return `${file} ${formatBytes(loaded)}`;
   const fraction = Math.min(loaded / total, 1);
   const filled = Math.round(fraction * width);
@@ -37,7 +42,9 @@ export interface ProgressBarOptions {
  *   onProgress: progressBar(),
  * });
  */
-export function progressBar(options: ProgressBarOptions = {}): (progress: DownloadProgress) => void {
+export function progressBar(
+  options: ProgressBarOptions = {},
+): (progress: DownloadProgress & { kind?: string }) => void {
   const stream = options.stream ?? process.stderr;
   const intervalMs = options.intervalMs ?? 100;
   const interactive = Boolean((stream as { isTTY?: boolean }).isTTY);

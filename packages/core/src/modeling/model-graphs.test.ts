@@ -55,7 +55,8 @@ async function expectTinyOutputs(model: PreTrainedModel, weights = tinyWeights()
   const { y } = await model.forward({ x: new Tensor('float32', x, [2, HIDDEN]) });
   const expected = tinyForward(x, weights);
   expect(y!.dims).toEqual([2, HIDDEN]);
-  for (let i = 0; i < expected.length; i++) expect(Math.abs(y!.data[i]! - expected[i]!)).toBeLessThan(1e-5);
+  const got = y!.data as Float32Array;
+  for (let i = 0; i < expected.length; i++) expect(Math.abs(got[i]! - expected[i]!)).toBeLessThan(1e-5);
 }
 
 /** What the tiny model's build cache holds: complete entries and temporary build folders. */

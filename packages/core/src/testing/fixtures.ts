@@ -47,7 +47,8 @@ export function fixtureImagePath(name: string): string {
 /**
  * A changed copy of a fixture folder for tests of bad input (without its reference/ data): each entry of
  * `changes` replaces a file by the given text, by a file of another fixture (`'from:<fixture>/<path>'`), or removes
- * it (`null`). Returns `folder`.
+ * it or a whole folder (`null`: `{ onnx: null }` leaves only the checkpoint to build the graphs from). Returns
+ * `folder`.
  *
  * @example
  * const folder = await fixtureVariant('vit-cls', join(tmp, 'no-config'), { 'config.json': null });
@@ -59,7 +60,7 @@ export async function fixtureVariant(
 ): Promise<string> {
   await cp(fixturePath(fixture), folder, { recursive: true, filter: (src) => !src.includes('reference') });
   for (const [file, content] of Object.entries(changes)) {
-    await rm(join(folder, file), { force: true });
+    await rm(join(folder, file), { force: true, recursive: true });
     if (content?.startsWith('from:')) {
       const [source, ...parts] = content.slice('from:'.length).split('/');
       await cp(fixturePath(source!, ...parts), join(folder, file));
