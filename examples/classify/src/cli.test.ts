@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixtureImagePath, fixturePath } from '@ortvision/core/testing';
+import { fixtureImagePath, fixturePath, fixtureVariant } from '@ortvision/core/testing';
 import { runExample } from '@ortvision/example-shared/testing';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,23 @@ describe('classify example', () => {
     // 64 px digits are enlarged 5x for the picture, plus the caption band.
     expect(picture.width).toBe(320);
     expect(picture.height).toBeGreaterThan(320);
+  });
+
+  it('gives the same labels on a copy of vit-digits without onnx/, its graph built from the checkpoint', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ortvision-classify-'));
+    const model = await fixtureVariant('vit-digits', join(dir, 'vit-digits'), { onnx: null });
+    const digit = fixtureImagePath('digits/digit_1022_4.png');
+    const shipped = await run(digit, '--top-k', '2', '--out', join(dir, 'shipped.png'));
+    const built = await run(digit, '--model', model, '--top-k', '2', '--out', join(dir, 'built.png'));
+    expect([built.code, shipped.code]).toEqual([0, 0]);
+    const labels = (stdout: string) => JSON.parse(stdout).results[0].labels;
+    const [fromCheckpoint, fromExport] = [labels(built.stdout), labels(shipped.stdout)];
+    expect(fromCheckpoint.map((l: { label: string }) => l.label)).toEqual(['4', '7']);
+    expect(fromCheckpoint.map((l: { label: string }) => l.label)).toEqual(
+      fromExport.map((l: { label: string }) => l.label),
+    );
+    // The graph built from the checkpoint is the exported one's function: same scores to float32 rounding.
+    expect(fromCheckpoint[0].score).toBeCloseTo(fromExport[0].score, 5);
   });
 
   it('says what is wrong with a bad device or a model it cannot classify with', async () => {

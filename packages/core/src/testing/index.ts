@@ -33,8 +33,13 @@ export {
 export type { ImagePreprocessor } from './image-processor-cases.js';
 export { FILE_LIST, HubServer, closedEndpoint, fileSize } from './hub-server.js';
 export type { Fault, HubServerOptions, MetadataFault, RecordedRequest } from './hub-server.js';
-export { checkGraphModelCases, checkModelCase } from './model-cases.js';
-export type { ForwardModel, ModelCaseResult } from './model-cases.js';
+export {
+  checkGraphModelCases,
+  checkModelCase,
+  checkModelCases,
+  checkPipelineCases,
+} from './model-cases.js';
+export type { ForwardModel, ModelCaseResult, PipelineCaseResult } from './model-cases.js';
 export { crc32, writeZip } from './zip-writer.js';
 export type { ZipRecord, ZipWriteOptions } from './zip-writer.js';
 export {

@@ -1,8 +1,9 @@
 import { ModelSession, type NamedTensors } from '../runtime/session.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { type JsonComparison, type ResultValue, compareJson } from './compare-json.js';
 import { type Comparison, compareTensors } from './compare.js';
-import { fixturePath } from './fixtures.js';
-import { type ModelCase, loadFixture } from './manifest.js';
+import { fixtureImagePath, fixturePath } from './fixtures.js';
+import { type JsonValue, type ModelCase, type PipelineCase, loadFixture } from './manifest.js';
 import { readNpy } from './npy.js';
 
 /** Anything with a model class's `forward` on named tensors. */
@@ -83,4 +84,67 @@ export async function checkGraphModelCases(
   } finally {
     await session.dispose();
   }
+}
+
+/**
+ * Runs every model case of a fixture (or those on `graph`) through a loaded model class (its `forward`, on the
+ * case's feeds) and compares each expected output at the case's tolerance: what a model must answer whatever its
+ * graph is (exported, or built from the checkpoint).
+ *
+ * @example
+ * ```ts
+ * const model = await ViTForImageClassification.fromPretrained(folderWithoutOnnx);
+ * for (const r of await checkModelCases(model, 'vit-cls')) expect(r.comparison.ok).toBe(true);
+ * ```
+ */
+export async function checkModelCases(
+  model: ForwardModel,
+  fixture: string,
+  graph?: string,
+): Promise<ModelCaseResult[]> {
+  const { manifest } = await loadFixture(fixturePath(fixture));
+  const results: ModelCaseResult[] = [];
+  for (const testCase of manifest.model.filter((c) => graph === undefined || c.graph === graph)) {
+    for (const { output, comparison } of await checkModelCase(model, fixture, testCase)) {
+      results.push({ case: testCase.name, output, comparison });
+    }
+  }
+  return results;
+}
+
+/** One pipeline case, compared as JSON (numbers within the case's atol). */
+export interface PipelineCaseResult {
+  readonly case: string;
+  readonly comparison: JsonComparison;
+}
+
+/**
+ * Runs every pipeline case of a fixture for `task` through `run` (given the case and its images as paths of the
+ * shared images folder) and compares the result with the expected JSON at the case's atol.
+ *
+ * @example
+ * ```ts
+ * const classify = await imageClassification(folderWithoutOnnx);
+ * const results = await checkPipelineCases('vit-cls', 'image-classification', (c, images) =>
+ *   classify(images.length === 1 ? images[0]! : images, classifyOptionsFromKwargs(c.kwargs)));
+ * ```
+ */
+export async function checkPipelineCases(
+  fixture: string,
+  task: string,
+  run: (testCase: PipelineCase, images: string[]) => Promise<unknown>,
+): Promise<PipelineCaseResult[]> {
+  const { manifest } = await loadFixture(fixturePath(fixture));
+  const results: PipelineCaseResult[] = [];
+  for (const testCase of manifest.pipeline.filter((c) => c.task === task)) {
+    const images = Array.isArray(testCase.inputs.images)
+      ? (testCase.inputs.images as string[]).map((name) => fixtureImagePath(name))
+      : [];
+    const actual = (await run(testCase, images)) as ResultValue;
+    const comparison = await compareJson(actual, testCase.expected as JsonValue, testCase.atol ?? 0, (file) =>
+      readNpy(fixturePath(fixture, file)),
+    );
+    results.push({ case: testCase.name, comparison });
+  }
+  return results;
 }

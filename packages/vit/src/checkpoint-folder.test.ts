@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { classifyOptionsFromKwargs } from '@ortvision/core';
+import {
+  checkModelCases,
+  checkPipelineCases,
+  compareTensors,
+  describeComparison,
+  fixtureImagePath,
+  fixturePath,
+  fixtureVariant,
+  loadFixture,
+  readNpy,
+} from '@ortvision/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ViTImageProcessor } from './image-processing.js';
+import { ViTForImageClassification, ViTForMaskedImageModeling, ViTModel } from './modeling.js';
+import { imageClassification, imageFeatureExtraction } from './tasks.js';
+
+// Issue 18, done when: a folder with only config.json, preprocessor_config.json and the checkpoint (no onnx/), as
+// the original Hub repositories are, works through every public class and task helper: the graphs are built from
+// the checkpoint at load (graphSource 'auto') and answer every case of the fixture.
+
+const classes = { ViTModel, ViTForImageClassification, ViTForMaskedImageModeling };
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ortvision-vit-checkpoint-folder-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A copy of the fixture's model folder without onnx/: config, preprocessor config, checkpoint. */
+async function checkpointFolder(name: string): Promise<string> {
+  const folder = join(dir, name);
+  if (!existsSync(folder)) await fixtureVariant(name, folder, { onnx: null });
+  return folder;
+}
+
+describe('a ViT folder with the checkpoint and no onnx/', () => {
+  it.each(['vit-cls', 'vit-base', 'vit-mim', 'vit-digits'])(
+    '%s: its class builds the graph and answers every model case',
+    async (name) => {
+      const folder = await checkpointFolder(name);
+      const { manifest } = await loadFixture(fixturePath(name));
+      const ModelClass = classes[manifest.graphs['onnx/model.onnx']!.describes as keyof typeof classes];
+      const model = await ModelClass.fromPretrained(folder);
+      try {
+        const results = await checkModelCases(model, name);
+        expect(results.length).toBeGreaterThan(0);
+        for (const r of results) {
+          expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
+        }
+      } finally {
+        await model.dispose();
+      }
+    },
+  );
+
+  it.each(['vit-cls', 'vit-digits'])('%s: imageClassification answers every pipeline case', async (name) => {
+    const classify = await imageClassification(await checkpointFolder(name));
+    try {
+      const results = await checkPipelineCases(name, 'image-classification', (testCase, images) =>
+        classify(images.length === 1 ? images[0]! : images, classifyOptionsFromKwargs(testCase.kwargs)),
+      );
+      expect(results.length).toBeGreaterThan(0);
+      for (const r of results) expect(r.comparison.ok, `${r.case}: ${r.comparison.mismatch}`).toBe(true);
+    } finally {
+      await classify.dispose();
+    }
+  });
+
+  it('vit-base: imageFeatureExtraction gives the pooler_output of its model case', async () => {
+    const folder = await checkpointFolder('vit-base');
+    const { manifest } = await loadFixture(fixturePath('vit-base'));
+    const [testCase] = manifest.model;
+    // The case's pixel values are the processor's on cats.png and chelsea.png (checked here, exactly).
+    const images = ['cats.png', 'chelsea.png'].map((name) => fixtureImagePath(name));
+    const processor = await ViTImageProcessor.fromPretrained(folder);
+    const { pixel_values } = await processor.preprocess(images);
+    const fed = await readNpy(fixturePath('vit-base', testCase!.feeds.pixel_values!));
+    expect(compareTensors(pixel_values, fed, { atol: 0, rtol: 0 }).ok).toBe(true);
+    const embed = await imageFeatureExtraction(folder);
+    try {
+      const features = await embed(images);
+      const expected = await readNpy(fixturePath('vit-base', testCase!.expected.pooler_output!));
+      const comparison = compareTensors(features, expected, { atol: testCase!.atol, rtol: testCase!.rtol });
+      expect(comparison.ok, describeComparison(comparison)).toBe(true);
+    } finally {
+      await embed.dispose();
+    }
+  });
+});
