@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -413,6 +413,110 @@ export async function buildInChild(
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as GraphBuildRun;
 }
 
+const graphColdStartChild = join(dirname(fileURLToPath(import.meta.url)), 'graph-cold-start-child.ts');
+
+/** One cold load + first run of a model class in a fresh process (`graph-cold-start-child.ts`). */
+interface GraphColdStart {
+  ms: number;
+  peakRssMiB: number;
+  /** Graph-build events seen: 0 when the graph came from the build cache or from onnx/. */
+  builds: number;
+}
+
+async function graphColdStart(
+  spec: BuiltGraphSuite,
+  modelDir: string,
+  graphSource: 'checkpoint' | 'onnx',
+  graphCacheDir: string,
+  feeds: Record<string, ort.Tensor>,
+): Promise<GraphColdStart> {
+  const dims = Object.fromEntries(Object.entries(feeds).map(([name, tensor]) => [name, tensor.dims]));
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [
+      '--conditions=@ortvision/source',
+      '--import',
+      'tsx',
+      graphColdStartChild,
+      spec.packageName,
+      spec.className,
+      modelDir,
+      graphSource,
+      graphCacheDir,
+      JSON.stringify(dims),
+      JSON.stringify(sessionOptions),
+    ],
+    { cwd: dirname(graphColdStartChild), maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as GraphColdStart;
+}
+
+export const FROM_CACHED_BUILD = 'checkpoint folder, graph from the build cache';
+export const FROM_EXPORT = 'exported folder (onnx/model.onnx + data, graphSource onnx)';
+
+/**
+ * Cold start of the load path in fresh processes: `fromPretrained` + first run on the folder holding the checkpoint,
+ * its graph found in the build cache (what every load after the first does), against the same graph as an exported
+ * folder (`onnx/model.onnx` + `model.onnx_data`, what `ortvision export` writes), alternated A B A B. Goal: <= 1.1x.
+ * The first load, which builds the graph into the cache, is reported too.
+ */
+async function cachedBuildColdStart(
+  spec: BuiltGraphSuite,
+  checkpointDir: string,
+  builtFp32: string,
+  feeds: Record<string, ort.Tensor>,
+  quick: boolean,
+): Promise<SuiteResult> {
+  const graphCacheDir = join(checkpointDir, 'graph-cache');
+  const exportDir = join(checkpointDir, 'exported');
+  await mkdir(join(exportDir, 'onnx'), { recursive: true });
+  await copyFile(join(checkpointDir, 'config.json'), join(exportDir, 'config.json'));
+  for (const file of [builtFp32, `${builtFp32}_data`]) {
+    if (existsSync(file)) await copyFile(file, join(exportDir, 'onnx', basename(file)));
+  }
+  const first = await graphColdStart(spec, checkpointDir, 'checkpoint', graphCacheDir, feeds);
+  const cached: GraphColdStart[] = [];
+  const exported: GraphColdStart[] = [];
+  for (let i = 0; i < (quick ? 1 : 5); i++) {
+    cached.push(await graphColdStart(spec, checkpointDir, 'checkpoint', graphCacheDir, feeds));
+    exported.push(await graphColdStart(spec, exportDir, 'onnx', graphCacheDir, feeds));
+  }
+  if (first.builds === 0 || cached.some((run) => run.builds > 0)) {
+    throw new Error(
+      `${spec.suite}: the first load must build and the later ones must not (a build cache miss)`,
+    );
+  }
+  const variant = (name: string, samples: GraphColdStart[]) => {
+    const values = samples.map((s) => s.ms);
+    return {
+      name,
+      samplesMs: values,
+      medianMs: median(values),
+      minMs: Math.min(...values),
+      maxMs: Math.max(...values),
+    };
+  };
+  const cachedMs = median(cached.map((s) => s.ms));
+  const exportedMs = median(exported.map((s) => s.ms));
+  return {
+    suite: spec.suite,
+    case: `${spec.label}: cold start (fresh process: fromPretrained + first run), cached build vs exported graph`,
+    iterations: cached.length,
+    variants: [variant(FROM_CACHED_BUILD, cached), variant(FROM_EXPORT, exported)],
+    peakRssMiB: peakRssMiB(),
+    ratios: {
+      'cached build / exported cold start (goal <= 1.1)': round(ratio(cachedMs, exportedMs)),
+      'first load ms (builds the graph into the cache)': round(first.ms),
+      'first load peak RSS MiB (own process)': first.peakRssMiB,
+      'cached build cold start peak RSS MiB (median)': round(median(cached.map((s) => s.peakRssMiB))),
+      'exported cold start peak RSS MiB (median)': round(median(exported.map((s) => s.peakRssMiB))),
+    },
+    notes: [
+      'each sample is its own node process, timed from fromPretrained to the first result (imports excluded); the cached build hashes nothing (the checkpoint’s sha256 is remembered by path, size and mtime)',
+    ],
+  };
+}
+
 /** The variants of `builtGraphSuite`. */
 export const EXPORTED_GRAPH = 'exported graph (torch.onnx.export, structure-only)';
 export const BUILT_FP32 = 'built from checkpoint, fp32';
@@ -439,7 +543,8 @@ export interface BuiltGraphSuite {
  * A graph built from a random full-size checkpoint (`benchWeights`) against the graph torch exported, side by side:
  * session.run medians of the exported graph, the built fp32 graph and the built q8 graph, interleaved on the same
  * ready tensors (goal: built fp32 <= 1.02x exported); the build (time and peak RSS, each dtype in a process of its
- * own) and session creation (median of 3, 1 in quick mode) of each graph.
+ * own) and session creation (median of 3, 1 in quick mode) of each graph; then the load path's cold start from
+ * the build cache against the exported folder (`cachedBuildColdStart`).
  */
 export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Promise<SuiteResult[]> {
   const model = benchModel(spec.hubId);
@@ -503,7 +608,9 @@ export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Pr
     result.notes = [
       'weights from weights-shapes.json (benchWeights); the exported graph regenerates its weights at session creation, so its creation time is not a real export’s; its session.run is',
     ];
-    return [result];
+    // The sessions of the run comparison are released first: the cold starts are processes of their own.
+    for (const session of sessions.splice(0)) await session.release();
+    return [result, await cachedBuildColdStart(spec, dir, builds.fp32!.paths[0]!, feeds, quick)];
   } finally {
     for (const session of sessions) await session.release();
     await rm(dir, { recursive: true, force: true });

@@ -1,0 +1,44 @@
+// One cold load in a fresh process, as a user's program does it: `fromPretrained` of a model class on a folder, then
+// the first session.run on a fixed tensor. Prints { ms, peakRssMiB, builds } as one JSON line: ms from just before
+// fromPretrained to the first result (imports excluded, so the TypeScript loader costs nothing), builds the number
+// of graph-build events (0 when the graph came from the build cache or from onnx/).
+// Usage: node --conditions=@ortvision/source --import tsx graph-cold-start-child.ts <package> <class> <model dir>
+//   <graphSource> <graphCacheDir> <feeds: { name: dims } JSON> <sessionOptions JSON>
+import { type GraphSource, type NamedTensors, Tensor } from '@ortvision/core';
+
+type LoadableClass = {
+  fromPretrained(
+    dir: string,
+    options: object,
+  ): Promise<{ forward(feeds: never): Promise<NamedTensors>; dispose(): Promise<void> }>;
+};
+
+const [packageName, className, modelDir, graphSource, graphCacheDir, feedsJson, sessionOptionsJson] =
+  process.argv.slice(2) as [string, string, string, GraphSource, string, string, string];
+const exports = (await import(`@ortvision/${packageName}`)) as Record<string, unknown>;
+const modelClass = exports[className] as LoadableClass | undefined;
+if (!modelClass) throw new Error(`@ortvision/${packageName} has no class ${className}`);
+const feeds: NamedTensors = {};
+for (const [name, dims] of Object.entries(JSON.parse(feedsJson) as Record<string, number[]>)) {
+  const size = dims.reduce((a, b) => a * b, 1);
+  feeds[name] = new Tensor(
+    'float32',
+    Float32Array.from({ length: size }, (_, i) => Math.sin(i)),
+    dims,
+  );
+}
+let builds = 0;
+const start = performance.now();
+const model = await modelClass.fromPretrained(modelDir, {
+  graphSource,
+  graphCacheDir,
+  sessionOptions: JSON.parse(sessionOptionsJson),
+  onProgress: (progress: { kind?: string }) => {
+    if (progress.kind === 'build') builds++;
+  },
+});
+await model.forward(feeds as never);
+const ms = performance.now() - start;
+await model.dispose();
+const peakRssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+process.stdout.write(`${JSON.stringify({ ms, peakRssMiB, builds })}\n`);
