@@ -1,4 +1,4 @@
-export { openModelRepo } from './model-repo.js';
+export { externalDataFiles, openModelRepo } from './model-repo.js';
 export type { ModelRepo, OpenModelRepoOptions } from './model-repo.js';
 export {
   RESOLVE_OPTIONS,

@@ -81,6 +81,17 @@ function looksLikePath(value: string): boolean {
   );
 }
 
+/**
+ * The external data files an exported graph has beside it in the repository (`onnx/model.onnx_data`, and
+ * `model.onnx_data_1`, ... where an exporter split them), which ONNX Runtime reads from the graph's folder.
+ *
+ * @example
+ * externalDataFiles(repo, 'onnx/model.onnx'); // ['onnx/model.onnx_data']
+ */
+export function externalDataFiles(repo: Pick<ModelRepo, 'files'>, graphFile: string): string[] {
+  return repo.files.filter((file) => file === `${graphFile}_data` || file.startsWith(`${graphFile}_data_`));
+}
+
 /** A short listing for error messages: the top-level files and those in `onnx/`, sorted. */
 export function summarizeFiles(files: readonly string[]): string {
   const shown = files.filter((file) => !file.includes('/') || /^onnx\/[^/]+$/.test(file)).sort();

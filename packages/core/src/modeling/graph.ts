@@ -1,5 +1,6 @@
 import { abortable } from '../abort.js';
-import { RESOLVE_OPTIONS, type ResolveOptions, resolveModelFiles } from '../hub/resolve.js';
+import { externalDataFiles, openModelRepo } from '../hub/model-repo.js';
+import { RESOLVE_OPTIONS, type ResolveOptions } from '../hub/resolve.js';
 import { type CreateSessionOptions, ModelSession } from '../runtime/session.js';
 import { checkOptions, optionNames, pickOptions } from '../validation/option-names.js';
 
@@ -15,9 +16,10 @@ const LOAD_GRAPH_OPTIONS = [
 ];
 
 /**
- * Loads one ONNX graph of a model folder or Hub id by its path in the repository (e.g. `onnx/model.onnx`) and
- * returns its session: `run(feeds)` checks the feeds against the graph and returns named Tensors. This is what
- * model classes use underneath, for code that needs a graph without a model class (the conformance runner).
+ * Loads one ONNX graph of a model folder or Hub id by its path in the repository (e.g. `onnx/model.onnx`, with its
+ * external data files when it has them) and returns its session: `run(feeds)` checks the feeds against the graph
+ * and returns named Tensors. This is what model classes use underneath, for code that needs a graph without a
+ * model class (the conformance runner).
  *
  * @example
  * const graph = await loadGraph('./vit-local', 'onnx/model.onnx', { device: 'auto' });
@@ -30,10 +32,16 @@ export async function loadGraph(
   options: LoadGraphOptions = {},
 ): Promise<ModelSession> {
   checkOptions(options, LOAD_GRAPH_OPTIONS, 'loadGraph');
-  const { files } = await abortable(options.signal, `loadGraph(${JSON.stringify(idOrPath)}, '${file}')`, () =>
-    resolveModelFiles(idOrPath, [file], pickOptions<ResolveOptions>(options, RESOLVE_OPTIONS)),
+  const path = await abortable(
+    options.signal,
+    `loadGraph(${JSON.stringify(idOrPath)}, '${file}')`,
+    async () => {
+      const repo = await openModelRepo(idOrPath, pickOptions<ResolveOptions>(options, RESOLVE_OPTIONS));
+      for (const data of externalDataFiles(repo, file)) await repo.file(data);
+      return repo.file(file);
+    },
   );
-  return ModelSession.create(files[file]!, {
+  return ModelSession.create(path, {
     device: options.device,
     deviceId: options.deviceId,
     sessionOptions: options.sessionOptions,

@@ -21,6 +21,7 @@ import {
   writeTinyFolder,
 } from './__fixtures__/tiny-model.js';
 import { defaultGraphCacheDir } from './graph-cache.js';
+import { loadGraph } from './graph.js';
 import type { GraphBuildProgress, LoadProgress } from './model-graphs.js';
 import { PreTrainedModel } from './pretrained-model.js';
 
@@ -565,5 +566,13 @@ describe('from a Hub repository', () => {
     await model.dispose();
     expect(builds).toEqual([]);
     expect(downloads(events)).toEqual(['config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']);
+    // The generic loader by file takes the data file along too.
+    const session = await loadGraph('ortvision-test/tiny', 'onnx/model.onnx', {
+      endpoint: server.endpoint,
+      cacheDir: join(dir, 'another-hub-cache'),
+    });
+    const { y } = await session.run({ x: new Tensor('float32', x.subarray(0, HIDDEN), [1, HIDDEN]) });
+    await session.dispose();
+    expect(y!.dims).toEqual([1, HIDDEN]);
   });
 });

@@ -8,7 +8,7 @@ import {
 } from '../checkpoint/open-checkpoint.js';
 import { readShardedIndex } from '../checkpoint/sharded.js';
 import { CheckpointError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
-import { type ModelRepo, describeFolder, summarizeFiles } from '../hub/model-repo.js';
+import { type ModelRepo, describeFolder, externalDataFiles, summarizeFiles } from '../hub/model-repo.js';
 import type { DownloadProgress } from '../hub/transfer.js';
 import { GRAPH_FORMAT_VERSION } from '../onnx/model-graph.js';
 import { type ModelDtype, graphFileCandidates, graphFileName, isModelDtype } from '../runtime/model-file.js';
@@ -101,11 +101,6 @@ function listing(repo: ModelRepo): string {
   return repo.source === 'local' ? describeFolder(repo.idOrPath) : summarizeFiles(repo.files);
 }
 
-/** The external data files an exported graph has beside it (`model.onnx_data`, `model.onnx_data_1`, ...). */
-function dataFilesOf(repo: ModelRepo, file: string): string[] {
-  return repo.files.filter((other) => other === `${file}_data` || other.startsWith(`${file}_data_`));
-}
-
 /**
  * The graphs of one model load: for each graph key of the class, where its ONNX file comes from (an exported graph
  * of the folder or repository, or a build from its checkpoint), decided once, from the file list, when it is
@@ -159,7 +154,8 @@ export class ModelGraphs {
     const file = `onnx/${graphFileName(name, dtype)}`;
     if (source !== 'checkpoint') {
       const found = candidates.find((candidate) => repo.has(candidate));
-      if (found !== undefined) return { kind: 'onnx', file: found, dataFiles: dataFilesOf(repo, found) };
+      if (found !== undefined)
+        return { kind: 'onnx', file: found, dataFiles: externalDataFiles(repo, found) };
     }
     const buildable = this.#modelClass.checkpointGraphs?.graphs[graph] !== undefined;
     if (source !== 'onnx' && buildable && checkpoint) return { kind: 'checkpoint', file, checkpoint };
