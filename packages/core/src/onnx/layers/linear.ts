@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../../errors.js';
 import type { Value } from '../graph.js';
 import type { Module } from '../module.js';
 import { foldBatchNorm, quantizeLinearWeight, transposeMatrix } from '../weight-transforms.js';
@@ -11,6 +12,69 @@ export interface LinearOptions {
   readonly bias?: boolean;
   /** An eval-mode BatchNorm1d over the output features, folded into the weight and bias (LeViT's Linear+BN). */
   readonly batchNorm?: FoldedBatchNorm;
+  /**
+   * The layer is rows [offset, offset + outFeatures) of a packed projection rather than `m.weight` / `m.bias`:
+   * torch's `nn.MultiheadAttention` keeps its query, key and value projections as one `in_proj_weight`
+   * [3·E, E] and `in_proj_bias` [3·E].
+   */
+  readonly packed?: PackedRows;
+}
+
+/** Where a linear layer's rows sit in a packed weight (`in_proj_weight`) and bias (`in_proj_bias`). */
+export interface PackedRows {
+  /** The packed weight's name in the module (`in_proj_weight`), [rows, inFeatures]. */
+  readonly weight: string;
+  /** The packed bias's name (`in_proj_bias`), [rows]; required unless `bias: false`. */
+  readonly bias?: string;
+  /** Rows of the packed weight in all. */
+  readonly rows: number;
+  /** The first row of this layer. */
+  readonly offset: number;
+}
+
+/** A linear layer's weight and bias keys and how to read its rows of them. */
+interface LinearSource {
+  readonly weightKey: string;
+  readonly biasKey: string | undefined;
+  /** The bias as an initializer when it is used as stored (not packed, not folded). */
+  readonly storedBias: () => Value | undefined;
+  /** Initializer suffix prefix naming the rows (`rows_256_512_`), '' when not packed. */
+  readonly tag: string;
+  readonly rowsOf: (data: Float32Array, width: number) => Float32Array;
+}
+
+function linearSource(m: Module, options: LinearOptions, hasBias: boolean): LinearSource {
+  const { inFeatures, outFeatures, packed } = options;
+  if (!packed) {
+    return {
+      weightKey: m.weight('weight', [outFeatures, inFeatures]).key,
+      biasKey: hasBias ? m.weight('bias', [outFeatures]).key : undefined,
+      storedBias: () => (hasBias ? m.param('bias', [outFeatures]) : undefined),
+      tag: '',
+      rowsOf: (data) => data,
+    };
+  }
+  const { rows, offset } = packed;
+  if (!Number.isInteger(offset) || offset < 0 || offset + outFeatures > rows) {
+    throw new InvalidArgumentError(
+      `linear ${m.path}: rows [${offset}, ${offset + outFeatures}) do not fit in the ${rows} rows of '${packed.weight}'`,
+    );
+  }
+  if (options.batchNorm) {
+    throw new InvalidArgumentError(`linear ${m.path}: a packed projection cannot fold a BatchNorm`);
+  }
+  if (hasBias && packed.bias === undefined) {
+    throw new InvalidArgumentError(
+      `linear ${m.path}: a packed projection with a bias needs the packed bias's name`,
+    );
+  }
+  return {
+    weightKey: m.weight(packed.weight, [rows, inFeatures]).key,
+    biasKey: hasBias ? m.weight(packed.bias!, [rows]).key : undefined,
+    storedBias: () => undefined,
+    tag: `rows_${offset}_${offset + outFeatures}_`,
+    rowsOf: (data, width) => data.slice(offset * width, (offset + outFeatures) * width),
+  };
 }
 
 /**
@@ -26,7 +90,8 @@ export interface LinearOptions {
  *   the same kernel) and MatMulNBits (8 bits) by measurement on ViT-B/16 (see the core README).
  *
  * With `batchNorm`, BatchNorm1d(Linear(x)) is folded into one Linear (weight and bias `/folded...`): the same
- * function in eval mode, rounded once instead of twice.
+ * function in eval mode, rounded once instead of twice. With `packed`, the layer is a slice of rows of a packed
+ * weight and bias, cut out when the graph is written (`in_proj_weight/rows_0_256_transposed`, `.../rows_0_256_bias`).
  *
  * @example
  * ```ts
@@ -36,24 +101,25 @@ export interface LinearOptions {
 export function linear(m: Module, x: Value, options: LinearOptions): Value {
   const { inFeatures, outFeatures, batchNorm } = options;
   const hasBias = options.bias ?? true;
-  const weightKey = m.weight('weight', [outFeatures, inFeatures]).key;
-  const biasKey = hasBias ? m.weight('bias', [outFeatures]).key : undefined;
+  const source = linearSource(m, options, hasBias);
+  const { weightKey, biasKey, tag } = source;
   const bnKeys = batchNorm ? batchNormKeys(batchNorm, outFeatures) : undefined;
   const sources = [weightKey, ...(biasKey ? [biasKey] : []), ...(bnKeys ?? [])];
   const fold = batchNorm !== undefined;
-  const prefix = fold ? 'folded_' : '';
-
+  // A packed bias is cut out of its tensor, so it is written like a folded one: computed, beside the weight.
+  const computedBias = fold || (tag !== '' && biasKey !== undefined);
+  const prefix = `${tag}${fold ? 'folded_' : ''}`;
   // The weight (and, when folded, the bias) as written, computed in one pass over the checkpoint's tensors.
   const weightAndBias = async (read: (key: string) => Promise<Float32Array>) => {
-    const weight = await read(weightKey);
-    const bias = biasKey ? await read(biasKey) : undefined;
+    const weight = source.rowsOf(await read(weightKey), inFeatures);
+    const bias = biasKey ? source.rowsOf(await read(biasKey), 1) : undefined;
     if (!fold) return { weight, bias };
     return foldBatchNorm(weight, bias, await readBatchNorm(read, bnKeys!, batchNorm!.eps));
   };
-  const foldedBias = (values: Value[]) =>
-    fold ? values.at(-1) : biasKey ? m.param('bias', [outFeatures]) : undefined;
-  const biasSpec = fold ? [{ suffix: 'folded_bias', dtype: 'float32' as const, dims: [outFeatures] }] : [];
-
+  const finalBias = (values: Value[]) => (computedBias ? values.at(-1) : source.storedBias());
+  const biasSpec = computedBias
+    ? [{ suffix: `${prefix}bias`, dtype: 'float32' as const, dims: [outFeatures] }]
+    : [];
   if (m.dtype === 'q8') {
     const values = m.derived(
       sources,
@@ -65,19 +131,18 @@ export function linear(m: Module, x: Value, options: LinearOptions): Value {
       async (read) => {
         const { weight, bias } = await weightAndBias(read);
         const { values: q, scales } = quantizeLinearWeight(weight, outFeatures, inFeatures);
-        return fold ? [q, scales, bias!] : [q, scales];
+        return computedBias ? [q, scales, bias!] : [q, scales];
       },
     );
     return m.op(
       'DynamicQuantizeMatMul',
-      [x, values[0], values[1], undefined, foldedBias(values)],
+      [x, values[0], values[1], undefined, finalBias(values)],
       {},
       {
         domain: 'com.microsoft',
       },
     );
   }
-
   const values = m.derived(
     sources,
     [
@@ -91,10 +156,10 @@ export function linear(m: Module, x: Value, options: LinearOptions): Value {
     async (read) => {
       const { weight, bias } = await weightAndBias(read);
       const stored = toStored(m, transposeMatrix(weight, outFeatures, inFeatures));
-      return fold ? [stored, bias!] : [stored];
+      return computedBias ? [stored, bias!] : [stored];
     },
   );
   const product = m.op('MatMul', [x, widened(m, values[0]!)]);
-  const bias = foldedBias(values);
+  const bias = finalBias(values);
   return bias ? m.op('Add', [product, bias]) : product;
 }
