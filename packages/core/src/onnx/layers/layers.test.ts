@@ -2,15 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../../checkpoint/checkpoint.js';
 import { CheckpointError, ConfigError } from '../../errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { memoryCheckpoint } from '../../testing/memory-checkpoint.js';
 import { readOnnxModel } from '../../testing/onnx-reader.js';
 import { runOnnxGraph } from '../../testing/run-graph.js';
 import type { Value } from '../graph.js';
-import { type BuiltGraph, buildModelGraph } from '../model-graph.js';
-import type { GraphDtype, Module } from '../module.js';
+import { buildModelGraph } from '../model-graph.js';
+import type { Module } from '../module.js';
 import { writeOnnxModel } from '../write-model.js';
 import {
   attentionReference,
@@ -18,7 +17,6 @@ import {
   linearReference,
   runLayer,
   tensor,
-  values,
 } from './__fixtures__/layer-cases.js';
 import { ACTIVATION_NAMES, activation } from './activation.js';
 import { scaledDotProductAttention, selfAttention } from './attention.js';
