@@ -1,4 +1,4 @@
-export { MODEL_TYPE, Mask2FormerConfig } from './config.js';
+export { MODEL_TYPE, Mask2FormerConfig, SwinConfig } from './config.js';
 export type { Mask2FormerBackboneConfig } from './config.js';
 export { Mask2FormerImageProcessor } from './image-processing.js';
 export type {
