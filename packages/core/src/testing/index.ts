@@ -53,4 +53,5 @@ export type {
   OnnxValueInfo,
 } from './onnx-reader.js';
 export { memoryCheckpoint } from './memory-checkpoint.js';
+export { shapesCheckpoint } from './shapes-checkpoint.js';
 export { runOnnxGraph } from './run-graph.js';
