@@ -274,12 +274,12 @@ function roll(m: Module, x: Value, shift: number, label: string): Value {
  * SwinSelfAttention's relative position bias, gathered once when the graph is written:
  * table[relative_position_index].view(N, N, heads).permute(2, 0, 1) -> [heads, N, N] (N = window²). The index is
  * a buffer of the checkpoint that always holds the same function of the window size; it is recomputed here (the
- * bench's random checkpoints hold zeros there) and only its shape is checked.
+ * bench's random checkpoints hold zeros there) and only its shape is checked, when the checkpoint has it.
  */
 function relativePositionBias(m: Module, heads: number, ws: number): Value {
   const side = 2 * ws - 1;
   const tableKey = m.weight('relative_position_bias_table', [side * side, heads]).key;
-  m.weight('relative_position_index', [ws * ws, ws * ws]);
+  if (m.hasWeight('relative_position_index')) m.weight('relative_position_index', [ws * ws, ws * ws]);
   const n = ws * ws;
   const [bias] = m.derived(
     [tableKey],
@@ -1259,6 +1259,54 @@ function checkConfig(config: Mask2FormerConfig): SwinConfig {
   return swin;
 }
 
+/** pixel_values float32 [batch_size, channels, height, width], every dim dynamic but the channels. */
+function pixelInput(root: Module, swin: SwinConfig): Value {
+  return root.graph.input('pixel_values', 'float32', [BATCH, swin.num_channels, 'height', 'width']);
+}
+
+/**
+ * `Mask2FormerPixelLevelModule` alone (Swin backbone and pixel decoder, keys `model.pixel_level_module.*`):
+ * pixel_values -> mask_features [batch_size, mask_feature_size, ceil(height / 4), ceil(width / 4)] and the
+ * encoder's three levels `multi_scale_features_<l>` [batch_size, tokens, feature_size] (1/32, 1/16, 1/8). Everything
+ * before the first thresholded decision (the masked attention), so a q8 build can be compared with fp32 here
+ * value for value.
+ *
+ * @example
+ * ```ts
+ * const { graph } = buildMask2FormerPixelLevelModule(config, checkpoint, { dtype: 'q8' });
+ * ```
+ */
+export function buildMask2FormerPixelLevelModule(
+  config: Mask2FormerConfig,
+  checkpoint: Checkpoint,
+  options?: GraphBuildOptions,
+): BuiltGraph {
+  const swin = checkConfig(config);
+  return buildModelGraph('Mask2FormerPixelLevelModule', checkpoint, options, (root) => {
+    const pixelLevel = root.child('model', 'pixel_level_module');
+    const features = swinBackbone(pixelLevel.child('encoder'), pixelInput(root, swin), swin);
+    const { multiScale, maskFeatures } = pixelDecoder(
+      pixelLevel.child('decoder'),
+      features,
+      config,
+      swin.stageChannels,
+    );
+    root.graph.output(maskFeatures, 'mask_features', 'float32', [
+      BATCH,
+      config.mask_feature_size,
+      'mask_height',
+      'mask_width',
+    ]);
+    for (const [l, { sequence }] of multiScale.entries()) {
+      root.graph.output(sequence, `multi_scale_features_${l}`, 'float32', [
+        BATCH,
+        `tokens_${l}`,
+        config.feature_size,
+      ]);
+    }
+  });
+}
+
 /**
  * `Mask2FormerForUniversalSegmentation`: pixel_values float32 [batch_size, 3, height, width] (any size) ->
  * class_queries_logits [batch_size, queries, labels + 1] and masks_queries_logits [batch_size, queries,
@@ -1282,7 +1330,7 @@ export function buildMask2FormerForUniversalSegmentation(
 ): BuiltGraph {
   const swin = checkConfig(config);
   return buildModelGraph('Mask2FormerForUniversalSegmentation', checkpoint, options, (root) => {
-    const pixels = root.graph.input('pixel_values', 'float32', [BATCH, swin.num_channels, 'height', 'width']);
+    const pixels = pixelInput(root, swin);
     const model = root.child('model');
     const pixelLevel = model.child('pixel_level_module');
     const features = swinBackbone(pixelLevel.child('encoder'), pixels, swin);

@@ -1,5 +1,12 @@
-import { InputShapeError, PreTrainedModel, type RunOptions, Tensor } from '@ortvision/core';
+import {
+  type CheckpointGraphs,
+  InputShapeError,
+  PreTrainedModel,
+  type RunOptions,
+  Tensor,
+} from '@ortvision/core';
 import { Mask2FormerConfig } from './config.js';
+import { MASK2FORMER_GRAPH_VERSION, buildMask2FormerForUniversalSegmentation } from './graph.js';
 import type { Mask2FormerOutputs } from './post-processing.js';
 
 /** What `forward` takes: the processor's output (`pixel_mask` is accepted and ignored, as by the model). */
@@ -27,6 +34,14 @@ export type Mask2FormerInputs = {
 export class Mask2FormerForUniversalSegmentation extends PreTrainedModel<Mask2FormerConfig> {
   static override readonly configClass = Mask2FormerConfig;
   static override readonly graphs = { model: 'model' };
+  static override readonly checkpointGraphs: CheckpointGraphs<Mask2FormerConfig> = {
+    version: MASK2FORMER_GRAPH_VERSION,
+    baseModelPrefix: 'model',
+    expectsPrefix: true,
+    // The loss's class weights (a buffer of Mask2FormerLoss): training only.
+    ignoreUnused: [/^criterion\.empty_weight$/],
+    graphs: { model: buildMask2FormerForUniversalSegmentation },
+  };
 
   override async forward(inputs: Mask2FormerInputs, options?: RunOptions): Promise<Mask2FormerOutputs> {
     const pixelValues = inputs?.pixel_values;
