@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type GraphDtype, openSafetensors, writeOnnxModel } from '@ortvision/core';
+import type { GraphDtype } from '@ortvision/core';
 import { ViTConfig, vitGraphBuilders } from '@ortvision/vit';
 import * as ort from 'onnxruntime-node';
 import { benchModel, benchOptions, sessionOptions } from './common.js';
+import { buildTimed, writeBenchCheckpoint } from './graph-building.js';
 import { type Suite, type SuiteResult, compare, medianOf, peakRssMiB, ratio, round } from './harness.js';
 
 // Graphs built in Node from a checkpoint (issue 18) against the graph torch exported, on ViT-B/16: the checkpoint is
@@ -18,52 +18,10 @@ const EXPORTED = 'exported graph (torch.onnx.export, structure-only)';
 const BUILT = 'built from checkpoint, fp32';
 const QUANTIZED = 'built from checkpoint, q8';
 
-/** A safetensors file with every tensor of `weights-shapes.json`, filled with small deterministic values. */
-async function randomCheckpoint(shapesFile: string, path: string): Promise<void> {
-  const { tensors } = JSON.parse(readFileSync(shapesFile, 'utf8')) as {
-    tensors: Record<string, { shape: number[] }>;
-  };
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const [key, { shape }] of Object.entries(tensors)) {
-    const bytes = shape.reduce((a, b) => a * b, 1) * 4;
-    header[key] = { dtype: 'F32', shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  const json = Buffer.from(JSON.stringify(header));
-  const prefix = Buffer.alloc(8);
-  prefix.writeBigUInt64LE(BigInt(json.length));
-  const file = await open(path, 'w');
-  try {
-    await file.write(prefix);
-    await file.write(json);
-    let seed = 1;
-    for (const { shape } of Object.values(tensors)) {
-      const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
-      // Fan-in scaled so activations keep their range through the layers (timing does not depend on values).
-      const scale = 1 / Math.sqrt(shape.length > 1 ? values.length / shape[0]! : 1);
-      for (let i = 0; i < values.length; i++) values[i] = Math.sin(++seed * 0.618) * scale;
-      await file.write(new Uint8Array(values.buffer));
-    }
-  } finally {
-    await file.close();
-  }
-}
-
-async function build(
-  dir: string,
-  config: ViTConfig,
-  dtype: GraphDtype,
-): Promise<{ path: string; ms: number }> {
-  const checkpoint = await openSafetensors(join(dir, 'model.safetensors'));
-  try {
-    const start = performance.now();
-    const { graph } = vitGraphBuilders.ViTForImageClassification(config, checkpoint, { dtype });
-    const { path } = await writeOnnxModel(graph, join(dir, `model-${dtype}.onnx`));
-    return { path, ms: performance.now() - start };
-  } finally {
-    await checkpoint.close();
-  }
+async function build(dir: string, config: ViTConfig, dtype: GraphDtype) {
+  return buildTimed(dir, `model-${dtype}.onnx`, (checkpoint) =>
+    vitGraphBuilders.ViTForImageClassification(config, checkpoint, { dtype }),
+  );
 }
 
 export const run: Suite = async ({ quick }) => {
@@ -72,7 +30,7 @@ export const run: Suite = async ({ quick }) => {
   const sessions: ort.InferenceSession[] = [];
   try {
     const config = await ViTConfig.fromPretrained(model);
-    await randomCheckpoint(join(model, 'weights-shapes.json'), join(dir, 'model.safetensors'));
+    await writeBenchCheckpoint(join(model, 'weights-shapes.json'), join(dir, 'model.safetensors'));
     const fp32 = await build(dir, config, 'fp32');
     const buildRss = peakRssMiB();
     const q8 = await build(dir, config, 'q8');
