@@ -15,8 +15,9 @@ import {
   writeOnnxModel,
 } from '@ortvision/core';
 import {
-  checkModelCase,
+  checkGraphModelCases,
   describeComparison,
+  differenceRelativeToLargest,
   fixturePath,
   loadFixture,
   memoryCheckpoint,
@@ -80,7 +81,7 @@ async function modelCaseFeeds(): Promise<NamedTensors[]> {
   );
 }
 
-/** Worst |a - b| over the largest |a|, per output, over every feed. */
+/** Worst |a - b| over the largest |a|, per output, over every feed (shapes checked equal). */
 async function worstRelative(
   reference: ModelSession,
   other: ModelSession,
@@ -90,16 +91,12 @@ async function worstRelative(
   for (const feed of feeds) {
     const [a, b] = [await reference.run(feed), await other.run(feed)];
     for (const [name, tensor] of Object.entries(a)) {
-      const x = tensor.data as Float32Array;
-      const y = b[name]!.data as Float32Array;
       expect(b[name]!.dims).toEqual(tensor.dims);
-      let largest = 0;
-      let diff = 0;
-      for (let i = 0; i < x.length; i++) {
-        largest = Math.max(largest, Math.abs(x[i]!));
-        diff = Math.max(diff, Math.abs(x[i]! - y[i]!));
-      }
-      worst[name] = Math.max(worst[name] ?? 0, diff / largest);
+      const difference = differenceRelativeToLargest(
+        b[name]!.data as Float32Array,
+        tensor.data as Float32Array,
+      );
+      worst[name] = Math.max(worst[name] ?? 0, difference);
     }
   }
   return worst;
@@ -127,13 +124,10 @@ describe('mask2former built from its checkpoint', () => {
   });
 
   it('matches PyTorch on every model case of the manifest (32x48, 27x36, 23x41; batches of 1 and 2)', async () => {
-    const { manifest } = await loadFixture(fixturePath(FIXTURE));
-    expect(manifest.model).toHaveLength(4);
-    const model = { forward: (feeds: NamedTensors) => session.run(feeds) };
-    for (const testCase of manifest.model) {
-      for (const { output, comparison } of await checkModelCase(model, FIXTURE, testCase)) {
-        expect(comparison.ok, `${testCase.name} ${output}: ${describeComparison(comparison)}`).toBe(true);
-      }
+    const results = await checkGraphModelCases(FIXTURE, path);
+    expect(results).toHaveLength(8);
+    for (const { case: name, output, comparison } of results) {
+      expect(comparison.ok, `${name} ${output}: ${describeComparison(comparison)}`).toBe(true);
     }
   });
 

@@ -5,7 +5,7 @@ export {
   buildMask2FormerForUniversalSegmentation,
   mask2formerGraphBuilders,
 } from './graph.js';
-export { Mask2FormerImageProcessor } from './image-processing.js';
+export { MASK2FORMER_PREPROCESS_OPTIONS, Mask2FormerImageProcessor } from './image-processing.js';
 export type {
   Mask2FormerPreprocessOptions,
   Mask2FormerProcessorOutput,
@@ -14,6 +14,9 @@ export type {
 export { Mask2FormerForUniversalSegmentation } from './modeling.js';
 export type { Mask2FormerInputs } from './modeling.js';
 export {
+  INSTANCE_SEGMENTATION_OPTIONS,
+  PANOPTIC_SEGMENTATION_OPTIONS,
+  SEMANTIC_SEGMENTATION_OPTIONS,
   postProcessInstanceSegmentation,
   postProcessPanopticSegmentation,
   postProcessSemanticSegmentation,
@@ -26,18 +29,20 @@ export type {
   PanopticSegmentationResult,
   SegmentInfo,
   SemanticSegmentationOptions,
-  TargetSizes,
 } from './post-processing.js';
 export { torchTopKUnsortedIndices } from './torch-top-k.js';
-export { imageSegmentation } from './tasks.js';
+export { IMAGE_SEGMENTATION_OPTIONS, imageSegmentation } from './tasks.js';
 export type {
   ImageSegmentationFunction,
+  ImageSegmentationParts,
   ImageSegmentationOptions,
   Segment,
   SegmentationSubtask,
 } from './tasks.js';
 export {
-  imageSegmentationOptionsFromPythonKwargs,
-  preprocessOptionsFromPythonKwargs,
-  segmentationOptionsFromPythonKwargs,
+  imageSegmentationOptionsFromKwargs,
+  preprocessOptionsFromKwargs,
+  segmentationOptionsFromKwargs,
 } from './kwargs.js';
+// One name for the (height, width) per image across packages: core's.
+export type { TargetSizes } from '@ortvision/core';

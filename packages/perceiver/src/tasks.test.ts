@@ -1,21 +1,27 @@
-import { InputShapeError, InvalidArgumentError, type Tensor, loadImage } from '@ortvision/core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AbortedError, InputShapeError, InvalidArgumentError, type Tensor, loadImage } from '@ortvision/core';
 import {
   type JsonValue,
   type PipelineCase,
+  assertJsonClose,
   compareTensors,
   describeComparison,
   fixtureImagePath,
   fixturePath,
-  isNpyReference,
+  fixtureVariant,
   loadFixture,
   readNpy,
 } from '@ortvision/core/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { PerceiverConfig } from './config.js';
-import { PerceiverForMaskedLM } from './modeling.js';
+import { PerceiverForMaskedLM, PerceiverForSequenceClassification } from './modeling.js';
 import { computeGridIndices } from './optical-flow.js';
 import {
   type FillMaskOptions,
+  type FillMaskOutput,
+  type FillMaskResult,
   fillMask,
   imageClassification,
   multimodalAutoencoding,
@@ -24,31 +30,9 @@ import {
 } from './tasks.js';
 import { PerceiverTokenizer } from './tokenization.js';
 
-/** Deep comparison of a result with a manifest's expected JSON: numbers within atol, the rest exact. */
-async function expectJson(actual: unknown, expected: JsonValue, atol: number, fixture: string, path = '$') {
-  if (isNpyReference(expected)) {
-    const comparison = compareTensors(actual as Tensor, await readNpy(fixturePath(fixture, expected.npy)), {
-      atol,
-    });
-    expect(comparison.ok, `${path}: ${describeComparison(comparison)}`).toBe(true);
-  } else if (typeof expected === 'number') {
-    expect(typeof actual, path).toBe('number');
-    expect(Math.abs((actual as number) - expected), `${path}: ${actual} vs ${expected}`).toBeLessThanOrEqual(
-      atol,
-    );
-  } else if (Array.isArray(expected)) {
-    const list = ArrayBuffer.isView(actual) ? Array.from(actual as Float32Array) : (actual as unknown[]);
-    expect(list, path).toHaveLength(expected.length);
-    for (const [i, item] of expected.entries())
-      await expectJson(list[i], item, atol, fixture, `${path}[${i}]`);
-  } else if (expected !== null && typeof expected === 'object') {
-    expect(Object.keys(actual as object).sort(), path).toEqual(Object.keys(expected).sort());
-    for (const [key, item] of Object.entries(expected))
-      await expectJson((actual as Record<string, unknown>)[key], item, atol, fixture, `${path}.${key}`);
-  } else {
-    expect(actual, path).toEqual(expected);
-  }
-}
+/** A result against a manifest's expected JSON, with the fixture's npy files for `{ npy }` values. */
+const expectJson = (actual: unknown, expected: JsonValue, atol: number, fixture: string) =>
+  assertJsonClose(actual, expected, atol, (path) => readNpy(fixturePath(fixture, path)));
 
 const fixtureCases = async (name: string, task: string) =>
   (await loadFixture(fixturePath(name))).manifest.pipeline
@@ -70,7 +54,8 @@ describe('fill-mask pipeline cases of perceiver-mlm', async () => {
   });
 
   it('fills every text of a list and refuses texts without a mask', async () => {
-    const both = (await fill(['a[MASK]c', 'x[MASK]'], { topK: 2 })) as unknown[][];
+    // a list of texts gives one output per text (each text has one mask, so each output is one list)
+    const both = (await fill(['a[MASK]c', 'x[MASK]'], { topK: 2 })) as FillMaskOutput[];
     expect(both).toHaveLength(2);
     expect(both[1]).toHaveLength(2);
     await expect(fill('no mask here')).rejects.toThrowError(
@@ -82,6 +67,47 @@ describe('fill-mask pipeline cases of perceiver-mlm', async () => {
     const hits = (await fill('[MASK]', { targets: ['ab', 'a', '€'] })) as { token: number }[];
     expect(hits.map((h) => h.token).sort((a, b) => a - b)).toEqual([103, 232]);
   });
+});
+
+describe('fillMask and textClassification: truncation, signal, and a tokenizer that fails to load', () => {
+  it('fillMask cuts a text longer than the positions only with truncation: true', async () => {
+    const fill = await fillMask(fixturePath('perceiver-mlm'));
+    const long = `[MASK]${'a'.repeat(200)}`;
+    await expect(fill(long)).rejects.toThrow(
+      /more than max_position_embeddings 64: encode with truncation: true/,
+    );
+    const filled = (await fill(long, { truncation: true, topK: 1 })) as FillMaskResult[];
+    expect(filled).toHaveLength(1);
+    await expect(fill(long, { truncation: 'yes' as never })).rejects.toThrowError(
+      new InvalidArgumentError("truncation must be true or false, got 'yes'"),
+    );
+    await expect(fill('[MASK]', { signal: AbortSignal.abort() })).rejects.toThrow(AbortedError);
+    await fill.dispose();
+  });
+
+  it.each([
+    ['fillMask', 'perceiver-mlm', fillMask, PerceiverForMaskedLM],
+    ['textClassification', 'perceiver-seq-cls', textClassification, PerceiverForSequenceClassification],
+  ] as const)(
+    '%s releases the model it loaded when the tokenizer fails to load',
+    async (_name, fixture, task, ModelClass) => {
+      const folder = await fixtureVariant(
+        fixture,
+        await mkdtemp(join(tmpdir(), 'ortvision-perceiver-tok-')),
+        {
+          'tokenizer_config.json': '{ not json',
+        },
+      );
+      const dispose = vi.spyOn(ModelClass.prototype, 'dispose');
+      try {
+        await expect(task(folder)).rejects.toThrow(/tokenizer_config\.json/);
+        expect(dispose).toHaveBeenCalledTimes(1);
+      } finally {
+        dispose.mockRestore();
+        await rm(folder, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('the PerceiverForMaskedLM docs example (masked-span) through the public classes', async () => {
@@ -127,12 +153,15 @@ describe('text-classification pipeline cases of perceiver-seq-cls', async () => 
   });
 
   it('gives a list per text with topK, and refuses long texts unless asked to truncate', async () => {
-    const lists = (await classify(['a', 'bb'], { topK: 2 })) as unknown[][];
+    const lists = await classify(['a', 'bb'], { topK: 2 });
     expect(lists.map((l) => l.length)).toEqual([2, 2]);
+    const best = await classify(['a', 'bb']);
+    expect(best.map((r) => typeof r.label)).toEqual(['string', 'string']);
     const long = 'x'.repeat(100);
     await expect(classify(long)).rejects.toThrowError(InputShapeError);
     expect(await classify(long, { truncation: true })).toHaveLength(1);
-    await expect(classify([])).rejects.toThrowError(InputShapeError);
+    await expect(classify([])).rejects.toThrowError(InvalidArgumentError);
+    await expect(classify('a', { topk: 2 } as never)).rejects.toThrow("(did you mean 'topK'?)");
   });
 });
 

@@ -1,16 +1,28 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   type ClassificationConfig,
+  type GraphDtype,
   type Tensor,
+  type WeightData,
+  type WeightEntry,
   classifyLogits,
   defaultSessionOptions,
+  writeSafetensors,
 } from '@ortvision/core';
-import { fixtureImagePath } from '@ortvision/core/testing';
+import {
+  type WeightsShapes,
+  differenceRelativeToLargest,
+  fixtureImagePath,
+  readOnnxModel,
+  readWeightsShapes,
+  writeTorchCheckpoint,
+} from '@ortvision/core/testing';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import {
@@ -334,4 +346,236 @@ export async function coldStartComparison(
     notes: ["peak RSS here is each child process's own (the table header's is the bench process's)"],
   };
   return result;
+}
+
+/**
+ * Deterministic weights for every tensor of a bench model's `weights-shapes.json`, in ranges a trained model has,
+ * so that activations neither vanish (denormals slow float math down) nor blow up through the layers: matrices and
+ * kernels fan-in scaled, norm gains (1-D `weight`) and BatchNorm variances around 1, biases and means small, integer
+ * tensors (step counters, index tables) zero. Timing does not depend on the values otherwise.
+ */
+export function benchWeights(shapes: WeightsShapes): WeightEntry[] {
+  let seed = 1;
+  return Object.entries(shapes.tensors).map(([key, { dtype, shape }]) => {
+    const count = shape.reduce((a, b) => a * b, 1);
+    const start = seed;
+    seed += count;
+    const data = (): WeightData => {
+      if (dtype === 'int64') return new BigInt64Array(count);
+      if (dtype !== 'float32')
+        throw new Error(`bench weights: '${key}' is ${dtype}, only float32 and int64 are made`);
+      const wave = (i: number) => Math.sin((start + i) * 0.618);
+      const values = new Float32Array(count);
+      if (shape.length > 1) {
+        const scale = Math.sqrt(2 / (count / shape[0]!));
+        for (let i = 0; i < count; i++) values[i] = wave(i) * scale;
+      } else if (key.endsWith('running_var'))
+        for (let i = 0; i < count; i++) values[i] = 1 + 0.5 * Math.abs(wave(i));
+      else if (key.endsWith('weight')) for (let i = 0; i < count; i++) values[i] = 1 + 0.1 * wave(i);
+      else for (let i = 0; i < count; i++) values[i] = 0.1 * wave(i);
+      return values;
+    };
+    return { key, dtype: dtype as WeightEntry['dtype'], shape, data };
+  });
+}
+
+/** A built graph's build, measured in its own process (`graph-build-child.ts`). */
+export interface GraphBuildRun {
+  ms: number;
+  baselineRssMiB: number;
+  peakRssMiB: number;
+  paths: string[];
+}
+
+const graphBuildChild = join(dirname(fileURLToPath(import.meta.url)), 'graph-build-child.ts');
+
+/** Builds `className` of `@ortvision/<packageName>` from the checkpoint in `modelDir` in a fresh process. */
+export async function buildInChild(
+  packageName: string,
+  className: string,
+  modelDir: string,
+  dtype: GraphDtype,
+  outDir: string,
+): Promise<GraphBuildRun> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [
+      '--conditions=@ortvision/source',
+      '--import',
+      'tsx',
+      graphBuildChild,
+      packageName,
+      className,
+      modelDir,
+      dtype,
+      outDir,
+    ],
+    { cwd: dirname(graphBuildChild), maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as GraphBuildRun;
+}
+
+/** Nodes of each graph file and of ONNX Runtime's optimized graph (saved at `optimizedPath(g)`), by graph name. */
+async function nodeCounts(
+  graphs: readonly (readonly [string, string])[],
+  optimizedPath: (g: number) => string,
+): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const [g, [name, path]] of graphs.entries()) {
+    counts[`nodes, ${name}`] = (await readOnnxModel(path)).nodes.length;
+    counts[`nodes after ONNX Runtime's optimizations, ${name}`] = (
+      await readOnnxModel(optimizedPath(g))
+    ).nodes.length;
+  }
+  return counts;
+}
+
+/** Worst |difference| over the largest |value| of each output of two sessions on the same feeds (q8 vs fp32). */
+async function outputDifference(
+  reference: ort.InferenceSession,
+  other: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+): Promise<Record<string, number>> {
+  const [expected, actual] = [await reference.run(feeds), await other.run(feeds)];
+  return Object.fromEntries(
+    Object.entries(expected).map(([name, tensor]) => [
+      name,
+      differenceRelativeToLargest(actual[name]!.data as Float32Array, tensor.data as Float32Array),
+    ]),
+  );
+}
+
+/** The variants of `builtGraphSuite`. */
+export const EXPORTED_GRAPH = 'exported graph (torch.onnx.export, structure-only)';
+export const BUILT_FP32 = 'built from checkpoint, fp32';
+export const BUILT_Q8 = 'built from checkpoint, q8';
+
+export interface BuiltGraphSuite {
+  suite: string;
+  /** The model's name in the table, e.g. 'LeViT-256'. */
+  label: string;
+  /** A bench model with `weights-shapes.json` and `onnx/model.onnx`, the exported graph. */
+  hubId: string;
+  /** The package and class the graph is built for (`'levit'`, `'LevitForImageClassificationWithTeacher'`). */
+  packageName: string;
+  className: string;
+  /** The checkpoint file the Hub repository holds: facebook/levit-* have only pytorch_model.bin. */
+  checkpoint: 'model.safetensors' | 'pytorch_model.bin';
+  /** The graph's inputs, the same for every variant; default pixel_values [1, 3, 224, 224] (a fixed pattern). */
+  feeds?: Record<string, ort.Tensor>;
+  /** The goal for q8 / built fp32, when the issue states one. */
+  q8Goal?: number;
+  /** The goal for built fp32 / exported session.run; default 1.02. */
+  fp32Goal?: number;
+  /** Goals for session creation of the built fp32 graph, when the issue states them: at most `maxMs`, and at least
+   * `minSpeedup` times faster than the exported graph's. */
+  createGoal?: { maxMs: number; minSpeedup: number };
+  /**
+   * Also count nodes before and after ONNX Runtime's optimizations: the last session of each graph saves its optimized
+   * graph (optimizedModelFilePath), so that creation includes writing it.
+   */
+  nodeCounts?: boolean;
+}
+
+/**
+ * A graph built from a random full-size checkpoint (`benchWeights`) against the graph torch exported, side by side:
+ * session.run medians of the exported graph, the built fp32 graph and the built q8 graph, interleaved on the same
+ * ready tensors (goal: built fp32 <= 1.02x exported); the build (time and peak RSS, each dtype in a process of its
+ * own) and session creation (median of 3, 1 in quick mode) of each graph.
+ */
+export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Promise<SuiteResult[]> {
+  const model = benchModel(spec.hubId);
+  const dir = await mkdtemp(join(tmpdir(), `ortvision-bench-${spec.suite}-`));
+  const sessions: ort.InferenceSession[] = [];
+  try {
+    const checkpointPath = join(dir, spec.checkpoint);
+    const weights = benchWeights(await readWeightsShapes(join(model, 'weights-shapes.json')));
+    if (spec.checkpoint === 'model.safetensors') await writeSafetensors(checkpointPath, weights);
+    else await writeTorchCheckpoint(checkpointPath, weights);
+    const checkpointMB = (await stat(checkpointPath)).size / 1e6;
+    await copyFile(join(model, 'config.json'), join(dir, 'config.json'));
+    const builds: Partial<Record<GraphDtype, GraphBuildRun>> = {};
+    for (const dtype of ['fp32', 'q8'] as const) {
+      builds[dtype] = await buildInChild(spec.packageName, spec.className, dir, dtype, join(dir, 'onnx'));
+    }
+    const graphs = [
+      [EXPORTED_GRAPH, join(model, 'onnx', 'model.onnx')],
+      [BUILT_FP32, builds.fp32!.paths[0]!],
+      [BUILT_Q8, builds.q8!.paths[0]!],
+    ] as const;
+    // Session creation, interleaved; the last session of each graph is kept for the run comparison.
+    const createMs: number[][] = graphs.map(() => []);
+    const creations = quick ? 1 : 3;
+    const optimizedPath = (g: number) => join(dir, `optimized-${g}.onnx`);
+    for (let i = 0; i < creations; i++) {
+      for (const [g, [, path]] of graphs.entries()) {
+        const start = performance.now();
+        const keep = i === creations - 1;
+        const session = await ort.InferenceSession.create(
+          path,
+          spec.nodeCounts && keep
+            ? { ...sessionOptions, optimizedModelFilePath: optimizedPath(g) }
+            : sessionOptions,
+        );
+        createMs[g]!.push(performance.now() - start);
+        if (keep) sessions.push(session);
+        else await session.release();
+      }
+    }
+    const feeds = spec.feeds ?? {
+      pixel_values: new ort.Tensor(
+        'float32',
+        new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i)),
+        [1, 3, 224, 224],
+      ),
+    };
+    const variants = graphs.map(([name], g) => ({ name, run: () => sessions[g]!.run(feeds) }));
+    const result = await compare(spec.suite, `${spec.label} session.run: built vs exported graph`, variants, {
+      ...benchOptions(quick),
+      ...(quick ? {} : { iterations: 20 }),
+    });
+    const fp32 = medianOf(result, BUILT_FP32);
+    const createMedians = createMs.map((ms) => median(ms));
+    const q8Difference = await outputDifference(sessions[1]!, sessions[2]!, feeds);
+    result.ratios = {
+      [`built fp32 / exported (goal <= ${spec.fp32Goal ?? 1.02})`]: round(
+        ratio(fp32, medianOf(result, EXPORTED_GRAPH)),
+      ),
+      [`q8 / built fp32${spec.q8Goal === undefined ? '' : ` (goal <= ${spec.q8Goal})`}`]: round(
+        ratio(medianOf(result, BUILT_Q8), fp32),
+      ),
+      [`build ms, fp32 (${round(checkpointMB)} MB ${spec.checkpoint})`]: round(builds.fp32!.ms),
+      'build ms, q8': round(builds.q8!.ms),
+      'build peak RSS MiB, fp32 (own process)': builds.fp32!.peakRssMiB,
+      'build process baseline RSS MiB (before building)': builds.fp32!.baselineRssMiB,
+      'build peak RSS MiB, q8 (own process)': builds.q8!.peakRssMiB,
+      ...Object.fromEntries(
+        graphs.map(([name], g) => [
+          `session create ms, ${name} (median)${g === 1 && spec.createGoal ? ` (goal <= ${spec.createGoal.maxMs})` : ''}`,
+          round(createMedians[g]!),
+        ]),
+      ),
+      ...(spec.createGoal
+        ? {
+            [`exported / built fp32 session create (goal >= ${spec.createGoal.minSpeedup})`]: round(
+              ratio(createMedians[0]!, createMedians[1]!),
+            ),
+          }
+        : {}),
+      ...(spec.nodeCounts ? await nodeCounts(graphs, optimizedPath) : {}),
+      ...Object.fromEntries(
+        Object.entries(q8Difference).map(([output, value]) => [
+          `q8 vs fp32 worst |diff| / largest |value|, ${output}`,
+          round(value),
+        ]),
+      ),
+    };
+    result.notes = [
+      'weights from weights-shapes.json (benchWeights); the exported graph regenerates its weights at session creation, so its creation time is not a real export’s; its session.run is',
+    ];
+    return [result];
+  } finally {
+    for (const session of sessions) await session.release();
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -12,6 +12,7 @@ export const suites: Record<string, () => Promise<{ run: Suite }>> = {
   vit: () => import('./vit.bench.js'),
   'vit-graph': () => import('./vit-graph.bench.js'),
   levit: () => import('./levit.bench.js'),
+  'levit-graph': () => import('./levit-graph.bench.js'),
   clipseg: () => import('./clipseg.bench.js'),
   perceiver: () => import('./perceiver.bench.js'),
   altclip: () => import('./altclip.bench.js'),

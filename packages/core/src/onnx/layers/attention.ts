@@ -60,8 +60,40 @@ export function scaledDotProductAttention(
     { perm: [0, 2, 1, 3] },
     { label: 'Transpose_value' },
   );
+  return attendHeads(m, queries, keysT, values, { ...options, valueHeadDim, scale });
+}
+
+export interface AttendHeadsOptions {
+  readonly numHeads: number;
+  /** Size of one head of values. */
+  readonly valueHeadDim: number;
+  /** Multiplies Q·Kᵀ. */
+  readonly scale: number;
+  /** Added to the scaled scores before softmax, broadcastable to [batch, heads, queries, keys]. */
+  readonly scoreBias?: Value;
+}
+
+/**
+ * The part of attention after the heads are split: softmax(Q·Kᵀ·scale + scoreBias)·V with queries
+ * [batch, heads, queries, d], keys already transposed [batch, heads, d, keys] and values [batch, heads, keys, dv],
+ * heads merged back into [batch, queries, heads·dv]. For models whose projections lay heads out their own way
+ * (LeViT's per-head query|key|value blocks); others call `scaledDotProductAttention`.
+ *
+ * @example
+ * ```ts
+ * const context = attendHeads(m, queries, keysT, values, { numHeads: 4, valueHeadDim: 64, scale: 32 ** -0.5, scoreBias });
+ * ```
+ */
+export function attendHeads(
+  m: Module,
+  queries: Value,
+  keysT: Value,
+  values: Value,
+  options: AttendHeadsOptions,
+): Value {
+  const { numHeads, valueHeadDim } = options;
   let scores = m.op('MatMul', [queries, keysT], {}, { label: 'MatMul_scores' });
-  scores = m.op('Mul', [scores, m.float32('scale', scale)], {}, { label: 'Mul_scale' });
+  scores = m.op('Mul', [scores, m.float32('scale', options.scale)], {}, { label: 'Mul_scale' });
   if (options.scoreBias) scores = m.op('Add', [scores, options.scoreBias], {}, { label: 'Add_score_bias' });
   const probs = m.op('Softmax', [scores], { axis: -1 });
   const context = m.op('MatMul', [probs, values], {}, { label: 'MatMul_context' });

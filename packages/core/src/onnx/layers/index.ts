@@ -1,6 +1,6 @@
 export { activation, ACTIVATION_NAMES } from './activation.js';
-export { scaledDotProductAttention, selfAttention } from './attention.js';
-export type { AttentionOptions, SelfAttentionOptions } from './attention.js';
+export { attendHeads, scaledDotProductAttention, selfAttention } from './attention.js';
+export type { AttendHeadsOptions, AttentionOptions, SelfAttentionOptions } from './attention.js';
 export type { FoldedBatchNorm } from './batch-norm.js';
 export { conv, convTranspose } from './conv.js';
 export type { ConvOptions, ConvTransposeOptions } from './conv.js';

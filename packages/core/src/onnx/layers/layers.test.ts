@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { StateDict } from '../../checkpoint/state-dict.js';
 import { CheckpointError, ConfigError } from '../../errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { memoryCheckpoint } from '../../testing/memory-checkpoint.js';
@@ -114,6 +115,57 @@ describe('linear', () => {
       // The folded scale is at most 1/sqrt(0.5): q8's bound grows by that factor.
       expectClose(y.data, expectedBn, dtype === 'fp32' ? 1e-5 : 1.5 * 5 * (1 / 254 + 1 / 255));
       expect(built.unusedKeys).toEqual([]);
+    },
+  );
+
+  it.each(['fp32', 'q8'] as const)(
+    'folds a preceding BatchNorm1d over the input features into the weight and bias (%s)',
+    async (dtype) => {
+      const bn = {
+        'head.batch_norm.weight': tensor([5], 4),
+        'head.batch_norm.bias': tensor([5], 5),
+        'head.batch_norm.running_mean': tensor([5], 6, 0.5),
+        'head.batch_norm.running_var': new Tensor(
+          'float32',
+          Float32Array.from({ length: 5 }, (_, i) => 0.5 + i / 4),
+          [5],
+        ),
+        'head.linear.weight': weights['fc.weight'],
+        'head.linear.bias': weights['fc.bias'],
+      };
+      const { y, built } = await runLayer(
+        memoryCheckpoint(bn),
+        x,
+        [2, 3, 6],
+        (root, input) =>
+          linear(root.child('head', 'linear'), input, {
+            inFeatures: 5,
+            outFeatures: 6,
+            inputBatchNorm: { module: root.child('head', 'batch_norm'), eps: 1e-5 },
+          }),
+        dtype,
+      );
+      const normalized = x.data.map((v, i) => {
+        const c = i % 5;
+        const s =
+          bn['head.batch_norm.weight'].data[c]! /
+          Math.sqrt(bn['head.batch_norm.running_var'].data[c]! + 1e-5);
+        return (v - bn['head.batch_norm.running_mean'].data[c]!) * s + bn['head.batch_norm.bias'].data[c]!;
+      });
+      const expectedBn = linearReference(normalized, weights['fc.weight'].data, weights['fc.bias'].data, 6);
+      // The normalized inputs reach about 2.5 in magnitude (|x| <= 1, scale <= 1/sqrt(0.5), shift <= 1.7): q8's
+      // activation step grows with that range.
+      expectClose(y.data, expectedBn, dtype === 'fp32' ? 1e-5 : 3 * 5 * (1 / 254 + 1 / 255));
+      expect(built.unusedKeys).toEqual([]);
+      expect(built.graph.initializers.map((i) => i.value.name)).toEqual(
+        dtype === 'fp32'
+          ? ['head.linear.weight/folded_transposed', 'head.linear.weight/folded_bias']
+          : [
+              'head.linear.weight/folded_int8',
+              'head.linear.weight/folded_scale',
+              'head.linear.weight/folded_bias',
+            ],
+      );
     },
   );
 
@@ -515,6 +567,22 @@ describe('layer graphs', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads weights by the keys it asked for through a key-mapping checkpoint (a base model on a head checkpoint)', async () => {
+    const weights = { 'vit.fc.weight': tensor([3, 2], 1), 'vit.fc.bias': tensor([3], 2) };
+    // A StateDict answers 'fc.weight' with the stored 'vit.fc.weight'; the writer must read 'fc.weight' again.
+    const checkpoint = new StateDict(memoryCheckpoint(weights), { baseModelPrefix: 'vit' });
+    const x = tensor([4, 2], 3);
+    const { y, built } = await runLayer(checkpoint, x, [4, 3], (root, input) =>
+      linear(root.child('fc'), input, { inFeatures: 2, outFeatures: 3 }),
+    );
+    expectClose(
+      y.data,
+      linearReference(x.data, weights['vit.fc.weight'].data, weights['vit.fc.bias'].data, 3),
+      1e-6,
+    );
+    expect(built.graph.initializers.map((i) => i.value.name)).toEqual(['fc.weight/transposed', 'fc.bias']);
   });
 
   it('reports checkpoint keys the graph did not use', () => {

@@ -1,7 +1,12 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { Value } from '../graph.js';
 import type { Module } from '../module.js';
-import { foldBatchNorm, quantizeLinearWeight, transposeMatrix } from '../weight-transforms.js';
+import {
+  foldBatchNorm,
+  foldInputBatchNorm,
+  quantizeLinearWeight,
+  transposeMatrix,
+} from '../weight-transforms.js';
 import { type FoldedBatchNorm, batchNormKeys, readBatchNorm } from './batch-norm.js';
 import { storedFloat, storedSuffix, toStored, widened } from './precision.js';
 
@@ -12,6 +17,11 @@ export interface LinearOptions {
   readonly bias?: boolean;
   /** An eval-mode BatchNorm1d over the output features, folded into the weight and bias (LeViT's Linear+BN). */
   readonly batchNorm?: FoldedBatchNorm;
+  /**
+   * An eval-mode BatchNorm1d over the input features, applied before the layer (LeViT's classification heads,
+   * BN then Linear), folded into the weight and bias.
+   */
+  readonly inputBatchNorm?: FoldedBatchNorm;
   /**
    * The layer is rows [offset, offset + outFeatures) of a packed projection rather than `m.weight` / `m.bias`:
    * torch's `nn.MultiheadAttention` keeps its query, key and value projections as one `in_proj_weight`
@@ -36,8 +46,6 @@ export interface PackedRows {
 interface LinearSource {
   readonly weightKey: string;
   readonly biasKey: string | undefined;
-  /** The bias as an initializer when it is used as stored (not packed, not folded). */
-  readonly storedBias: () => Value | undefined;
   /** Initializer suffix prefix naming the rows (`rows_256_512_`), '' when not packed. */
   readonly tag: string;
   readonly rowsOf: (data: Float32Array, width: number) => Float32Array;
@@ -49,7 +57,6 @@ function linearSource(m: Module, options: LinearOptions, hasBias: boolean): Line
     return {
       weightKey: m.weight('weight', [outFeatures, inFeatures]).key,
       biasKey: hasBias ? m.weight('bias', [outFeatures]).key : undefined,
-      storedBias: () => (hasBias ? m.param('bias', [outFeatures]) : undefined),
       tag: '',
       rowsOf: (data) => data,
     };
@@ -60,7 +67,7 @@ function linearSource(m: Module, options: LinearOptions, hasBias: boolean): Line
       `linear ${m.path}: rows [${offset}, ${offset + outFeatures}) do not fit in the ${rows} rows of '${packed.weight}'`,
     );
   }
-  if (options.batchNorm) {
+  if (options.batchNorm || options.inputBatchNorm) {
     throw new InvalidArgumentError(`linear ${m.path}: a packed projection cannot fold a BatchNorm`);
   }
   if (hasBias && packed.bias === undefined) {
@@ -71,7 +78,6 @@ function linearSource(m: Module, options: LinearOptions, hasBias: boolean): Line
   return {
     weightKey: m.weight(packed.weight, [rows, inFeatures]).key,
     biasKey: hasBias ? m.weight(packed.bias!, [rows]).key : undefined,
-    storedBias: () => undefined,
     tag: `rows_${offset}_${offset + outFeatures}_`,
     rowsOf: (data, width) => data.slice(offset * width, (offset + outFeatures) * width),
   };
@@ -90,8 +96,9 @@ function linearSource(m: Module, options: LinearOptions, hasBias: boolean): Line
  *   the same kernel) and MatMulNBits (8 bits) by measurement on ViT-B/16 (see the core README).
  *
  * With `batchNorm`, BatchNorm1d(Linear(x)) is folded into one Linear (weight and bias `/folded...`): the same
- * function in eval mode, rounded once instead of twice. With `packed`, the layer is a slice of rows of a packed
- * weight and bias, cut out when the graph is written (`in_proj_weight/rows_0_256_transposed`, `.../rows_0_256_bias`).
+ * function in eval mode, rounded once instead of twice; with `inputBatchNorm`, Linear(BatchNorm1d(x)) likewise.
+ * With `packed`, the layer is a slice of rows of a packed weight and bias, cut out when the graph is written
+ * (`in_proj_weight/rows_0_256_transposed`, `.../rows_0_256_bias`).
  *
  * @example
  * ```ts
@@ -99,27 +106,37 @@ function linearSource(m: Module, options: LinearOptions, hasBias: boolean): Line
  * ```
  */
 export function linear(m: Module, x: Value, options: LinearOptions): Value {
-  const { inFeatures, outFeatures, batchNorm } = options;
+  const { inFeatures, outFeatures, batchNorm, inputBatchNorm } = options;
   const hasBias = options.bias ?? true;
   const source = linearSource(m, options, hasBias);
   const { weightKey, biasKey, tag } = source;
-  const bnKeys = batchNorm ? batchNormKeys(batchNorm, outFeatures) : undefined;
-  const sources = [weightKey, ...(biasKey ? [biasKey] : []), ...(bnKeys ?? [])];
-  const fold = batchNorm !== undefined;
+  const inputBnKeys = inputBatchNorm ? batchNormKeys(inputBatchNorm, inFeatures) : [];
+  const bnKeys = batchNorm ? batchNormKeys(batchNorm, outFeatures) : [];
+  const sources = [weightKey, ...(biasKey ? [biasKey] : []), ...inputBnKeys, ...bnKeys];
+  const fold = batchNorm !== undefined || inputBatchNorm !== undefined;
   // A packed bias is cut out of its tensor, so it is written like a folded one: computed, beside the weight.
   const computedBias = fold || (tag !== '' && biasKey !== undefined);
   const prefix = `${tag}${fold ? 'folded_' : ''}`;
   // The weight (and, when folded, the bias) as written, computed in one pass over the checkpoint's tensors.
   const weightAndBias = async (read: (key: string) => Promise<Float32Array>) => {
-    const weight = source.rowsOf(await read(weightKey), inFeatures);
-    const bias = biasKey ? source.rowsOf(await read(biasKey), 1) : undefined;
-    if (!fold) return { weight, bias };
-    return foldBatchNorm(weight, bias, await readBatchNorm(read, bnKeys!, batchNorm!.eps));
+    let layer = {
+      weight: source.rowsOf(await read(weightKey), inFeatures),
+      bias: biasKey ? source.rowsOf(await read(biasKey), 1) : undefined,
+    };
+    if (inputBatchNorm) {
+      const bn = await readBatchNorm(read, inputBnKeys, inputBatchNorm.eps);
+      layer = foldInputBatchNorm(layer.weight, layer.bias, bn);
+    }
+    if (batchNorm)
+      layer = foldBatchNorm(layer.weight, layer.bias, await readBatchNorm(read, bnKeys, batchNorm.eps));
+    return layer;
   };
-  const finalBias = (values: Value[]) => (computedBias ? values.at(-1) : source.storedBias());
+  const finalBias = (values: Value[]) =>
+    computedBias ? values.at(-1) : biasKey ? m.param('bias', [outFeatures]) : undefined;
   const biasSpec = computedBias
     ? [{ suffix: `${prefix}bias`, dtype: 'float32' as const, dims: [outFeatures] }]
     : [];
+
   if (m.dtype === 'q8') {
     const values = m.derived(
       sources,
@@ -143,6 +160,7 @@ export function linear(m: Module, x: Value, options: LinearOptions): Value {
       },
     );
   }
+
   const values = m.derived(
     sources,
     [
