@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -18,17 +18,21 @@ import {
   checkGraphModelCases,
   describeComparison,
   differenceRelativeToLargest,
+  fixtureImagePath,
   fixturePath,
+  fixtureVariant,
   loadFixture,
   memoryCheckpoint,
   readNpy,
   readOnnxModel,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE } from './__fixtures__/cases.js';
+import { FIXTURE, manifest, mismatch } from './__fixtures__/cases.js';
 import { Mask2FormerConfig } from './config.js';
 import { buildMask2FormerForUniversalSegmentation, buildMask2FormerPixelLevelModule } from './graph.js';
+import { imageSegmentationOptionsFromKwargs } from './kwargs.js';
 import { Mask2FormerForUniversalSegmentation } from './modeling.js';
+import { imageSegmentation } from './tasks.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -164,6 +168,49 @@ describe('mask2former built from its checkpoint', () => {
       await worstRelative(session, q8, await modelCaseFeeds());
     } finally {
       await q8.dispose();
+    }
+  });
+});
+
+describe('imageSegmentation on a folder holding config, processor config and checkpoint only', () => {
+  it('gives every pipeline case (semantic, instance, panoptic) with the graph built from the checkpoint', async () => {
+    const folder = await fixtureVariant(FIXTURE, join(dir, 'checkpoint-only'), {
+      'onnx/model.onnx': null,
+    });
+    expect((await readdir(folder)).sort()).toEqual([
+      'config.json',
+      'model.safetensors',
+      'onnx',
+      'preprocessor_config.json',
+    ]);
+    expect(await readdir(join(folder, 'onnx'))).toEqual([]);
+    const described = describeCheckpointGraphs(
+      Mask2FormerForUniversalSegmentation,
+      await Mask2FormerConfig.fromPretrained(folder),
+      await openCheckpoint(folder),
+      'fp32',
+    );
+    await writeDescribedGraph(Mask2FormerForUniversalSegmentation, described, 'model', join(folder, 'onnx'));
+    await described.weights.close();
+    const segment = await imageSegmentation(folder);
+    try {
+      const cases = (await manifest()).pipeline;
+      expect(cases.map((c) => c.kwargs.subtask ?? 'panoptic')).toEqual([
+        'semantic',
+        'instance',
+        'panoptic',
+        'panoptic',
+      ]);
+      for (const testCase of cases) {
+        const [image] = testCase.inputs.images as string[];
+        const result = await segment(
+          fixtureImagePath(image!),
+          imageSegmentationOptionsFromKwargs(testCase.kwargs),
+        );
+        expect(await mismatch(result, testCase.expected, testCase.atol ?? 0), testCase.name).toBeUndefined();
+      }
+    } finally {
+      await segment.dispose();
     }
   });
 });
