@@ -19,7 +19,8 @@ export type Mask2FormerInputs = {
  * transformers' `Mask2FormerForUniversalSegmentation` over its ONNX graph `onnx/model.onnx`: `pixel_values`
  * [batch, 3, height, width] -> `class_queries_logits` [batch, queries, labels + 1] and `masks_queries_logits`
  * [batch, queries, ceil(height / 4), ceil(width / 4)]. The PyTorch model accepts `pixel_mask` but never uses it, so
- * the graph has no such input and padding is processed as image content, exactly as in Python.
+ * the graph has no such input and padding is processed as image content, exactly as in Python. The graph can be
+ * built from the original checkpoint (`checkpointGraphs`, `buildMask2FormerForUniversalSegmentation`).
  *
  * @example
  * ```ts
