@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describeCheckpointGraphs } from '@ortvision/core';
-import { readWeightsShapes, shapesCheckpoint } from '@ortvision/core/testing';
+import { readWeightsShapes, weightsShapesCheckpoint } from '@ortvision/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type Mask2FormerShapeConfig,
@@ -21,11 +21,11 @@ const benchModel = fileURLToPath(
 );
 
 /** Describes the class's graph on a shapes-only checkpoint and returns its boundary. */
-function describeOn(config: Mask2FormerConfig, shapes: Parameters<typeof shapesCheckpoint>[0]) {
+function describeOn(config: Mask2FormerConfig, shapes: Parameters<typeof weightsShapesCheckpoint>[0]) {
   const described = describeCheckpointGraphs(
     Mask2FormerForUniversalSegmentation,
     config,
-    shapesCheckpoint(shapes),
+    weightsShapesCheckpoint(shapes),
     'fp32',
   );
   const { graph } = described.graphs.model!;

@@ -15,6 +15,8 @@ import {
   readNpy,
 } from '@ortvision/core/testing';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { buildFixtureFolder } from './__fixtures__/built-fixture.js';
+import type { PerceiverFixture } from './__fixtures__/fixture-classes.js';
 import { PerceiverConfig } from './config.js';
 import { PerceiverForMaskedLM, PerceiverForSequenceClassification } from './modeling.js';
 import { computeGridIndices } from './optical-flow.js';
@@ -34,13 +36,37 @@ import { PerceiverTokenizer } from './tokenization.js';
 const expectJson = (actual: unknown, expected: JsonValue, atol: number, fixture: string) =>
   assertJsonClose(actual, expected, atol, (path) => readNpy(fixturePath(fixture, path)));
 
+const builtRoot = await mkdtemp(join(tmpdir(), 'ortvision-perceiver-tasks-'));
+afterAll(() => rm(builtRoot, { recursive: true, force: true }));
+const built = new Map<string, Promise<string>>();
+
+/**
+ * Where the task helpers load a fixture's model from: the fixture itself (its exported graphs), or a copy whose
+ * onnx/ holds the graphs its class builds from the fixture's checkpoint. Every pipeline case runs on both.
+ */
+const sources: [string, (name: PerceiverFixture) => Promise<string>][] = [
+  ['exported graphs', async (name) => fixturePath(name)],
+  [
+    'graphs built from its checkpoint',
+    (name) => {
+      let folder = built.get(name);
+      if (!folder) {
+        const path = join(builtRoot, name);
+        folder = buildFixtureFolder(name, path).then(() => path);
+        built.set(name, folder);
+      }
+      return folder;
+    },
+  ],
+];
+
 const fixtureCases = async (name: string, task: string) =>
   (await loadFixture(fixturePath(name))).manifest.pipeline
     .filter((c) => c.task === task)
     .map((c) => [c.name, c] as const);
 
-describe('fill-mask pipeline cases of perceiver-mlm', async () => {
-  const fill = await fillMask(fixturePath('perceiver-mlm'));
+describe.each(sources)('fill-mask pipeline cases of perceiver-mlm (%s)', async (_source, folderOf) => {
+  const fill = await fillMask(await folderOf('perceiver-mlm'));
   afterAll(() => fill.dispose());
 
   it.each(await fixtureCases('perceiver-mlm', 'fill-mask'))('%s', async (_name, testCase) => {
@@ -110,76 +136,93 @@ describe('fillMask and textClassification: truncation, signal, and a tokenizer t
   );
 });
 
-describe('the PerceiverForMaskedLM docs example (masked-span) through the public classes', async () => {
-  const [[, testCase]] = (await fixtureCases('perceiver-mlm', 'fill-mask-span')) as [[string, PipelineCase]];
-  it('masks bytes, predicts them and decodes them as PyTorch did', async () => {
-    const tokenizer = await PerceiverTokenizer.fromPretrained(fixturePath('perceiver-mlm'));
-    const model = await PerceiverForMaskedLM.fromPretrained(fixturePath('perceiver-mlm'));
-    const { mask_start: start, mask_end: end, padding } = testCase.kwargs as Record<string, number | string>;
-    const encoding = tokenizer.encode(testCase.inputs.text as string[], { padding: padding as 'max_length' });
-    encoding.input_ids.data.fill(BigInt(tokenizer.maskTokenId), start as number, end as number);
-    const { logits } = await model.forward(encoding);
-    const vocab = logits.dims[2]!;
-    const predicted: number[] = [];
-    for (let p = start as number; p < (end as number); p++) {
-      const row = logits.data.subarray(p * vocab, (p + 1) * vocab);
-      predicted.push(row.indexOf(Math.max(...row)));
-    }
-    await expectJson(
-      {
-        masked_input_ids: Array.from(encoding.input_ids.data, Number),
-        predicted_token_ids: predicted,
-        predicted_text: tokenizer.decode(predicted),
-      },
-      testCase.expected,
-      0,
-      'perceiver-mlm',
-    );
-    await model.dispose();
-  });
-});
-
-describe('text-classification pipeline cases of perceiver-seq-cls', async () => {
-  const classify = await textClassification(fixturePath('perceiver-seq-cls'));
-  afterAll(() => classify.dispose());
-
-  it.each(await fixtureCases('perceiver-seq-cls', 'text-classification'))('%s', async (_name, testCase) => {
-    const texts = testCase.inputs.text as string[];
-    const options: Record<string, unknown> = {};
-    if ('top_k' in testCase.kwargs) options.topK = testCase.kwargs.top_k;
-    if ('function_to_apply' in testCase.kwargs) options.functionToApply = testCase.kwargs.function_to_apply;
-    const result = await classify(texts.length === 1 ? texts[0]! : texts, options);
-    await expectJson(result, testCase.expected, testCase.atol ?? 0, 'perceiver-seq-cls');
-  });
-
-  it('gives a list per text with topK, and refuses long texts unless asked to truncate', async () => {
-    const lists = await classify(['a', 'bb'], { topK: 2 });
-    expect(lists.map((l) => l.length)).toEqual([2, 2]);
-    const best = await classify(['a', 'bb']);
-    expect(best.map((r) => typeof r.label)).toEqual(['string', 'string']);
-    const long = 'x'.repeat(100);
-    await expect(classify(long)).rejects.toThrowError(InputShapeError);
-    expect(await classify(long, { truncation: true })).toHaveLength(1);
-    await expect(classify([])).rejects.toThrowError(InvalidArgumentError);
-    await expect(classify('a', { topk: 2 } as never)).rejects.toThrow("(did you mean 'topK'?)");
-  });
-});
-
-describe.each(['perceiver-cls-learned', 'perceiver-cls-fourier', 'perceiver-cls-conv'])(
-  'image-classification pipeline cases of %s',
-  async (name) => {
-    const classify = await imageClassification(fixturePath(name));
-    afterAll(() => classify.dispose());
-    it.each(await fixtureCases(name, 'image-classification'))('%s', async (_name, testCase) => {
-      const [image] = (testCase.inputs.images as string[]).map(fixtureImagePath);
-      const result = await classify(image!, { topK: testCase.kwargs.top_k as number });
-      await expectJson(result, testCase.expected, testCase.atol ?? 0, name);
+describe.each(sources)(
+  'the PerceiverForMaskedLM docs example (masked-span) through the public classes (%s)',
+  async (_source, folderOf) => {
+    const [[, testCase]] = (await fixtureCases('perceiver-mlm', 'fill-mask-span')) as [
+      [string, PipelineCase],
+    ];
+    it('masks bytes, predicts them and decodes them as PyTorch did', async () => {
+      const tokenizer = await PerceiverTokenizer.fromPretrained(fixturePath('perceiver-mlm'));
+      const model = await PerceiverForMaskedLM.fromPretrained(await folderOf('perceiver-mlm'));
+      const {
+        mask_start: start,
+        mask_end: end,
+        padding,
+      } = testCase.kwargs as Record<string, number | string>;
+      const encoding = tokenizer.encode(testCase.inputs.text as string[], {
+        padding: padding as 'max_length',
+      });
+      encoding.input_ids.data.fill(BigInt(tokenizer.maskTokenId), start as number, end as number);
+      const { logits } = await model.forward(encoding);
+      const vocab = logits.dims[2]!;
+      const predicted: number[] = [];
+      for (let p = start as number; p < (end as number); p++) {
+        const row = logits.data.subarray(p * vocab, (p + 1) * vocab);
+        predicted.push(row.indexOf(Math.max(...row)));
+      }
+      await expectJson(
+        {
+          masked_input_ids: Array.from(encoding.input_ids.data, Number),
+          predicted_token_ids: predicted,
+          predicted_text: tokenizer.decode(predicted),
+        },
+        testCase.expected,
+        0,
+        'perceiver-mlm',
+      );
+      await model.dispose();
     });
   },
 );
 
-describe('optical-flow pipeline case of perceiver-flow', async () => {
-  const flowOf = await opticalFlow(fixturePath('perceiver-flow'));
+describe.each(sources)(
+  'text-classification pipeline cases of perceiver-seq-cls (%s)',
+  async (_source, folderOf) => {
+    const classify = await textClassification(await folderOf('perceiver-seq-cls'));
+    afterAll(() => classify.dispose());
+
+    it.each(await fixtureCases('perceiver-seq-cls', 'text-classification'))('%s', async (_name, testCase) => {
+      const texts = testCase.inputs.text as string[];
+      const options: Record<string, unknown> = {};
+      if ('top_k' in testCase.kwargs) options.topK = testCase.kwargs.top_k;
+      if ('function_to_apply' in testCase.kwargs) options.functionToApply = testCase.kwargs.function_to_apply;
+      const result = await classify(texts.length === 1 ? texts[0]! : texts, options);
+      await expectJson(result, testCase.expected, testCase.atol ?? 0, 'perceiver-seq-cls');
+    });
+
+    it('gives a list per text with topK, and refuses long texts unless asked to truncate', async () => {
+      const lists = await classify(['a', 'bb'], { topK: 2 });
+      expect(lists.map((l) => l.length)).toEqual([2, 2]);
+      const best = await classify(['a', 'bb']);
+      expect(best.map((r) => typeof r.label)).toEqual(['string', 'string']);
+      const long = 'x'.repeat(100);
+      await expect(classify(long)).rejects.toThrowError(InputShapeError);
+      expect(await classify(long, { truncation: true })).toHaveLength(1);
+      await expect(classify([])).rejects.toThrowError(InvalidArgumentError);
+      await expect(classify('a', { topk: 2 } as never)).rejects.toThrow("(did you mean 'topK'?)");
+    });
+  },
+);
+
+describe.each(
+  sources.flatMap(([source, folderOf]) =>
+    (['perceiver-cls-learned', 'perceiver-cls-fourier', 'perceiver-cls-conv'] as const).map(
+      (name) => [name, source, folderOf] as const,
+    ),
+  ),
+)('image-classification pipeline cases of %s (%s)', async (name, _source, folderOf) => {
+  const classify = await imageClassification(await folderOf(name));
+  afterAll(() => classify.dispose());
+  it.each(await fixtureCases(name, 'image-classification'))('%s', async (_name, testCase) => {
+    const [image] = (testCase.inputs.images as string[]).map(fixtureImagePath);
+    const result = await classify(image!, { topK: testCase.kwargs.top_k as number });
+    await expectJson(result, testCase.expected, testCase.atol ?? 0, name);
+  });
+});
+
+describe.each(sources)('optical-flow pipeline case of perceiver-flow (%s)', async (_source, folderOf) => {
+  const flowOf = await opticalFlow(await folderOf('perceiver-flow'));
   afterAll(() => flowOf.dispose());
 
   it.each(await fixtureCases('perceiver-flow', 'optical-flow'))('%s', async (_name, testCase) => {
@@ -208,41 +251,44 @@ describe('optical-flow pipeline case of perceiver-flow', async () => {
   });
 });
 
-describe('multimodal-autoencoding pipeline cases of perceiver-multimodal', async () => {
-  const autoencode = await multimodalAutoencoding(fixturePath('perceiver-multimodal'));
-  afterAll(() => autoencode.dispose());
+describe.each(sources)(
+  'multimodal-autoencoding pipeline cases of perceiver-multimodal (%s)',
+  async (_source, folderOf) => {
+    const autoencode = await multimodalAutoencoding(await folderOf('perceiver-multimodal'));
+    afterAll(() => autoencode.dispose());
 
-  it.each(await fixtureCases('perceiver-multimodal', 'multimodal-autoencoding'))(
-    '%s',
-    async (_name, testCase) => {
-      const input = (key: string) =>
-        readNpy(
-          fixturePath('perceiver-multimodal', (testCase.inputs[key] as { npy: string }).npy),
-        ) as Promise<Tensor<'float32'>>;
-      const result = await autoencode(await input('images'), await input('audio'), {
-        nchunks: testCase.kwargs.nchunks as number,
-        topK: testCase.kwargs.top_k as number,
-      });
-      const { topK, label, ...rest } = result;
-      await expectJson(
-        { ...rest, label: label.toNested(), top_k: topK },
-        testCase.expected,
-        testCase.atol ?? 0,
-        'perceiver-multimodal',
-      );
-    },
-  );
+    it.each(await fixtureCases('perceiver-multimodal', 'multimodal-autoencoding'))(
+      '%s',
+      async (_name, testCase) => {
+        const input = (key: string) =>
+          readNpy(
+            fixturePath('perceiver-multimodal', (testCase.inputs[key] as { npy: string }).npy),
+          ) as Promise<Tensor<'float32'>>;
+        const result = await autoencode(await input('images'), await input('audio'), {
+          nchunks: testCase.kwargs.nchunks as number,
+          topK: testCase.kwargs.top_k as number,
+        });
+        const { topK, label, ...rest } = result;
+        await expectJson(
+          { ...rest, label: label.toNested(), top_k: topK },
+          testCase.expected,
+          testCase.atol ?? 0,
+          'perceiver-multimodal',
+        );
+      },
+    );
 
-  it('gives the same values for any chunking, including chunks that do not divide the points', async () => {
-    const images = (await readNpy(
-      fixturePath('perceiver-multimodal', 'reference/pipe-autoencode-nchunks4-in.images.npy'),
-    )) as Tensor<'float32'>;
-    const audio = (await readNpy(
-      fixturePath('perceiver-multimodal', 'reference/pipe-autoencode-nchunks4-in.audio.npy'),
-    )) as Tensor<'float32'>;
-    const one = await autoencode(images, audio);
-    const odd = await autoencode(images, audio, { nchunks: 7 });
-    expect(compareTensors(odd.image, one.image, { atol: 1e-5 }).ok).toBe(true);
-    expect(compareTensors(odd.audio, one.audio, { atol: 1e-5 }).ok).toBe(true);
-  });
-});
+    it('gives the same values for any chunking, including chunks that do not divide the points', async () => {
+      const images = (await readNpy(
+        fixturePath('perceiver-multimodal', 'reference/pipe-autoencode-nchunks4-in.images.npy'),
+      )) as Tensor<'float32'>;
+      const audio = (await readNpy(
+        fixturePath('perceiver-multimodal', 'reference/pipe-autoencode-nchunks4-in.audio.npy'),
+      )) as Tensor<'float32'>;
+      const one = await autoencode(images, audio);
+      const odd = await autoencode(images, audio, { nchunks: 7 });
+      expect(compareTensors(odd.image, one.image, { atol: 1e-5 }).ok).toBe(true);
+      expect(compareTensors(odd.audio, one.audio, { atol: 1e-5 }).ok).toBe(true);
+    });
+  },
+);

@@ -15,6 +15,7 @@ export const suites: Record<string, () => Promise<{ run: Suite }>> = {
   'levit-graph': () => import('./levit-graph.bench.js'),
   clipseg: () => import('./clipseg.bench.js'),
   perceiver: () => import('./perceiver.bench.js'),
+  'perceiver-graph': () => import('./perceiver-graph.bench.js'),
   altclip: () => import('./altclip.bench.js'),
   owlv2: () => import('./owlv2.bench.js'),
   'owlv2-preprocess': () => import('./owlv2-preprocess.bench.js'),

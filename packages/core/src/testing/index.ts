@@ -45,7 +45,12 @@ export {
   writeTorchCheckpoint,
 } from './torch-checkpoint.js';
 export type { TorchStorageSpec, TorchTensorSpec, TorchZipOptions } from './torch-checkpoint.js';
-export { randomWeights, readWeightsShapes, writeRandomCheckpoint } from './random-checkpoint.js';
+export {
+  randomWeights,
+  readWeightsShapes,
+  weightsShapesCheckpoint,
+  writeRandomCheckpoint,
+} from './random-checkpoint.js';
 export type { RandomWeightsOptions, WeightsShapes } from './random-checkpoint.js';
 export { readOnnxModel } from './onnx-reader.js';
 export type {
@@ -56,5 +61,4 @@ export type {
   OnnxValueInfo,
 } from './onnx-reader.js';
 export { memoryCheckpoint } from './memory-checkpoint.js';
-export { shapesCheckpoint } from './shapes-checkpoint.js';
 export { runOnnxGraph } from './run-graph.js';

@@ -150,3 +150,30 @@ export function selfAttention(m: Module, x: Value, options: SelfAttentionOptions
   });
   return scaledDotProductAttention(m, q, k, v, options);
 }
+
+/** torch.finfo(torch.float32).min: what transformers adds to the scores of masked keys. */
+const FLOAT32_MIN = -3.4028234663852886e38;
+
+/**
+ * transformers' `invert_attention_mask` (and the non-causal `get_extended_attention_mask`): a padding mask
+ * [batch, keys] (int64 or float, 1 keep, 0 drop) as the additive score bias [batch, 1, 1, keys] that
+ * `scaledDotProductAttention` takes: `(1 - mask) · finfo(float32).min`, computed in float32 as transformers does,
+ * so a masked key's weight is exactly 0 after the softmax (unless every key of a row is masked: then uniform).
+ *
+ * @example
+ * ```ts
+ * const scoreBias = invertAttentionMask(model, attentionMask);
+ * const context = selfAttention(layer, x, { hiddenSize: 768, numHeads: 12, headDim: 64, scoreBias });
+ * ```
+ */
+export function invertAttentionMask(m: Module, mask: Value): Value {
+  const float = m.op('Cast', [mask], { to: 1 }, { label: 'Cast_attention_mask' });
+  const inverted = m.op('Sub', [m.float32('one', 1), float], {}, { label: 'Sub_attention_mask' });
+  const bias = m.op(
+    'Mul',
+    [inverted, m.float32('float32_min', FLOAT32_MIN)],
+    {},
+    { label: 'Mul_attention_mask' },
+  );
+  return m.op('Unsqueeze', [bias, m.int64s('mask_axes', [1, 2])], {}, { label: 'Unsqueeze_attention_mask' });
+}

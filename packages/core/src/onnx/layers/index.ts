@@ -1,5 +1,5 @@
 export { activation, ACTIVATION_NAMES } from './activation.js';
-export { attendHeads, scaledDotProductAttention, selfAttention } from './attention.js';
+export { attendHeads, invertAttentionMask, scaledDotProductAttention, selfAttention } from './attention.js';
 export type { AttendHeadsOptions, AttentionOptions, SelfAttentionOptions } from './attention.js';
 export type { FoldedBatchNorm } from './batch-norm.js';
 export { conv, convTranspose } from './conv.js';
@@ -9,6 +9,7 @@ export type { EmbeddingOptions } from './embedding.js';
 export { groupNorm } from './group-norm.js';
 export type { GroupNormOptions } from './group-norm.js';
 export { layerNorm } from './layer-norm.js';
+export { storedWeight } from './precision.js';
 export type { LayerNormOptions } from './layer-norm.js';
 export { linear } from './linear.js';
 export type { LinearOptions, PackedRows } from './linear.js';

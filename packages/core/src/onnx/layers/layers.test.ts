@@ -20,7 +20,7 @@ import {
   tensor,
 } from './__fixtures__/layer-cases.js';
 import { ACTIVATION_NAMES, activation } from './activation.js';
-import { scaledDotProductAttention, selfAttention } from './attention.js';
+import { invertAttentionMask, scaledDotProductAttention, selfAttention } from './attention.js';
 import { conv, convTranspose } from './conv.js';
 import { embedding } from './embedding.js';
 import { layerNorm } from './layer-norm.js';
@@ -64,6 +64,34 @@ describe('linear', () => {
       ['fc.bias', 'float32', [6]],
     ]);
     expect(built.graph.opsetImports.get('com.microsoft')).toBe(1);
+  });
+
+  it('keeps a q8 layer over a constant input in float (constantInput), for ONNX Runtime to fold', async () => {
+    const { y, built } = await runLayer(
+      memoryCheckpoint(weights),
+      x,
+      [2, 3, 6],
+      (root, input) =>
+        linear(root.child('fc'), input, { inFeatures: 5, outFeatures: 6, constantInput: true }),
+      'q8',
+    );
+    expectClose(y.data, expected, 1e-6);
+    expect(built.graph.nodes.map((n) => n.opType)).toEqual(['MatMul', 'Add']);
+    expect(built.graph.initializers.map((i) => [i.value.name, i.dtype])).toEqual([
+      ['fc.weight/transposed', 'float32'],
+      ['fc.bias', 'float32'],
+    ]);
+  });
+
+  it('multiplies by another module’s weight with weightFrom (an output layer reusing an embedding table)', async () => {
+    const tied = { 'emb.weight': weights['fc.weight'], 'head.bias': weights['fc.bias'] };
+    const { y, built } = await runLayer(memoryCheckpoint(tied), x, [2, 3, 6], (root, input) =>
+      linear(root.child('head'), input, { inFeatures: 5, outFeatures: 6, weightFrom: root.child('emb') }),
+    );
+    expectClose(y.data, expected, 1e-6);
+    expect(built.graph.initializers.map((i) => i.value.name)).toEqual(['emb.weight/transposed', 'head.bias']);
+    expect(built.graph.nodes.map((n) => n.name)).toEqual(['head/MatMul', 'head/Add']);
+    expect(built.unusedKeys).toEqual([]);
   });
 
   it('works without bias, on 2-D input', async () => {
@@ -541,6 +569,49 @@ describe('attention', () => {
       attentionReference(q.data, k.data, v.data, [1, 3, 4, 2, 3], bias.data),
       1e-5,
     );
+  });
+});
+
+describe('invertAttentionMask', () => {
+  it('turns a 0/1 padding mask [batch, keys] into the additive bias [batch, 1, 1, keys] transformers adds', async () => {
+    const built = buildModelGraph('mask', memoryCheckpoint({}), {}, (root) => {
+      const mask = root.graph.input('mask', 'int64', [2, 3]);
+      root.graph.output(invertAttentionMask(root, mask), 'y', 'float32', [2, 1, 1, 3]);
+    });
+    const mask = new Tensor('int64', BigInt64Array.of(1n, 1n, 0n, 1n, 0n, 0n), [2, 3]);
+    const { y } = await runOnnxGraph(built.graph, { mask });
+    expect(y!.dims).toEqual([2, 1, 1, 3]);
+    const min = -3.4028234663852886e38; // torch.finfo(torch.float32).min
+    // (1 - 1)·min is -0, as in PyTorch: adding it leaves a score as it is.
+    expect([...(y!.data as Float32Array)]).toEqual([-0, -0, min, -0, min, min]);
+  });
+
+  it('gives masked keys no weight after the softmax', async () => {
+    const q = tensor([1, 2, 4], 1);
+    const k = tensor([1, 3, 4], 2);
+    const v = tensor([1, 3, 4], 3);
+    const built = buildModelGraph('masked', memoryCheckpoint({}), {}, (root) => {
+      const [qi, ki, vi] = (['q', 'k', 'v'] as const).map((n, i) =>
+        root.graph.input(n, 'float32', [1, i === 0 ? 2 : 3, 4]),
+      );
+      const mask = root.graph.input('mask', 'int64', [1, 3]);
+      const y = scaledDotProductAttention(root.child('attn'), qi!, ki!, vi!, {
+        numHeads: 1,
+        headDim: 4,
+        scoreBias: invertAttentionMask(root, mask),
+      });
+      root.graph.output(y, 'y', 'float32', [1, 2, 4]);
+    });
+    const mask = new Tensor('int64', BigInt64Array.of(1n, 1n, 0n), [1, 3]);
+    const { y } = await runOnnxGraph(built.graph, { q, k, v, mask });
+    // The same as attending to the first two keys only.
+    const expected = attentionReference(
+      q.data,
+      k.data.subarray(0, 8),
+      v.data.subarray(0, 8),
+      [1, 2, 2, 1, 4],
+    );
+    expectClose(y!.data as Float32Array, expected, 1e-6);
   });
 });
 

@@ -23,6 +23,18 @@ export interface LinearOptions {
    */
   readonly inputBatchNorm?: FoldedBatchNorm;
   /**
+   * The module whose `weight` [out, in] the layer multiplies by, when it is another module's (a decoder that
+   * reuses an input embedding table, as Perceiver's `embedding_decoder` multiplies by
+   * `input_preprocessor.embeddings.weight`ᵀ and keeps only its own bias); default `m`.
+   */
+  readonly weightFrom?: Module;
+  /**
+   * The input is a function of weights alone (a learned position table): ONNX Runtime computes the layer once when
+   * the session starts, so a q8 build keeps it in float. Quantized, it would lose precision and run every time,
+   * as ONNX Runtime does not fold DynamicQuantizeMatMul.
+   */
+  readonly constantInput?: boolean;
+  /**
    * The layer is rows [offset, offset + outFeatures) of a packed projection rather than `m.weight` / `m.bias`:
    * torch's `nn.MultiheadAttention` keeps its query, key and value projections as one `in_proj_weight`
    * [3·E, E] and `in_proj_bias` [3·E].
@@ -55,7 +67,7 @@ function linearSource(m: Module, options: LinearOptions, hasBias: boolean): Line
   const { inFeatures, outFeatures, packed } = options;
   if (!packed) {
     return {
-      weightKey: m.weight('weight', [outFeatures, inFeatures]).key,
+      weightKey: (options.weightFrom ?? m).weight('weight', [outFeatures, inFeatures]).key,
       biasKey: hasBias ? m.weight('bias', [outFeatures]).key : undefined,
       tag: '',
       rowsOf: (data) => data,
@@ -67,8 +79,10 @@ function linearSource(m: Module, options: LinearOptions, hasBias: boolean): Line
       `linear ${m.path}: rows [${offset}, ${offset + outFeatures}) do not fit in the ${rows} rows of '${packed.weight}'`,
     );
   }
-  if (options.batchNorm || options.inputBatchNorm) {
-    throw new InvalidArgumentError(`linear ${m.path}: a packed projection cannot fold a BatchNorm`);
+  if (options.batchNorm || options.inputBatchNorm || options.weightFrom) {
+    throw new InvalidArgumentError(
+      `linear ${m.path}: a packed projection cannot fold a BatchNorm or take another module's weight`,
+    );
   }
   if (hasBias && packed.bias === undefined) {
     throw new InvalidArgumentError(
@@ -137,7 +151,7 @@ export function linear(m: Module, x: Value, options: LinearOptions): Value {
     ? [{ suffix: `${prefix}bias`, dtype: 'float32' as const, dims: [outFeatures] }]
     : [];
 
-  if (m.dtype === 'q8') {
+  if (m.dtype === 'q8' && !options.constantInput) {
     const values = m.derived(
       sources,
       [
