@@ -480,8 +480,10 @@ export interface BuiltGraphSuite {
 /**
  * A graph built from a random full-size checkpoint (`benchWeights`) against the graph torch exported, side by side:
  * session.run medians of the exported graph, the built fp32 graph and the built q8 graph, interleaved on the same
- * ready tensors (goal: built fp32 <= 1.02x exported); the build (time and peak RSS, each dtype in a process of its
- * own) and session creation (median of 3, 1 in quick mode) of each graph.
+ * ready tensors (goal: built fp32 <= 1.02x exported, or `fp32Goal`); the build (time and peak RSS, each dtype in a
+ * process of its own), session creation (median of 3, 1 in quick mode) and, with `nodeCounts`, node counts before
+ * and after ONNX Runtime's optimizations of each graph; how far q8's outputs are from fp32's (worst difference over
+ * the largest value, on random weights: a sanity figure, not an accuracy measure).
  */
 export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Promise<SuiteResult[]> {
   const model = benchModel(spec.hubId);
