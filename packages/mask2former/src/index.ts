@@ -1,5 +1,10 @@
-export { MODEL_TYPE, Mask2FormerConfig } from './config.js';
+export { MODEL_TYPE, Mask2FormerConfig, SwinConfig } from './config.js';
 export type { Mask2FormerBackboneConfig } from './config.js';
+export {
+  MASK2FORMER_GRAPH_VERSION,
+  buildMask2FormerForUniversalSegmentation,
+  mask2formerGraphBuilders,
+} from './graph.js';
 export { MASK2FORMER_PREPROCESS_OPTIONS, Mask2FormerImageProcessor } from './image-processing.js';
 export type {
   Mask2FormerPreprocessOptions,

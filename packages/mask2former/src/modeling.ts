@@ -1,4 +1,5 @@
 import {
+  type CheckpointGraphs,
   InputShapeError,
   type ModelClassRegistry,
   PreTrainedModel,
@@ -6,6 +7,7 @@ import {
   Tensor,
 } from '@ortvision/core';
 import { Mask2FormerConfig } from './config.js';
+import { MASK2FORMER_GRAPH_VERSION, buildMask2FormerForUniversalSegmentation } from './graph.js';
 import type { Mask2FormerOutputs } from './post-processing.js';
 
 /** What `forward` takes: the processor's output (`pixel_mask` is accepted and ignored, as by the model). */
@@ -18,7 +20,8 @@ export type Mask2FormerInputs = {
  * transformers' `Mask2FormerForUniversalSegmentation` over its ONNX graph `onnx/model.onnx`: `pixel_values`
  * [batch, 3, height, width] -> `class_queries_logits` [batch, queries, labels + 1] and `masks_queries_logits`
  * [batch, queries, ceil(height / 4), ceil(width / 4)]. The PyTorch model accepts `pixel_mask` but never uses it, so
- * the graph has no such input and padding is processed as image content, exactly as in Python.
+ * the graph has no such input and padding is processed as image content, exactly as in Python. The graph can be
+ * built from the original checkpoint (`checkpointGraphs`, `buildMask2FormerForUniversalSegmentation`).
  *
  * @example
  * ```ts
@@ -33,6 +36,14 @@ export type Mask2FormerInputs = {
 export class Mask2FormerForUniversalSegmentation extends PreTrainedModel<Mask2FormerConfig> {
   static override readonly configClass = Mask2FormerConfig;
   static override readonly graphs = { model: 'model' };
+  static override readonly checkpointGraphs: CheckpointGraphs<Mask2FormerConfig> = {
+    version: MASK2FORMER_GRAPH_VERSION,
+    baseModelPrefix: 'model',
+    expectsPrefix: true,
+    // The loss's class weights (a buffer of Mask2FormerLoss): training only.
+    ignoreUnused: [/^criterion\.empty_weight$/],
+    graphs: { model: buildMask2FormerForUniversalSegmentation },
+  };
 
   override async forward(inputs: Mask2FormerInputs, options?: RunOptions): Promise<Mask2FormerOutputs> {
     const pixelValues = inputs?.pixel_values;

@@ -17,7 +17,9 @@ import {
 } from '@ortvision/core';
 import {
   type WeightsShapes,
+  differenceRelativeToLargest,
   fixtureImagePath,
+  readOnnxModel,
   readWeightsShapes,
   writeTorchCheckpoint,
 } from '@ortvision/core/testing';
@@ -517,6 +519,36 @@ async function cachedBuildColdStart(
   };
 }
 
+/** Nodes of each graph file and of ONNX Runtime's optimized graph (saved at `optimizedPath(g)`), by graph name. */
+async function nodeCounts(
+  graphs: readonly (readonly [string, string])[],
+  optimizedPath: (g: number) => string,
+): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const [g, [name, path]] of graphs.entries()) {
+    counts[`nodes, ${name}`] = (await readOnnxModel(path)).nodes.length;
+    counts[`nodes after ONNX Runtime's optimizations, ${name}`] = (
+      await readOnnxModel(optimizedPath(g))
+    ).nodes.length;
+  }
+  return counts;
+}
+
+/** Worst |difference| over the largest |value| of each output of two sessions on the same feeds (q8 vs fp32). */
+async function outputDifference(
+  reference: ort.InferenceSession,
+  other: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+): Promise<Record<string, number>> {
+  const [expected, actual] = [await reference.run(feeds), await other.run(feeds)];
+  return Object.fromEntries(
+    Object.entries(expected).map(([name, tensor]) => [
+      name,
+      differenceRelativeToLargest(actual[name]!.data as Float32Array, tensor.data as Float32Array),
+    ]),
+  );
+}
+
 /** The variants of `builtGraphSuite`. */
 export const EXPORTED_GRAPH = 'exported graph (torch.onnx.export, structure-only)';
 export const BUILT_FP32 = 'built from checkpoint, fp32';
@@ -537,14 +569,26 @@ export interface BuiltGraphSuite {
   feeds?: Record<string, ort.Tensor>;
   /** The goal for q8 / built fp32, when the issue states one. */
   q8Goal?: number;
+  /** The goal for built fp32 / exported session.run; default 1.02. */
+  fp32Goal?: number;
+  /** Goals for session creation of the built fp32 graph, when the issue states them: at most `maxMs`, and at least
+   * `minSpeedup` times faster than the exported graph's. */
+  createGoal?: { maxMs: number; minSpeedup: number };
+  /**
+   * Also count nodes before and after ONNX Runtime's optimizations: the last session of each graph saves its optimized
+   * graph (optimizedModelFilePath), so that creation includes writing it.
+   */
+  nodeCounts?: boolean;
 }
 
 /**
  * A graph built from a random full-size checkpoint (`benchWeights`) against the graph torch exported, side by side:
  * session.run medians of the exported graph, the built fp32 graph and the built q8 graph, interleaved on the same
- * ready tensors (goal: built fp32 <= 1.02x exported); the build (time and peak RSS, each dtype in a process of its
- * own) and session creation (median of 3, 1 in quick mode) of each graph; then the load path's cold start from
- * the build cache against the exported folder (`cachedBuildColdStart`).
+ * ready tensors (goal: built fp32 <= 1.02x exported, or `fp32Goal`); the build (time and peak RSS, each dtype in a
+ * process of its own), session creation (median of 3, 1 in quick mode) and, with `nodeCounts`, node counts before
+ * and after ONNX Runtime's optimizations of each graph; how far q8's outputs are from fp32's (worst difference over
+ * the largest value, on random weights: a sanity figure, not an accuracy measure); then the load path's cold start
+ * from the build cache against the exported folder (`cachedBuildColdStart`).
  */
 export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Promise<SuiteResult[]> {
   const model = benchModel(spec.hubId);
@@ -569,12 +613,19 @@ export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Pr
     // Session creation, interleaved; the last session of each graph is kept for the run comparison.
     const createMs: number[][] = graphs.map(() => []);
     const creations = quick ? 1 : 3;
+    const optimizedPath = (g: number) => join(dir, `optimized-${g}.onnx`);
     for (let i = 0; i < creations; i++) {
       for (const [g, [, path]] of graphs.entries()) {
         const start = performance.now();
-        const session = await ort.InferenceSession.create(path, sessionOptions);
+        const keep = i === creations - 1;
+        const session = await ort.InferenceSession.create(
+          path,
+          spec.nodeCounts && keep
+            ? { ...sessionOptions, optimizedModelFilePath: optimizedPath(g) }
+            : sessionOptions,
+        );
         createMs[g]!.push(performance.now() - start);
-        if (i === creations - 1) sessions.push(session);
+        if (keep) sessions.push(session);
         else await session.release();
       }
     }
@@ -591,8 +642,12 @@ export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Pr
       ...(quick ? {} : { iterations: 20 }),
     });
     const fp32 = medianOf(result, BUILT_FP32);
+    const createMedians = createMs.map((ms) => median(ms));
+    const q8Difference = await outputDifference(sessions[1]!, sessions[2]!, feeds);
     result.ratios = {
-      'built fp32 / exported (goal <= 1.02)': round(ratio(fp32, medianOf(result, EXPORTED_GRAPH))),
+      [`built fp32 / exported (goal <= ${spec.fp32Goal ?? 1.02})`]: round(
+        ratio(fp32, medianOf(result, EXPORTED_GRAPH)),
+      ),
       [`q8 / built fp32${spec.q8Goal === undefined ? '' : ` (goal <= ${spec.q8Goal})`}`]: round(
         ratio(medianOf(result, BUILT_Q8), fp32),
       ),
@@ -602,7 +657,24 @@ export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Pr
       'build process baseline RSS MiB (before building)': builds.fp32!.baselineRssMiB,
       'build peak RSS MiB, q8 (own process)': builds.q8!.peakRssMiB,
       ...Object.fromEntries(
-        graphs.map(([name], g) => [`session create ms, ${name} (median)`, round(median(createMs[g]!))]),
+        graphs.map(([name], g) => [
+          `session create ms, ${name} (median)${g === 1 && spec.createGoal ? ` (goal <= ${spec.createGoal.maxMs})` : ''}`,
+          round(createMedians[g]!),
+        ]),
+      ),
+      ...(spec.createGoal
+        ? {
+            [`exported / built fp32 session create (goal >= ${spec.createGoal.minSpeedup})`]: round(
+              ratio(createMedians[0]!, createMedians[1]!),
+            ),
+          }
+        : {}),
+      ...(spec.nodeCounts ? await nodeCounts(graphs, optimizedPath) : {}),
+      ...Object.fromEntries(
+        Object.entries(q8Difference).map(([output, value]) => [
+          `q8 vs fp32 worst |diff| / largest |value|, ${output}`,
+          round(value),
+        ]),
       ),
     };
     result.notes = [

@@ -20,5 +20,6 @@ export const suites: Record<string, () => Promise<{ run: Suite }>> = {
   owlv2: () => import('./owlv2.bench.js'),
   'owlv2-preprocess': () => import('./owlv2-preprocess.bench.js'),
   mask2former: () => import('./mask2former.bench.js'),
+  'mask2former-graph': () => import('./mask2former-graph.bench.js'),
   checkpoint: () => import('./checkpoint.bench.js'),
 };

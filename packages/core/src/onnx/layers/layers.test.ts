@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../../checkpoint/checkpoint.js';
 import { StateDict } from '../../checkpoint/state-dict.js';
 import { CheckpointError, ConfigError } from '../../errors.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -10,76 +9,22 @@ import { memoryCheckpoint } from '../../testing/memory-checkpoint.js';
 import { readOnnxModel } from '../../testing/onnx-reader.js';
 import { runOnnxGraph } from '../../testing/run-graph.js';
 import type { Value } from '../graph.js';
-import { type BuiltGraph, buildModelGraph } from '../model-graph.js';
-import type { GraphDtype, Module } from '../module.js';
+import { buildModelGraph } from '../model-graph.js';
+import type { Module } from '../module.js';
 import { writeOnnxModel } from '../write-model.js';
+import {
+  attentionReference,
+  expectClose,
+  linearReference,
+  runLayer,
+  tensor,
+} from './__fixtures__/layer-cases.js';
 import { ACTIVATION_NAMES, activation } from './activation.js';
 import { invertAttentionMask, scaledDotProductAttention, selfAttention } from './attention.js';
 import { conv, convTranspose } from './conv.js';
 import { embedding } from './embedding.js';
 import { layerNorm } from './layer-norm.js';
 import { linear } from './linear.js';
-
-/** Deterministic values in [-scale, scale). */
-function values(length: number, seed: number, scale = 1): Float32Array {
-  return Float32Array.from({ length }, (_, i) => Math.sin(i * 12.9898 + seed * 78.233) * scale);
-}
-
-function tensor(dims: number[], seed: number, scale = 1): Tensor<'float32'> {
-  return new Tensor(
-    'float32',
-    values(
-      dims.reduce((a, b) => a * b, 1),
-      seed,
-      scale,
-    ),
-    dims,
-  );
-}
-
-/** Builds a one-input graph whose output is `describe(root, x)`, runs it on `x`, returns the output and graph. */
-async function runLayer(
-  checkpoint: Checkpoint,
-  x: Tensor,
-  outputDims: number[],
-  describe: (root: Module, x: Value) => Value,
-  dtype: GraphDtype = 'fp32',
-): Promise<{ y: Tensor<'float32'>; built: BuiltGraph }> {
-  const built = buildModelGraph('layer', checkpoint, { dtype }, (root) => {
-    const input = root.graph.input('x', x.dtype as 'float32', x.dims);
-    root.graph.output(describe(root, input), 'y', 'float32', outputDims);
-  });
-  const { y } = await runOnnxGraph(built.graph, { x });
-  expect(y!.dims).toEqual(outputDims);
-  return { y: y as Tensor<'float32'>, built };
-}
-
-function expectClose(actual: Float32Array, expected: ArrayLike<number>, atol: number): void {
-  expect(actual.length).toBe(expected.length);
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-  expect(worst).toBeLessThanOrEqual(atol);
-}
-
-/** x [rows, in] · Wᵀ + b, W [out, in] as torch stores it. */
-function linearReference(
-  x: Float32Array,
-  w: Float32Array,
-  b: Float32Array | undefined,
-  out: number,
-): number[] {
-  const inFeatures = w.length / out;
-  const rows = x.length / inFeatures;
-  const y: number[] = [];
-  for (let r = 0; r < rows; r++) {
-    for (let o = 0; o < out; o++) {
-      let sum = b?.[o] ?? 0;
-      for (let i = 0; i < inFeatures; i++) sum += x[r * inFeatures + i]! * w[o * inFeatures + i]!;
-      y.push(sum);
-    }
-  }
-  return y;
-}
 
 describe('linear', () => {
   const weights = { 'fc.weight': tensor([6, 5], 1), 'fc.bias': tensor([6], 2) };
@@ -576,38 +521,6 @@ describe('embedding', () => {
     expectClose(y!.data as Float32Array, expected, dtype === 'fp32' ? 0 : 2 ** -11);
   });
 });
-
-/** softmax(q·kᵀ·scale + bias)·v per head, heads concatenated: q/k [batch, seq, heads·d]. */
-function attentionReference(
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
-  [batch, queries, keys, heads, d]: number[],
-  bias?: Float32Array,
-): number[] {
-  const out = new Array(batch! * queries! * heads! * d!).fill(0);
-  for (let n = 0; n < batch!; n++)
-    for (let h = 0; h < heads!; h++)
-      for (let i = 0; i < queries!; i++) {
-        const scores = [];
-        for (let j = 0; j < keys!; j++) {
-          let s = 0;
-          for (let t = 0; t < d!; t++)
-            s +=
-              q[(n * queries! + i) * heads! * d! + h * d! + t]! *
-              k[(n * keys! + j) * heads! * d! + h * d! + t]!;
-          scores.push(s / Math.sqrt(d!) + (bias?.[(h * queries! + i) * keys! + j] ?? 0));
-        }
-        const max = Math.max(...scores);
-        const exps = scores.map((s) => Math.exp(s - max));
-        const total = exps.reduce((a, b) => a + b);
-        for (let j = 0; j < keys!; j++)
-          for (let t = 0; t < d!; t++)
-            out[(n * queries! + i) * heads! * d! + h * d! + t] +=
-              (exps[j]! / total) * v[(n * keys! + j) * heads! * d! + h * d! + t]!;
-      }
-  return out;
-}
 
 describe('attention', () => {
   it('selfAttention projects x and attends per head as transformers does', async () => {

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../../errors.js';
 import type { Value } from '../graph.js';
 import type { Module } from '../module.js';
 import {
@@ -33,6 +34,67 @@ export interface LinearOptions {
    * as ONNX Runtime does not fold DynamicQuantizeMatMul.
    */
   readonly constantInput?: boolean;
+  /**
+   * The layer is rows [offset, offset + outFeatures) of a packed projection rather than `m.weight` / `m.bias`:
+   * torch's `nn.MultiheadAttention` keeps its query, key and value projections as one `in_proj_weight`
+   * [3·E, E] and `in_proj_bias` [3·E].
+   */
+  readonly packed?: PackedRows;
+}
+
+/** Where a linear layer's rows sit in a packed weight (`in_proj_weight`) and bias (`in_proj_bias`). */
+export interface PackedRows {
+  /** The packed weight's name in the module (`in_proj_weight`), [rows, inFeatures]. */
+  readonly weight: string;
+  /** The packed bias's name (`in_proj_bias`), [rows]; required unless `bias: false`. */
+  readonly bias?: string;
+  /** Rows of the packed weight in all. */
+  readonly rows: number;
+  /** The first row of this layer. */
+  readonly offset: number;
+}
+
+/** A linear layer's weight and bias keys and how to read its rows of them. */
+interface LinearSource {
+  readonly weightKey: string;
+  readonly biasKey: string | undefined;
+  /** Initializer suffix prefix naming the rows (`rows_256_512_`), '' when not packed. */
+  readonly tag: string;
+  readonly rowsOf: (data: Float32Array, width: number) => Float32Array;
+}
+
+function linearSource(m: Module, options: LinearOptions, hasBias: boolean): LinearSource {
+  const { inFeatures, outFeatures, packed } = options;
+  if (!packed) {
+    return {
+      weightKey: (options.weightFrom ?? m).weight('weight', [outFeatures, inFeatures]).key,
+      biasKey: hasBias ? m.weight('bias', [outFeatures]).key : undefined,
+      tag: '',
+      rowsOf: (data) => data,
+    };
+  }
+  const { rows, offset } = packed;
+  if (!Number.isInteger(offset) || offset < 0 || offset + outFeatures > rows) {
+    throw new InvalidArgumentError(
+      `linear ${m.path}: rows [${offset}, ${offset + outFeatures}) do not fit in the ${rows} rows of '${packed.weight}'`,
+    );
+  }
+  if (options.batchNorm || options.inputBatchNorm || options.weightFrom) {
+    throw new InvalidArgumentError(
+      `linear ${m.path}: a packed projection cannot fold a BatchNorm or take another module's weight`,
+    );
+  }
+  if (hasBias && packed.bias === undefined) {
+    throw new InvalidArgumentError(
+      `linear ${m.path}: a packed projection with a bias needs the packed bias's name`,
+    );
+  }
+  return {
+    weightKey: m.weight(packed.weight, [rows, inFeatures]).key,
+    biasKey: hasBias ? m.weight(packed.bias!, [rows]).key : undefined,
+    tag: `rows_${offset}_${offset + outFeatures}_`,
+    rowsOf: (data, width) => data.slice(offset * width, (offset + outFeatures) * width),
+  };
 }
 
 /**
@@ -49,6 +111,8 @@ export interface LinearOptions {
  *
  * With `batchNorm`, BatchNorm1d(Linear(x)) is folded into one Linear (weight and bias `/folded...`): the same
  * function in eval mode, rounded once instead of twice; with `inputBatchNorm`, Linear(BatchNorm1d(x)) likewise.
+ * With `packed`, the layer is a slice of rows of a packed weight and bias, cut out when the graph is written
+ * (`in_proj_weight/rows_0_256_transposed`, `.../rows_0_256_bias`).
  *
  * @example
  * ```ts
@@ -58,16 +122,21 @@ export interface LinearOptions {
 export function linear(m: Module, x: Value, options: LinearOptions): Value {
   const { inFeatures, outFeatures, batchNorm, inputBatchNorm } = options;
   const hasBias = options.bias ?? true;
-  const weightKey = (options.weightFrom ?? m).weight('weight', [outFeatures, inFeatures]).key;
-  const biasKey = hasBias ? m.weight('bias', [outFeatures]).key : undefined;
+  const source = linearSource(m, options, hasBias);
+  const { weightKey, biasKey, tag } = source;
   const inputBnKeys = inputBatchNorm ? batchNormKeys(inputBatchNorm, inFeatures) : [];
   const bnKeys = batchNorm ? batchNormKeys(batchNorm, outFeatures) : [];
   const sources = [weightKey, ...(biasKey ? [biasKey] : []), ...inputBnKeys, ...bnKeys];
   const fold = batchNorm !== undefined || inputBatchNorm !== undefined;
-  const prefix = fold ? 'folded_' : '';
+  // A packed bias is cut out of its tensor, so it is written like a folded one: computed, beside the weight.
+  const computedBias = fold || (tag !== '' && biasKey !== undefined);
+  const prefix = `${tag}${fold ? 'folded_' : ''}`;
   // The weight (and, when folded, the bias) as written, computed in one pass over the checkpoint's tensors.
   const weightAndBias = async (read: (key: string) => Promise<Float32Array>) => {
-    let layer = { weight: await read(weightKey), bias: biasKey ? await read(biasKey) : undefined };
+    let layer = {
+      weight: source.rowsOf(await read(weightKey), inFeatures),
+      bias: biasKey ? source.rowsOf(await read(biasKey), 1) : undefined,
+    };
     if (inputBatchNorm) {
       const bn = await readBatchNorm(read, inputBnKeys, inputBatchNorm.eps);
       layer = foldInputBatchNorm(layer.weight, layer.bias, bn);
@@ -76,9 +145,11 @@ export function linear(m: Module, x: Value, options: LinearOptions): Value {
       layer = foldBatchNorm(layer.weight, layer.bias, await readBatchNorm(read, bnKeys, batchNorm.eps));
     return layer;
   };
-  const foldedBias = (values: Value[]) =>
-    fold ? values.at(-1) : biasKey ? m.param('bias', [outFeatures]) : undefined;
-  const biasSpec = fold ? [{ suffix: 'folded_bias', dtype: 'float32' as const, dims: [outFeatures] }] : [];
+  const finalBias = (values: Value[]) =>
+    computedBias ? values.at(-1) : biasKey ? m.param('bias', [outFeatures]) : undefined;
+  const biasSpec = computedBias
+    ? [{ suffix: `${prefix}bias`, dtype: 'float32' as const, dims: [outFeatures] }]
+    : [];
 
   if (m.dtype === 'q8' && !options.constantInput) {
     const values = m.derived(
@@ -91,12 +162,12 @@ export function linear(m: Module, x: Value, options: LinearOptions): Value {
       async (read) => {
         const { weight, bias } = await weightAndBias(read);
         const { values: q, scales } = quantizeLinearWeight(weight, outFeatures, inFeatures);
-        return fold ? [q, scales, bias!] : [q, scales];
+        return computedBias ? [q, scales, bias!] : [q, scales];
       },
     );
     return m.op(
       'DynamicQuantizeMatMul',
-      [x, values[0], values[1], undefined, foldedBias(values)],
+      [x, values[0], values[1], undefined, finalBias(values)],
       {},
       {
         domain: 'com.microsoft',
@@ -117,10 +188,10 @@ export function linear(m: Module, x: Value, options: LinearOptions): Value {
     async (read) => {
       const { weight, bias } = await weightAndBias(read);
       const stored = toStored(m, transposeMatrix(weight, outFeatures, inFeatures));
-      return fold ? [stored, bias!] : [stored];
+      return computedBias ? [stored, bias!] : [stored];
     },
   );
   const product = m.op('MatMul', [x, widened(m, values[0]!)]);
-  const bias = foldedBias(values);
+  const bias = finalBias(values);
   return bias ? m.op('Add', [product, bias]) : product;
 }
