@@ -211,17 +211,32 @@ describe('--from-checkpoint: graphs built from each fixture’s checkpoint', () 
   });
 
   it('skips the model and pipeline cases of a class that builds no graphs, and of a fixture without checkpoint', async () => {
-    const m2f = await runFixture(fixturePath('mask2former'), {
-      adapters: findAdapter,
+    // vit's adapter with its classification class stripped of its builders: a package that runs exported graphs only.
+    const vit = (await findAdapter('vit'))!;
+    const exportedOnly: ConformanceAdapter = {
+      ...vit,
+      classes: {
+        ViTForImageClassification: {
+          name: 'ViTForImageClassification',
+          graphs: { model: 'model' },
+          checkpointGraphs: undefined,
+        },
+      },
+    };
+    const results = await runFixture(fixturePath('vit-cls'), {
+      adapters: async () => exportedOnly,
       fromCheckpoint: await fromCheckpoint(),
     });
-    const skipped = m2f.filter((r) => r.status === 'skipped');
+    const skipped = results.filter((r) => r.status === 'skipped');
     expect(new Set(skipped.map((r) => r.kind))).toEqual(new Set(['model', 'pipeline']));
     expect(skipped.find((r) => r.kind === 'model')!.detail).toBe(
-      "Mask2FormerForUniversalSegmentation builds no graph 'model' from a checkpoint (it runs exported ONNX graphs only)",
+      "ViTForImageClassification builds no graph 'model' from a checkpoint (it runs exported ONNX graphs only)",
     );
-    expect(m2f.filter((r) => r.kind === 'processor').every((r) => r.status === 'ok')).toBe(true);
-    expect(summarize(m2f).exitCode).toBe(0);
+    expect(skipped.find((r) => r.kind === 'pipeline')!.detail).toBe(
+      "no model class of model_type 'vit' builds graphs from a checkpoint",
+    );
+    expect(results.filter((r) => r.kind === 'processor').every((r) => r.status === 'ok')).toBe(true);
+    expect(summarize(results).exitCode).toBe(0);
 
     const dir = await mkdtemp(join(tmpdir(), 'ortvision-conformance-'));
     await cp(fixturePath('vit-digits'), join(dir, 'vit-digits'), { recursive: true });
