@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { readWeightsShapes, writeRandomCheckpoint } from '@ortvision/core/testing';
-import { type Suite, type SuiteResult, median, peakRssMiB, round } from './harness.js';
+import { type Suite, type SuiteResult, median, peakRssMiB, round, samplesResult } from './harness.js';
 
 // Reading a full-size checkpoint: a random one written from the bench model's weights-shapes.json (AltCLIP,
 // 3.5 GB of float32; LeViT-256 in quick mode), as model.safetensors and as a torch.save zip (pytorch_model.bin).
@@ -58,27 +58,20 @@ export const run: Suite = async ({ quick }) => {
       for (let i = 0; i < runs; i++) reads.push(await readInChild(file));
       await rm(file);
       const last = reads.at(-1)!;
-      const variant = (label: string, values: number[]) => ({
-        name: label,
-        samplesMs: values,
-        medianMs: median(values),
-        minMs: Math.min(...values),
-        maxMs: Math.max(...values),
-      });
       results.push({
         suite: 'checkpoint',
         case: `${model} ${name} (${round(size / 1e9)} GB, ${last.weights} weights, random)`,
         iterations: runs,
         variants: [
-          variant(
+          samplesResult(
             'index (open)',
             reads.map((r) => r.indexMs),
           ),
-          variant(
+          samplesResult(
             'read every weight',
             reads.map((r) => r.readMs),
           ),
-          variant('write (random, lazily)', [writeMs]),
+          samplesResult('write (random, lazily)', [writeMs]),
         ],
         peakRssMiB: peakRssMiB(),
         ratios: {

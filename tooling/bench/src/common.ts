@@ -36,6 +36,7 @@ import {
   peakRssMiB,
   ratio,
   round,
+  samplesResult,
 } from './harness.js';
 
 // What every model suite shares: where the bench models are, the one set of session options, the two photos,
@@ -317,16 +318,11 @@ export async function coldStartComparison(
     ours.push(await coldStart('ortvision', task, modelDir, photo));
     theirs.push(await coldStart('transformers.js', task, modelDir, photo));
   }
-  const summarize = (name: string, samples: ColdStart[]) => {
-    const values = samples.map((s) => s.ms);
-    return {
+  const summarize = (name: string, samples: ColdStart[]) =>
+    samplesResult(
       name,
-      samplesMs: values,
-      medianMs: median(values),
-      minMs: Math.min(...values),
-      maxMs: Math.max(...values),
-    };
-  };
+      samples.map((s) => s.ms),
+    );
   const oursRss = median(ours.map((s) => s.peakRssMiB));
   const theirsRss = median(theirs.map((s) => s.peakRssMiB));
   const result: SuiteResult = {
@@ -488,16 +484,11 @@ async function cachedBuildColdStart(
       `${spec.suite}: the first load must build and the later ones must not (a build cache miss)`,
     );
   }
-  const variant = (name: string, samples: GraphColdStart[]) => {
-    const values = samples.map((s) => s.ms);
-    return {
+  const variant = (name: string, samples: GraphColdStart[]) =>
+    samplesResult(
       name,
-      samplesMs: values,
-      medianMs: median(values),
-      minMs: Math.min(...values),
-      maxMs: Math.max(...values),
-    };
-  };
+      samples.map((s) => s.ms),
+    );
   const cachedMs = median(cached.map((s) => s.ms));
   const exportedMs = median(exported.map((s) => s.ms));
   return {

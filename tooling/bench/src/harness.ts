@@ -28,6 +28,17 @@ export interface VariantResult {
   maxMs: number;
 }
 
+/** A variant's result from its samples (timed by `compare`, or elsewhere: one process each, say). */
+export function samplesResult(name: string, samplesMs: number[]): VariantResult {
+  return {
+    name,
+    samplesMs,
+    medianMs: median(samplesMs),
+    minMs: Math.min(...samplesMs),
+    maxMs: Math.max(...samplesMs),
+  };
+}
+
 export interface SuiteResult {
   suite: string;
   case: string;
@@ -99,16 +110,7 @@ export async function compare(
     suite,
     case: caseName,
     iterations,
-    variants: variants.map((variant, index) => {
-      const values = samples[index]!;
-      return {
-        name: variant.name,
-        samplesMs: values,
-        medianMs: median(values),
-        minMs: Math.min(...values),
-        maxMs: Math.max(...values),
-      };
-    }),
+    variants: variants.map((variant, index) => samplesResult(variant.name, samples[index]!)),
     peakRssMiB: peakRssMiB(),
   };
 }

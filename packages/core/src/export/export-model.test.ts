@@ -4,23 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointError, ConfigError, InvalidArgumentError, MissingDependencyError } from '../errors.js';
-import {
-  HIDDEN,
-  TINY_CHECKPOINT_GRAPHS,
-  TinyConfig,
-  tinyForward,
-  tinyWeights,
-  writeTinyFolder,
-} from '../modeling/__fixtures__/tiny-model.js';
-import { PreTrainedModel } from '../modeling/pretrained-model.js';
+import { TinyModel } from '../modeling/__fixtures__/tiny-model-class.js';
+import { HIDDEN, tinyForward, tinyWeights, writeTinyFolder } from '../modeling/__fixtures__/tiny-model.js';
 import { Tensor } from '../tensor/tensor.js';
 import { exportModel } from './export-model.js';
 import { chooseModelClass, importModelPackage } from './model-package.js';
-
-class TinyModel extends PreTrainedModel<TinyConfig> {
-  static override readonly configClass = TinyConfig;
-  static override readonly checkpointGraphs = TINY_CHECKPOINT_GRAPHS;
-}
 
 let dir: string;
 let graphCacheDir: string;

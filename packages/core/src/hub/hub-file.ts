@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import {
   AuthenticationError,
@@ -22,6 +20,7 @@ import {
   withRetries,
 } from './http.js';
 import { acquireLock } from './lock.js';
+import { HOST_TAG, isProcessAlive } from './processes.js';
 import { type DownloadProgress, transferToFile } from './transfer.js';
 
 export interface HubDownloadOptions extends RetryOptions {
@@ -265,17 +264,6 @@ async function downloadInto(
   await rename(partial, blob);
 }
 
-const HOST_TAG = createHash('sha1').update(hostname()).digest('hex').slice(0, 8);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
 /**
  * Without a lock, each process downloads into a partial file of its own (`<blob>.<host>-<pid>.incomplete`), so that
  * no two ever write one file; a dead process's partial on this host is taken over by renaming it, which only one
@@ -290,7 +278,7 @@ async function ownPartial(blob: string): Promise<string> {
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith('.incomplete')) continue;
     const pid = Number(name.slice(prefix.length, -'.incomplete'.length));
-    if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    if (!Number.isSafeInteger(pid) || pid === process.pid || isProcessAlive(pid)) continue;
     try {
       await rename(join(dir, name), mine);
       return mine;

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir, hostname } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../checkpoint/files.js';
 import { fileChecksum } from '../hub/checksum.js';
+import { HOST_TAG, isProcessAlive } from '../hub/processes.js';
 import type { GraphDtype } from '../onnx/module.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -64,16 +65,6 @@ export function graphBuildKeyHash(key: GraphBuildKey): string {
 /** The file in an entry that records its key; an entry is complete when it and the graph are there. */
 const BUILD_RECORD = 'build.json';
 const INCOMPLETE = '.incomplete';
-const HOST_TAG = createHash('sha1').update(hostname()).digest('hex').slice(0, 8);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 // One build per entry at a time in this process: concurrent loads of one graph wait for the first.
 const inFlight = new Map<string, Promise<string>>();
@@ -165,7 +156,7 @@ export class GraphCache {
     for (const name of readdirSync(parent)) {
       if (!name.startsWith(prefix) || !name.endsWith(INCOMPLETE)) continue;
       const pid = Number(name.slice(prefix.length).split('-')[0]);
-      if (Number.isSafeInteger(pid) && pid !== process.pid && !isAlive(pid)) {
+      if (Number.isSafeInteger(pid) && pid !== process.pid && !isProcessAlive(pid)) {
         await rm(join(parent, name), { recursive: true, force: true });
       }
     }

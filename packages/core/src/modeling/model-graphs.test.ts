@@ -12,14 +12,8 @@ import { childArgs } from '../hub/__fixtures__/node-child.js';
 import { Tensor } from '../tensor/tensor.js';
 import { HubServer } from '../testing/hub-server.js';
 import { PickleWriter, torchZipBytes } from '../testing/torch-checkpoint.js';
-import {
-  HIDDEN,
-  TINY_CHECKPOINT_GRAPHS,
-  TinyConfig,
-  tinyForward,
-  tinyWeights,
-  writeTinyFolder,
-} from './__fixtures__/tiny-model.js';
+import { TinyModel } from './__fixtures__/tiny-model-class.js';
+import { HIDDEN, TinyConfig, tinyForward, tinyWeights, writeTinyFolder } from './__fixtures__/tiny-model.js';
 import { defaultGraphCacheDir } from './graph-cache.js';
 import { loadGraph } from './graph.js';
 import type { GraphBuildProgress, LoadProgress } from './model-graphs.js';
@@ -27,11 +21,6 @@ import { PreTrainedModel } from './pretrained-model.js';
 
 // The load path of issue 18: where each graph comes from (graphSource), the build cache (keys, atomic entries, a
 // second load that builds nothing), and bad checkpoints, on a model small enough to build in milliseconds.
-
-class TinyModel extends PreTrainedModel<TinyConfig> {
-  static override readonly configClass = TinyConfig;
-  static override readonly checkpointGraphs = TINY_CHECKPOINT_GRAPHS;
-}
 
 /** The same model without builders: it runs exported graphs only. */
 class ExportedTinyModel extends PreTrainedModel<TinyConfig> {

@@ -38,6 +38,7 @@ export {
   checkModelCase,
   checkModelCases,
   checkPipelineCases,
+  failedCases,
 } from './model-cases.js';
 export type { ForwardModel, ModelCaseResult, PipelineCaseResult } from './model-cases.js';
 export { crc32, writeZip } from './zip-writer.js';

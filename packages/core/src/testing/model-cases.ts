@@ -1,7 +1,7 @@
 import { ModelSession, type NamedTensors } from '../runtime/session.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type JsonComparison, type ResultValue, compareJson } from './compare-json.js';
-import { type Comparison, compareTensors } from './compare.js';
+import { type Comparison, compareTensors, describeComparison } from './compare.js';
 import { fixtureImagePath, fixturePath } from './fixtures.js';
 import { type JsonValue, type ModelCase, type PipelineCase, loadFixture } from './manifest.js';
 import { readNpy } from './npy.js';
@@ -147,4 +147,19 @@ export async function checkPipelineCases(
     results.push({ case: testCase.name, comparison });
   }
   return results;
+}
+
+/**
+ * The cases of `results` that failed, one line each (`batch2 logits: worst 0.5 at [1, 2] ...`), empty when every case
+ * passed: `expect(failedCases(results)).toEqual([])` names them all in one assertion. An empty `results` is a failure
+ * too (a fixture without such a case checks nothing).
+ */
+export function failedCases(results: readonly (ModelCaseResult | PipelineCaseResult)[]): string[] {
+  if (results.length === 0) return ['no case was run'];
+  return results.flatMap((r) => {
+    if (r.comparison.ok) return [];
+    return 'output' in r
+      ? [`${r.case} ${r.output}: ${describeComparison(r.comparison)}`]
+      : [`${r.case}: ${r.comparison.mismatch}`];
+  });
 }

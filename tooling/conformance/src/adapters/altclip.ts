@@ -2,6 +2,7 @@ import {
   AltCLIPModel,
   AltCLIPProcessor,
   CLIPImageProcessor,
+  modelClasses,
   processorOptionsFromKwargs,
   similarityFromEmbeddings,
   zeroShotImageClassification,
@@ -46,7 +47,7 @@ function checkInputNames(names: readonly string[], testCase: { inputs: Record<st
 
 /** altclip fixtures: every processor, model, post-process and pipeline case through @ortvision/altclip. */
 const adapter: ConformanceAdapter = {
-  classes: { AltCLIPModel },
+  classes: modelClasses,
   processor: {
     AltCLIPProcessor: async (testCase, context) => {
       const processor = await processorOf(context);

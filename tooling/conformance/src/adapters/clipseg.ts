@@ -3,6 +3,7 @@ import {
   CLIPSegModel,
   CLIPSegProcessor,
   type SegmentationPrompt,
+  modelClasses,
   promptSegmentation,
 } from '@ortvision/clipseg';
 import {
@@ -159,7 +160,7 @@ async function runSegmentationCase(testCase: PipelineCase, context: CaseContext)
 
 /** clipseg fixtures: CLIPSegProcessor / CLIPTokenizer, the model classes, promptSegmentation and the tokenizer. */
 const adapter: ConformanceAdapter = {
-  classes: { CLIPSegForImageSegmentation, CLIPSegModel },
+  classes: modelClasses,
   processor: {
     CLIPSegProcessor: async (testCase, context) => {
       const processor = await forFixture(context).processor;

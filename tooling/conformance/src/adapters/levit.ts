@@ -1,17 +1,13 @@
 import type { ResultValue } from '@ortvision/core/testing';
 import {
-  LevitForImageClassification,
-  LevitForImageClassificationWithTeacher,
   LevitImageProcessor,
-  LevitModel,
   imageClassification,
   imageFeatureExtraction,
+  modelClasses,
 } from '@ortvision/levit';
 import type { ConformanceAdapter } from '../adapter.js';
 import { runClassificationCase, runModelCase } from './classification-cases.js';
 import { runImageProcessorCase } from './image-processor-case.js';
-
-const modelClasses = { LevitModel, LevitForImageClassification, LevitForImageClassificationWithTeacher };
 
 /** levit fixtures: image processor, model classes, image classification and feature extraction. */
 const adapter: ConformanceAdapter = {

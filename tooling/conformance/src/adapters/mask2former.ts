@@ -7,6 +7,7 @@ import {
   type Segment,
   imageSegmentation,
   imageSegmentationOptionsFromKwargs,
+  modelClasses,
   preprocessOptionsFromKwargs,
   segmentationOptionsFromKwargs,
 } from '@ortvision/mask2former';
@@ -62,7 +63,7 @@ function segmentsJson(segments: Segment[]): ResultValue {
 
 /** mask2former fixtures: every processor, model, post-process and pipeline case through @ortvision/mask2former. */
 const adapter: ConformanceAdapter = {
-  classes: { Mask2FormerForUniversalSegmentation },
+  classes: modelClasses,
   processor: {
     Mask2FormerImageProcessor: async (testCase, context) => {
       const processor = await processorOf(context);

@@ -9,13 +9,13 @@ import type { JsonValue, ProcessorCase, ResultValue } from '@ortvision/core/test
 import {
   Owlv2ForObjectDetection,
   Owlv2ImageProcessor,
-  Owlv2Model,
   type Owlv2ProcessOptions,
   Owlv2Processor,
   type Owlv2TextInput,
   Owlv2TextModel,
   Owlv2VisionModel,
   type TargetSizes,
+  modelClasses,
   zeroShotObjectDetection,
 } from '@ortvision/owlv2';
 import { type CaseContext, type ConformanceAdapter, UnsupportedCaseError } from '../adapter.js';
@@ -128,7 +128,7 @@ async function detectionPost(
 
 /** owlv2 fixtures: every processor, model, post-process and pipeline case through @ortvision/owlv2. */
 const adapter: ConformanceAdapter = {
-  classes: { Owlv2ForObjectDetection, Owlv2Model, Owlv2TextModel, Owlv2VisionModel },
+  classes: modelClasses,
   processor: {
     Owlv2ImageProcessor: async (testCase, context) =>
       runImageProcessorCase(await Owlv2ImageProcessor.fromPretrained(context.fixture.dir), testCase, context),

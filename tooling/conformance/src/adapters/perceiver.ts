@@ -8,15 +8,8 @@ import {
 import type { JsonValue, PipelineCase, ResultValue } from '@ortvision/core/testing';
 import {
   PerceiverConfig,
-  PerceiverForImageClassificationConvProcessing,
-  PerceiverForImageClassificationFourier,
-  PerceiverForImageClassificationLearned,
   PerceiverForMaskedLM,
-  PerceiverForMultimodalAutoencoding,
-  PerceiverForOpticalFlow,
-  PerceiverForSequenceClassification,
   PerceiverImageProcessor,
-  PerceiverModel,
   PerceiverTokenizer,
   computeGridIndices,
   decodeOptionsFromKwargs,
@@ -24,24 +17,13 @@ import {
   extractImagePatches,
   fillMask,
   imageClassification,
+  modelClasses,
   multimodalAutoencoding,
   opticalFlow,
   textClassification,
 } from '@ortvision/perceiver';
 import { type CaseContext, type ConformanceAdapter, UnsupportedCaseError } from '../adapter.js';
 import { runImageProcessorCase } from './image-processor-case.js';
-
-/** Model classes by the first word of a graph's `describes` in the manifest. */
-const modelClasses = {
-  PerceiverModel,
-  PerceiverForMaskedLM,
-  PerceiverForSequenceClassification,
-  PerceiverForImageClassificationLearned,
-  PerceiverForImageClassificationFourier,
-  PerceiverForImageClassificationConvProcessing,
-  PerceiverForOpticalFlow,
-  PerceiverForMultimodalAutoencoding,
-} as const;
 
 function strings(value: JsonValue | undefined, what: string): string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {

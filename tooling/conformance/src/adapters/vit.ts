@@ -1,15 +1,7 @@
-import {
-  ViTForImageClassification,
-  ViTForMaskedImageModeling,
-  ViTImageProcessor,
-  ViTModel,
-  imageClassification,
-} from '@ortvision/vit';
+import { ViTImageProcessor, imageClassification, modelClasses } from '@ortvision/vit';
 import type { ConformanceAdapter } from '../adapter.js';
 import { runClassificationCase, runModelCase } from './classification-cases.js';
 import { runImageProcessorCase } from './image-processor-case.js';
-
-const modelClasses = { ViTModel, ViTForImageClassification, ViTForMaskedImageModeling };
 
 /** vit fixtures: image processor, model classes and the image-classification pipeline. */
 const adapter: ConformanceAdapter = {
