@@ -10,6 +10,7 @@ export const suites: Record<string, () => Promise<{ run: Suite }>> = {
   image: () => import('./image.bench.js'),
   'session-options': () => import('./session-options.bench.js'),
   vit: () => import('./vit.bench.js'),
+  throughput: () => import('./throughput.bench.js'),
   'vit-graph': () => import('./vit-graph.bench.js'),
   levit: () => import('./levit.bench.js'),
   'levit-graph': () => import('./levit-graph.bench.js'),

@@ -59,6 +59,10 @@ export type {
   LoadablePixelModel,
   PixelModel,
 } from './image-tasks.js';
+export { MAP_OPTIONS, mapInOrder } from './map-in-order.js';
+export type { MapCall, MapOptions, MapProgress, MapResult, MapResults } from './map-in-order.js';
+export { DEFAULT_POOL_WORKERS, TaskWorkerPool } from './task-worker-pool.js';
+export type { TaskWorkerMap, TaskWorkerPoolOptions, TaskWorkerSpec } from './task-worker-pool.js';
 export type { CheckpointGraphs } from './checkpoint-graphs.js';
 export { describeCheckpointGraphs, writeDescribedGraph } from './build-checkpoint-graphs.js';
 export type { CheckpointGraphsClass, DescribedCheckpointGraphs } from './build-checkpoint-graphs.js';

@@ -3,6 +3,7 @@ import { currentAbortSignal } from '../abort.js';
 import { AbortedError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
 import { Image } from '../image/image.js';
 import { fixtureImagePath, fixturePath } from '../testing/fixtures.js';
+import type { MapProgress } from './map-in-order.js';
 import { batchedTaskCall, defineTask, imageInputs, taskCall, textInputs } from './task.js';
 
 // A real folder: the task builder opens it (one snapshot for the model and its parts) before the loaders run.
@@ -233,3 +234,76 @@ describe('task calls', () => {
     await expect(sizes('/nonexistent.png')).rejects.toThrow('/nonexistent.png');
   });
 });
+
+describe('map on batched task calls', () => {
+  it('runs the task once per input, in input order, with the call options and the map options together', async () => {
+    const shout = await fakeTask()(MODEL, { volume: 2 });
+    const progress: number[] = [];
+    const items = await shout
+      .map(['a', 'b', 'c'], {
+        suffix: '?',
+        concurrency: 2,
+        onProgress: (p: MapProgress) => progress.push(p.done),
+      })
+      .toArray();
+    expect(items.map((item) => (item.ok ? item.result : item.error))).toEqual(['A??', 'B??', 'C??']);
+    expect(progress).toEqual([1, 2, 3]);
+  });
+
+  it('a bad input fails alone, with the error the call would throw', async () => {
+    const shout = await fakeTask()(MODEL);
+    const items = await shout.map(['a', 7 as never, 'c']).toArray();
+    expect(items.map((item) => item.ok)).toEqual([true, false, true]);
+    const failed = items[1]!;
+    expect(failed.ok || failed.error).toEqual(
+      new InvalidArgumentError('a text must be a string (or give a list of strings), got 7'),
+    );
+  });
+
+  it('checks its options (the call options and the map options) before running anything', () => {
+    const shout = defineTaskless();
+    expect(() => shout.map(['a'], { sufix: '?' } as never)).toThrowError(
+      new InvalidArgumentError("unknown option 'sufix' for the shout.map call (did you mean 'suffix'?)"),
+    );
+    expect(() => shout.map(['a'], { concurrency: 1.5 })).toThrowError(
+      new InvalidArgumentError('concurrency of shout.map must be an integer >= 1, got 1.5'),
+    );
+    expect(() => shout.map('a' as never)).toThrow(/shout.map got one input \('a'\), not a list of them/);
+  });
+
+  it('stops at the signal: the calls in progress see it, and the map throws AbortedError', async () => {
+    const controller = new AbortController();
+    const slow = batchedTaskCall({
+      name: 'slow',
+      input: textInputs,
+      arity: 0,
+      options: [],
+      run: async (texts: string[], _args, _options, context) => {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        context.throwIfAborted('after waiting');
+        return texts;
+      },
+    });
+    const seen: string[] = [];
+    const run = async () => {
+      for await (const item of slow.map(['a', 'b', 'c', 'd', 'e'], { signal: controller.signal })) {
+        seen.push(item.input);
+        controller.abort();
+      }
+    };
+    await expect(run()).rejects.toThrowError(new AbortedError('slow.map was aborted'));
+    expect(seen).toEqual(['a']);
+  });
+});
+
+/** The fake task's call, built directly (no model to load). */
+function defineTaskless() {
+  return batchedTaskCall({
+    name: 'shout',
+    input: textInputs,
+    arity: 0,
+    options: ['suffix'] as const,
+    run: async (texts: string[], _args, { suffix = '!' }: { suffix?: string }) =>
+      texts.map((text) => `${text.toUpperCase()}${suffix}`),
+  });
+}

@@ -6,6 +6,7 @@ import type { Image } from '../image/image.js';
 import { type ImageInput, loadImages } from '../image/load.js';
 import { describeValue } from '../validation/describe-value.js';
 import { type OptionNames, checkOptions, pickOptions } from '../validation/option-names.js';
+import { MAP_OPTIONS, type MapOptions, type MapResults, mapInOrder } from './map-in-order.js';
 import { type ModelSource, type Pipeline, makePipeline, resolveModel } from './pipeline.js';
 import { PRETRAINED_OPTIONS, type PretrainedOptions } from './pretrained-model.js';
 
@@ -83,12 +84,52 @@ export interface BatchedTaskFunction<I, A extends unknown[], O, R> {
   (input: I, ...rest: [...A, options?: O & TaskCallOptions]): Promise<R>;
   (inputs: readonly I[], ...rest: [...A, options?: O & TaskCallOptions]): Promise<R[]>;
   (inputs: I | readonly I[], ...rest: [...A, options?: O & TaskCallOptions]): Promise<R | R[]>;
+  /**
+   * The task on many inputs, one call per input, with bounded concurrency and progress (see `mapInOrder`): results
+   * in input order as they become ready (`for await`) or all at once (`.toArray()`); a failed input gets an item
+   * with its typed error and the others go on (or `stopOnError`). The options are the call's plus `MapOptions`
+   * (`concurrency`, default 2: the next image is read and decoded while the current one runs).
+   *
+   * @example
+   * for await (const item of classify.map(paths, { topK: 3, onProgress: (p) => console.error(`${p.done}/${p.total}`) })) {
+   *   console.log(item.input, item.ok ? item.result[0] : `${item.error.name}: ${item.error.message}`);
+   * }
+   */
+  map(
+    inputs: Iterable<I> | AsyncIterable<I>,
+    ...rest: [...A, options?: O & TaskCallOptions & MapOptions]
+  ): MapResults<I, R>;
 }
 
 /** A task call that does not batch its first argument (two frames, tensors, a whole list in one tensor). */
 export type TaskFunction<A extends unknown[], O, R> = (
   ...args: [...A, options?: O & TaskCallOptions]
 ) => Promise<R>;
+
+/**
+ * Where a task function built by `taskCall` / `batchedTaskCall` takes its options, for code that forwards calls
+ * without knowing the task (`TaskWorkerPool` finds the `signal` there, which cannot cross threads).
+ */
+export interface TaskCallShape {
+  /** The index of the options argument. */
+  readonly optionsIndex: number;
+  /** Whether the first argument is one input or a list of them (the function then has `map`). */
+  readonly batched: boolean;
+}
+
+// Symbol.for: a pipeline built by one copy of core is still recognised by another (a worker thread, a bundle).
+const TASK_CALL_SHAPE = Symbol.for('@ortvision/core:taskCallShape');
+
+/** How `fn` takes its arguments, when a task builder of core made it; undefined for any other function. */
+export function taskCallShape(fn: unknown): TaskCallShape | undefined {
+  if (typeof fn !== 'function') return undefined;
+  return (fn as { [TASK_CALL_SHAPE]?: TaskCallShape })[TASK_CALL_SHAPE];
+}
+
+function withShape<F extends object>(fn: F, shape: TaskCallShape): F {
+  Object.defineProperty(fn, TASK_CALL_SHAPE, { value: Object.freeze(shape) });
+  return fn;
+}
 
 export interface TaskCallSpec<A extends unknown[], O, R> {
   /** The task's name as messages show it ('opticalFlow'). */
@@ -144,6 +185,14 @@ function contextFor(name: string, signal: AbortSignal | undefined): TaskContext 
   };
 }
 
+function checkArity(name: string, args: readonly unknown[], arity: number): void {
+  if (args.length > arity + 1) {
+    throw new InvalidArgumentError(
+      `${name} takes ${arity} argument${arity === 1 ? '' : 's'} and an optional options object, got ${args.length} arguments`,
+    );
+  }
+}
+
 /**
  * Splits a call's arguments into the positional ones and the options, checks the options (unknown keys, `null`,
  * `signal`), and runs `body` with the call's signal in effect for every session run inside it.
@@ -155,11 +204,7 @@ async function runCall<R>(
   optionNames: readonly string[],
   body: (positional: unknown[], options: Record<string, unknown>, context: TaskContext) => Promise<R>,
 ): Promise<R> {
-  if (args.length > arity + 1) {
-    throw new InvalidArgumentError(
-      `${name} takes ${arity} argument${arity === 1 ? '' : 's'} and an optional options object, got ${args.length} arguments`,
-    );
-  }
+  checkArity(name, args, arity);
   const { signal: rawSignal, ...options } = checkOptions(
     args[arity] as Record<string, unknown> | undefined,
     [...optionNames, 'signal'],
@@ -183,10 +228,11 @@ async function runCall<R>(
  * const flow = taskCall({ name: 'opticalFlow', arity: 2, options: OPTICAL_FLOW_OPTIONS, run: ([a, b], options, context) => ... });
  */
 export function taskCall<A extends unknown[], O, R>(spec: TaskCallSpec<A, O, R>): TaskFunction<A, O, R> {
-  return (...args) =>
+  const call: TaskFunction<A, O, R> = (...args) =>
     runCall(spec.name, args, spec.arity, spec.options, (positional, options, context) =>
       spec.run(positional as A, options as O, context),
     );
+  return withShape(call, { optionsIndex: spec.arity, batched: false });
 }
 
 /**
@@ -210,7 +256,27 @@ export function batchedTaskCall<I, T, A extends unknown[], O, R>(
       const results = await spec.run(items, positional as A, options as O, context);
       return single ? results[0]! : results;
     });
-  return call as unknown as BatchedTaskFunction<I, A, O, R>;
+  const where = `${name}.map`;
+  const map = (inputs: Iterable<I> | AsyncIterable<I>, ...rest: unknown[]) => {
+    checkArity(where, rest, arity);
+    const { concurrency, signal, onProgress, stopOnError, total, ...taskOptions } = checkOptions(
+      rest[arity] as (MapOptions & Record<string, unknown>) | undefined,
+      [...spec.options, ...MAP_OPTIONS],
+      `the ${where} call`,
+    );
+    const positional = rest.slice(0, arity);
+    const mapOptions = { concurrency, signal, onProgress, stopOnError, total };
+    return mapInOrder(
+      inputs,
+      (item, itemSignal) => call(item, ...positional, { ...taskOptions, signal: itemSignal }) as Promise<R>,
+      Object.fromEntries(Object.entries(mapOptions).filter(([, value]) => value !== undefined)),
+      where,
+    );
+  };
+  return withShape(Object.assign(call, { map }), {
+    optionsIndex: 1 + arity,
+    batched: true,
+  }) as unknown as BatchedTaskFunction<I, A, O, R>;
 }
 
 /** Everything a task's `create` gets: the model, its parts, the task's own loading options, and the task name. */
