@@ -22,8 +22,8 @@ export class GraphWeights {
   }
 
   /**
-   * The key's info, after checking that it exists and, when `shape` is given, that it has that shape. Floating
-   * weights only: the graph builders compute in float32.
+   * The key's info (with `key` as given, whatever the checkpoint stores it under), after checking that it exists
+   * and, when `shape` is given, that it has that shape. Floating weights only: the graph builders compute in float32.
    */
   info(key: string, shape?: readonly number[]): WeightInfo {
     const info = this.checkpoint.info(key);
@@ -33,7 +33,9 @@ export class GraphWeights {
       );
     }
     this.#used.add(key);
-    return info;
+    // The key as asked for: a key-mapping checkpoint (StateDict) reports the stored key, which it would map again
+    // if a builder read the weight by it.
+    return { ...info, key };
   }
 
   has(key: string): boolean {

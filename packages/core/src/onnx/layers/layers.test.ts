@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../checkpoint/checkpoint.js';
+import { StateDict } from '../../checkpoint/state-dict.js';
 import { CheckpointError, ConfigError } from '../../errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { memoryCheckpoint } from '../../testing/memory-checkpoint.js';
@@ -602,6 +603,22 @@ describe('layer graphs', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads weights by the keys it asked for through a key-mapping checkpoint (a base model on a head checkpoint)', async () => {
+    const weights = { 'vit.fc.weight': tensor([3, 2], 1), 'vit.fc.bias': tensor([3], 2) };
+    // A StateDict answers 'fc.weight' with the stored 'vit.fc.weight'; the writer must read 'fc.weight' again.
+    const checkpoint = new StateDict(memoryCheckpoint(weights), { baseModelPrefix: 'vit' });
+    const x = tensor([4, 2], 3);
+    const { y, built } = await runLayer(checkpoint, x, [4, 3], (root, input) =>
+      linear(root.child('fc'), input, { inFeatures: 2, outFeatures: 3 }),
+    );
+    expectClose(
+      y.data,
+      linearReference(x.data, weights['vit.fc.weight'].data, weights['vit.fc.bias'].data, 3),
+      1e-6,
+    );
+    expect(built.graph.initializers.map((i) => i.value.name)).toEqual(['fc.weight/transposed', 'fc.bias']);
   });
 
   it('reports checkpoint keys the graph did not use', () => {
