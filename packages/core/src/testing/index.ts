@@ -54,3 +54,11 @@ export type {
 } from './onnx-reader.js';
 export { memoryCheckpoint } from './memory-checkpoint.js';
 export { runOnnxGraph } from './run-graph.js';
+export {
+  graphBoundary,
+  runFixtureModelCases,
+  worstRelativeError,
+  writeCheckpointGraphs,
+} from './checkpoint-graphs.js';
+export type { BoundaryValueInfo, GraphCaseResult } from './checkpoint-graphs.js';
+export { weightsShapesCheckpoint } from './shapes-checkpoint.js';

@@ -1,6 +1,31 @@
 export { activation, ACTIVATION_NAMES } from './activation.js';
 export { scaledDotProductAttention, selfAttention } from './attention.js';
 export type { AttentionOptions, SelfAttentionOptions } from './attention.js';
+export { FLOAT32_MIN, causalMaskBias, paddingMaskBias } from './attention-mask.js';
+export {
+  clipAttention,
+  clipContrastiveLogits,
+  clipEncoder,
+  clipEncoderLayer,
+  clipImageFeatures,
+  clipMlp,
+  clipTextEmbeddings,
+  clipTextFeatures,
+  clipTextPooling,
+  clipTextTransformer,
+  clipVisionEmbeddings,
+  clipVisionPooledOutput,
+  clipVisionTransformer,
+} from './clip.js';
+export type {
+  CLIPContrastiveOutputs,
+  CLIPEncoderConfig,
+  CLIPEncoderOutputs,
+  CLIPTextPooling,
+  CLIPTextTowerConfig,
+  CLIPVisionTowerConfig,
+  CLIPVisionTowerOptions,
+} from './clip.js';
 export type { FoldedBatchNorm } from './batch-norm.js';
 export { conv, convTranspose } from './conv.js';
 export type { ConvOptions, ConvTransposeOptions } from './conv.js';
@@ -10,3 +35,5 @@ export { layerNorm } from './layer-norm.js';
 export type { LayerNormOptions } from './layer-norm.js';
 export { linear } from './linear.js';
 export type { LinearOptions } from './linear.js';
+export { l2NormalizeLastAxis } from './normalize.js';
+export type { L2NormalizeLastAxisOptions } from './normalize.js';

@@ -1,0 +1,207 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CheckpointError,
+  ConfigError,
+  type GraphDtype,
+  Tensor,
+  describeCheckpointGraphs,
+  openCheckpoint,
+} from '@ortvision/core';
+import {
+  describeComparison,
+  fixturePath,
+  graphBoundary,
+  memoryCheckpoint,
+  readOnnxModel,
+  readWeightsShapes,
+  runFixtureModelCases,
+  weightsShapesCheckpoint,
+  worstRelativeError,
+  writeCheckpointGraphs,
+} from '@ortvision/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIPSegConfig } from './config.js';
+import { buildCLIPSegForImageSegmentation, clipsegGraphBuilders } from './graph.js';
+import {
+  CLIPSegForImageSegmentation,
+  CLIPSegModel,
+  CLIPSegTextModel,
+  CLIPSegVisionModel,
+} from './modeling.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ortvision-clipseg-graph-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const fixture = fixturePath('clipseg');
+
+async function fixtureConfig(changes: Record<string, unknown> = {}): Promise<CLIPSegConfig> {
+  return new CLIPSegConfig({ ...JSON.parse(await readFile(join(fixture, 'config.json'), 'utf8')), ...changes });
+}
+
+/** Every graph of CLIPSegForImageSegmentation built from the fixture's pytorch_model.bin for `dtype`. */
+async function buildAll(dtype: GraphDtype): Promise<Record<string, string>> {
+  return writeCheckpointGraphs(
+    CLIPSegForImageSegmentation,
+    await fixtureConfig(),
+    fixture,
+    dtype,
+    join(dir, dtype),
+  );
+}
+
+/** A graph's inputs and outputs as ONNX Runtime sees them: name, dtype, rank, batch dimension. */
+async function boundary(path: string) {
+  const { inputs, outputs } = await graphBoundary(path);
+  const describe = (values: typeof inputs) =>
+    values.map((v) => ({ name: v.name, type: v.type, rank: v.dims.length, batch: v.dims[0] }));
+  return { inputs: describe(inputs), outputs: describe(outputs) };
+}
+
+describe('CLIPSeg graphs built from the fixture checkpoint (CLIPSegForImageSegmentation)', () => {
+  let fp32: Record<string, string>;
+  beforeAll(async () => {
+    fp32 = await buildAll('fp32');
+  });
+
+  it('builds the four graphs the package runs, with the exported graphs’ inputs and outputs', async () => {
+    expect(Object.keys(fp32).sort()).toEqual([
+      'onnx/conditional_model.onnx',
+      'onnx/model.onnx',
+      'onnx/text_model.onnx',
+      'onnx/vision_model.onnx',
+    ]);
+    for (const [graph, path] of Object.entries(fp32)) {
+      expect(await boundary(path), graph).toEqual(await boundary(join(fixture, graph)));
+    }
+  });
+
+  it('leaves height and width symbolic where the exported graphs fix them at the processor size', async () => {
+    const model = await readOnnxModel(fp32['onnx/model.onnx']!);
+    expect(model.inputs.find((i) => i.name === 'pixel_values')!.dims).toEqual(['batch_size', 3, 'height', 'width']);
+    expect(model.outputs[0]!.dims).toEqual(['batch_size', 'height', 'width']);
+  });
+
+  it('matches PyTorch on every model case of the manifest (11 cases, 4 graphs)', async () => {
+    const results = await runFixtureModelCases('clipseg', fp32);
+    expect(new Set(results.map((r) => r.case)).size).toBe(11);
+    for (const r of results) {
+      expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
+    }
+  });
+
+  it.each([
+    ['q8', 0.05],
+    ['fp16', 2e-3],
+  ] as const)('%s stays within %s of fp32 on every case (relative to the output’s largest value)', async (dtype, bound) => {
+    const reference = await runFixtureModelCases('clipseg', fp32);
+    const variant = await runFixtureModelCases('clipseg', await buildAll(dtype));
+    let worst = 0;
+    for (const [i, r] of reference.entries()) {
+      const error = worstRelativeError(
+        r.actual!.data as Float32Array,
+        variant[i]!.actual!.data as Float32Array,
+      );
+      expect(error, `${r.case} ${r.output}`).toBeLessThan(bound);
+      worst = Math.max(worst, error);
+    }
+    console.info(`clipseg ${dtype}: worst relative error vs fp32 ${worst.toExponential(2)}`);
+  });
+});
+
+describe('CLIPSeg tower classes', () => {
+  it.each([
+    ['CLIPSegModel', CLIPSegModel, ['text_model', 'vision_model'], 3],
+    ['CLIPSegTextModel', CLIPSegTextModel, ['text_model'], 2],
+    ['CLIPSegVisionModel', CLIPSegVisionModel, ['vision_model'], 1],
+  ] as const)('%s reads the segmentation checkpoint (clip.*, decoder left unread) and matches its cases', async (_, modelClass, graphs, cases) => {
+    const built = await writeCheckpointGraphs(
+      modelClass,
+      await fixtureConfig(),
+      fixture,
+      'fp32',
+      join(dir, modelClass.name),
+    );
+    expect(Object.keys(built)).toEqual(graphs.map((g) => `onnx/${g}.onnx`));
+    const results = await runFixtureModelCases('clipseg', built, { partial: true });
+    expect(new Set(results.map((r) => r.case)).size).toBe(cases);
+    for (const r of results) {
+      expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
+    }
+  });
+});
+
+describe('CLIPSeg graph builders', () => {
+  it('refuse a checkpoint whose shapes disagree with the config, naming file and key', async () => {
+    const config = await fixtureConfig({ reduce_dim: 32 });
+    const checkpoint = await openCheckpoint(fixture);
+    try {
+      expect(() => buildCLIPSegForImageSegmentation(config, checkpoint)).toThrowError(
+        new CheckpointError(
+          `${join(fixture, 'pytorch_model.bin')}: 'decoder.reduces.0.weight' has shape [16, 16], but the config implies [32, 16]`,
+        ),
+      );
+    } finally {
+      await checkpoint.close();
+    }
+  });
+
+  it('refuse extract_layers beyond the vision tower, as a ConfigError', async () => {
+    const config = await fixtureConfig({ extract_layers: [0, 3] });
+    expect(() => buildCLIPSegForImageSegmentation(config, memoryCheckpoint({}))).toThrowError(
+      new ConfigError(
+        'extract_layers [0, 3] holds 3, which is not a layer of the 3-layer vision tower (expected 0 to 2)',
+      ),
+    );
+  });
+
+  it('refuse a checkpoint without the decoder, naming the first missing key', async () => {
+    const source = await openCheckpoint(fixture);
+    const weights: Record<string, Tensor<'float32'>> = {};
+    for (const key of source.keys()) if (!key.startsWith('decoder.')) weights[key] = await source.readFloat32(key);
+    await source.close();
+    const config = await fixtureConfig();
+    expect(() =>
+      describeCheckpointGraphs(
+        CLIPSegForImageSegmentation,
+        config,
+        memoryCheckpoint(weights, 'clip-only.safetensors'),
+        'fp32',
+      ),
+    ).toThrowError(
+      new CheckpointError(
+        "clip-only.safetensors has no weight 'decoder.reduces.0.weight' for CLIPSegForImageSegmentation",
+      ),
+    );
+  });
+
+  it('describe every graph of CIDAS/clipseg-rd64-refined on its real key set and config (no weight read)', async () => {
+    const model = fileURLToPath(
+      new URL('../../../tooling/bench/models/CIDAS/clipseg-rd64-refined', import.meta.url),
+    );
+    const config = await CLIPSegConfig.fromPretrained(model);
+    const shapes = await readWeightsShapes(join(model, 'weights-shapes.json'));
+    for (const modelClass of [CLIPSegForImageSegmentation, CLIPSegModel, CLIPSegTextModel, CLIPSegVisionModel]) {
+      const described = describeCheckpointGraphs(modelClass, config, weightsShapesCheckpoint(shapes), 'q8');
+      expect(Object.keys(described.graphs)).toEqual(Object.keys(modelClass.checkpointGraphs.graphs));
+    }
+    const { graph } = clipsegGraphBuilders.CLIPSegForImageSegmentation.model(
+      config,
+      weightsShapesCheckpoint(shapes),
+    );
+    // The decoder reads layers 3, 6 and 9: the vision tower stops after layer 9, as torch's export does.
+    const layers = new Set(
+      graph.nodes
+        .map((n) => /^clip\.vision_model\.encoder\.layers\.(\d+)\//.exec(n.name)?.[1])
+        .filter((i) => i !== undefined),
+    );
+    expect([...layers].map(Number).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
