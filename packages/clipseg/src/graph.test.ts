@@ -6,7 +6,7 @@ import {
   CheckpointError,
   ConfigError,
   type GraphDtype,
-  Tensor,
+  type Tensor,
   describeCheckpointGraphs,
   openCheckpoint,
 } from '@ortvision/core';
@@ -43,7 +43,10 @@ afterAll(async () => {
 const fixture = fixturePath('clipseg');
 
 async function fixtureConfig(changes: Record<string, unknown> = {}): Promise<CLIPSegConfig> {
-  return new CLIPSegConfig({ ...JSON.parse(await readFile(join(fixture, 'config.json'), 'utf8')), ...changes });
+  return new CLIPSegConfig({
+    ...JSON.parse(await readFile(join(fixture, 'config.json'), 'utf8')),
+    ...changes,
+  });
 }
 
 /** Every graph of CLIPSegForImageSegmentation built from the fixture's pytorch_model.bin for `dtype`. */
@@ -85,7 +88,12 @@ describe('CLIPSeg graphs built from the fixture checkpoint (CLIPSegForImageSegme
 
   it('leaves height and width symbolic where the exported graphs fix them at the processor size', async () => {
     const model = await readOnnxModel(fp32['onnx/model.onnx']!);
-    expect(model.inputs.find((i) => i.name === 'pixel_values')!.dims).toEqual(['batch_size', 3, 'height', 'width']);
+    expect(model.inputs.find((i) => i.name === 'pixel_values')!.dims).toEqual([
+      'batch_size',
+      3,
+      'height',
+      'width',
+    ]);
     expect(model.outputs[0]!.dims).toEqual(['batch_size', 'height', 'width']);
   });
 
@@ -100,20 +108,23 @@ describe('CLIPSeg graphs built from the fixture checkpoint (CLIPSegForImageSegme
   it.each([
     ['q8', 0.05],
     ['fp16', 2e-3],
-  ] as const)('%s stays within %s of fp32 on every case (relative to the output’s largest value)', async (dtype, bound) => {
-    const reference = await runFixtureModelCases('clipseg', fp32);
-    const variant = await runFixtureModelCases('clipseg', await buildAll(dtype));
-    let worst = 0;
-    for (const [i, r] of reference.entries()) {
-      const error = worstRelativeError(
-        r.actual!.data as Float32Array,
-        variant[i]!.actual!.data as Float32Array,
-      );
-      expect(error, `${r.case} ${r.output}`).toBeLessThan(bound);
-      worst = Math.max(worst, error);
-    }
-    console.info(`clipseg ${dtype}: worst relative error vs fp32 ${worst.toExponential(2)}`);
-  });
+  ] as const)(
+    '%s stays within %s of fp32 on every case (relative to the output’s largest value)',
+    async (dtype, bound) => {
+      const reference = await runFixtureModelCases('clipseg', fp32);
+      const variant = await runFixtureModelCases('clipseg', await buildAll(dtype));
+      let worst = 0;
+      for (const [i, r] of reference.entries()) {
+        const error = worstRelativeError(
+          r.actual!.data as Float32Array,
+          variant[i]!.actual!.data as Float32Array,
+        );
+        expect(error, `${r.case} ${r.output}`).toBeLessThan(bound);
+        worst = Math.max(worst, error);
+      }
+      console.info(`clipseg ${dtype}: worst relative error vs fp32 ${worst.toExponential(2)}`);
+    },
+  );
 });
 
 describe('CLIPSeg tower classes', () => {
@@ -121,21 +132,24 @@ describe('CLIPSeg tower classes', () => {
     ['CLIPSegModel', CLIPSegModel, ['text_model', 'vision_model'], 3],
     ['CLIPSegTextModel', CLIPSegTextModel, ['text_model'], 2],
     ['CLIPSegVisionModel', CLIPSegVisionModel, ['vision_model'], 1],
-  ] as const)('%s reads the segmentation checkpoint (clip.*, decoder left unread) and matches its cases', async (_, modelClass, graphs, cases) => {
-    const built = await writeCheckpointGraphs(
-      modelClass,
-      await fixtureConfig(),
-      fixture,
-      'fp32',
-      join(dir, modelClass.name),
-    );
-    expect(Object.keys(built)).toEqual(graphs.map((g) => `onnx/${g}.onnx`));
-    const results = await runFixtureModelCases('clipseg', built, { partial: true });
-    expect(new Set(results.map((r) => r.case)).size).toBe(cases);
-    for (const r of results) {
-      expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
-    }
-  });
+  ] as const)(
+    '%s reads the segmentation checkpoint (clip.*, decoder left unread) and matches its cases',
+    async (_, modelClass, graphs, cases) => {
+      const built = await writeCheckpointGraphs(
+        modelClass,
+        await fixtureConfig(),
+        fixture,
+        'fp32',
+        join(dir, modelClass.name),
+      );
+      expect(Object.keys(built)).toEqual(graphs.map((g) => `onnx/${g}.onnx`));
+      const results = await runFixtureModelCases('clipseg', built, { partial: true });
+      expect(new Set(results.map((r) => r.case)).size).toBe(cases);
+      for (const r of results) {
+        expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
+      }
+    },
+  );
 });
 
 describe('CLIPSeg graph builders', () => {
@@ -165,7 +179,8 @@ describe('CLIPSeg graph builders', () => {
   it('refuse a checkpoint without the decoder, naming the first missing key', async () => {
     const source = await openCheckpoint(fixture);
     const weights: Record<string, Tensor<'float32'>> = {};
-    for (const key of source.keys()) if (!key.startsWith('decoder.')) weights[key] = await source.readFloat32(key);
+    for (const key of source.keys())
+      if (!key.startsWith('decoder.')) weights[key] = await source.readFloat32(key);
     await source.close();
     const config = await fixtureConfig();
     expect(() =>
@@ -188,7 +203,12 @@ describe('CLIPSeg graph builders', () => {
     );
     const config = await CLIPSegConfig.fromPretrained(model);
     const shapes = await readWeightsShapes(join(model, 'weights-shapes.json'));
-    for (const modelClass of [CLIPSegForImageSegmentation, CLIPSegModel, CLIPSegTextModel, CLIPSegVisionModel]) {
+    for (const modelClass of [
+      CLIPSegForImageSegmentation,
+      CLIPSegModel,
+      CLIPSegTextModel,
+      CLIPSegVisionModel,
+    ]) {
       const described = describeCheckpointGraphs(modelClass, config, weightsShapesCheckpoint(shapes), 'q8');
       expect(Object.keys(described.graphs)).toEqual(Object.keys(modelClass.checkpointGraphs.graphs));
     }

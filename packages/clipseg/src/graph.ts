@@ -1,7 +1,7 @@
 import {
   type BuiltGraph,
-  type Checkpoint,
   type CLIPEncoderConfig,
+  type Checkpoint,
   ConfigError,
   type GraphBuildOptions,
   type ModelGraphBuilder,
@@ -182,7 +182,10 @@ function decoder(
   const patch = config.visionConfig.patch_size;
   const grid = m.op(
     'Div',
-    [m.op('Shape', [pixels], { start: 2 }, { label: 'Shape_pixels' }), m.int64s('patch_size', [patch, patch])],
+    [
+      m.op('Shape', [pixels], { start: 2 }, { label: 'Shape_pixels' }),
+      m.int64s('patch_size', [patch, patch]),
+    ],
     {},
     { label: 'Div_grid' },
   );
