@@ -177,7 +177,7 @@ describe('OWLv2 graph builders', () => {
   it('compute the box bias of transformers’ compute_box_bias in float32', () => {
     // numpy/torch float32 for a 2 x 2 grid: centres (1/2 or 1) and sizes 1/2 as log(c + 1e-4) - log1p(-c + 1e-4).
     // In float32 a centre of 1/2 gives 2^-24, not 0, and a centre of 1 gives 9.21027 (float64: 9.21044).
-    const half = 5.960464477539063e-8;
+    const half = 2 ** -24;
     const one = 9.210274696350098;
     const expected = [
       [half, half, half, half],
