@@ -1,0 +1,210 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CheckpointError,
+  ConfigError,
+  type GraphDtype,
+  ModelSession,
+  Tensor,
+  describeCheckpointGraphs,
+  openCheckpoint,
+} from '@ortvision/core';
+import {
+  describeComparison,
+  fixturePath,
+  graphBoundary,
+  memoryCheckpoint,
+  readWeightsShapes,
+  runFixtureModelCases,
+  weightsShapesCheckpoint,
+  worstRelativeError,
+  writeCheckpointGraphs,
+} from '@ortvision/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AltCLIPConfig } from './config.js';
+import { buildAltCLIPTextFeatures } from './graph.js';
+import { AltCLIPModel, AltCLIPTextModel, AltCLIPVisionModel } from './modeling.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ortvision-altclip-graph-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const fixture = fixturePath('altclip');
+
+async function fixtureConfig(changes: Record<string, unknown> = {}): Promise<AltCLIPConfig> {
+  const json = JSON.parse(await readFile(join(fixture, 'config.json'), 'utf8'));
+  return new AltCLIPConfig({ ...json, text_config: { ...json.text_config, ...changes } });
+}
+
+/** Every graph of AltCLIPModel built from the fixture's pytorch_model.bin for `dtype`. */
+async function buildAll(dtype: GraphDtype): Promise<Record<string, string>> {
+  return writeCheckpointGraphs(AltCLIPModel, await fixtureConfig(), fixture, dtype, join(dir, dtype));
+}
+
+/** A graph's inputs and outputs: name, dtype, dims (all fixed sizes and symbolic names). */
+async function boundary(path: string) {
+  const { inputs, outputs } = await graphBoundary(path);
+  return {
+    inputs,
+    outputs: Object.fromEntries(outputs.map((o) => [o.name, [o.type, o.dims.length, o.dims[0]]])),
+  };
+}
+
+describe('AltCLIP graphs built from the fixture checkpoint (AltCLIPModel)', () => {
+  let fp32: Record<string, string>;
+  beforeAll(async () => {
+    fp32 = await buildAll('fp32');
+  });
+
+  it('builds the three graphs the package runs, with the exported graphs’ inputs and outputs', async () => {
+    expect(Object.keys(fp32).sort()).toEqual([
+      'onnx/model.onnx',
+      'onnx/text_model.onnx',
+      'onnx/vision_model.onnx',
+    ]);
+    for (const [graph, path] of Object.entries(fp32)) {
+      expect(await boundary(path), graph).toEqual(await boundary(join(fixture, graph)));
+    }
+  });
+
+  it('matches PyTorch on every model case of the manifest (5 cases, 3 graphs)', async () => {
+    const results = await runFixtureModelCases('altclip', fp32);
+    expect(new Set(results.map((r) => r.case)).size).toBe(5);
+    for (const r of results) {
+      expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
+    }
+  });
+
+  it('gives a padded text the embeddings of the text alone (positions from input_ids, padding masked)', async () => {
+    const session = await ModelSession.create(fp32['onnx/text_model.onnx']!);
+    try {
+      const run = async (ids: number[], mask: number[]) => {
+        const { text_embeds } = await session.run({
+          input_ids: new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
+          attention_mask: new Tensor('int64', BigInt64Array.from(mask, BigInt), [1, mask.length]),
+        });
+        return text_embeds!.data as Float32Array;
+      };
+      const right = await run([0, 17, 42, 2, 1, 1], [1, 1, 1, 1, 0, 0]);
+      const unpadded = await run([0, 17, 42, 2], [1, 1, 1, 1]);
+      expect(worstRelativeError(unpadded, right)).toBeLessThan(1e-5);
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it.each([
+    ['q8', 0.05],
+    ['fp16', 2e-3],
+  ] as const)(
+    '%s stays within %s of fp32 on every case (relative to the output’s largest value)',
+    async (dtype, bound) => {
+      const reference = await runFixtureModelCases('altclip', fp32);
+      const variant = await runFixtureModelCases('altclip', await buildAll(dtype));
+      let worst = 0;
+      for (const [i, r] of reference.entries()) {
+        const error = worstRelativeError(
+          r.actual!.data as Float32Array,
+          variant[i]!.actual!.data as Float32Array,
+        );
+        expect(error, `${r.case} ${r.output}`).toBeLessThan(bound);
+        worst = Math.max(worst, error);
+      }
+      console.info(`altclip ${dtype}: worst relative error vs fp32 ${worst.toExponential(2)}`);
+    },
+  );
+});
+
+describe('AltCLIP tower classes', () => {
+  it.each([
+    ['AltCLIPTextModel', AltCLIPTextModel, 'text_model', 1],
+    ['AltCLIPVisionModel', AltCLIPVisionModel, 'vision_model', 1],
+  ] as const)(
+    '%s reads the AltCLIPModel checkpoint, the other tower left unread, and matches its cases',
+    async (_, modelClass, graph, cases) => {
+      const built = await writeCheckpointGraphs(
+        modelClass,
+        await fixtureConfig(),
+        fixture,
+        'fp32',
+        join(dir, modelClass.name),
+      );
+      expect(Object.keys(built)).toEqual([`onnx/${graph}.onnx`]);
+      const results = await runFixtureModelCases('altclip', built, { partial: true });
+      expect(new Set(results.map((r) => r.case)).size).toBe(cases);
+      for (const r of results) {
+        expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
+      }
+    },
+  );
+});
+
+describe('AltCLIP graph builders', () => {
+  it('refuse a checkpoint whose shapes disagree with the config, naming file and key', async () => {
+    const config = await fixtureConfig({ max_position_embeddings: 514 });
+    const checkpoint = await openCheckpoint(fixture);
+    try {
+      expect(() => buildAltCLIPTextFeatures(config, checkpoint)).toThrowError(
+        new CheckpointError(
+          `${join(fixture, 'pytorch_model.bin')}: 'text_model.roberta.embeddings.position_embeddings.weight' has shape [66, 24], but the config implies [514, 24]`,
+        ),
+      );
+    } finally {
+      await checkpoint.close();
+    }
+  });
+
+  it('refuse a text config they cannot build, as ConfigErrors', async () => {
+    const checkpoint = memoryCheckpoint({});
+    const noPadding = await fixtureConfig({ pad_token_id: null });
+    expect(() => buildAltCLIPTextFeatures(noPadding, checkpoint)).toThrowError(
+      new ConfigError(
+        'text_config.pad_token_id is null: the text tower numbers positions after the padding id (RoBERTa), so it needs one',
+      ),
+    );
+    const relative = await fixtureConfig({ position_embedding_type: 'relative_key' });
+    expect(() => buildAltCLIPTextFeatures(relative, checkpoint)).toThrowError(
+      new ConfigError(
+        'text_config.position_embedding_type "relative_key" cannot be built (expected "absolute", as AltCLIP\'s checkpoints have)',
+      ),
+    );
+  });
+
+  it('refuse a checkpoint without the text transformation, naming the first missing key', async () => {
+    const source = await openCheckpoint(fixture);
+    const weights: Record<string, Tensor<'float32'>> = {};
+    for (const key of source.keys()) {
+      if (!key.startsWith('text_model.transformation.')) weights[key] = await source.readFloat32(key);
+    }
+    await source.close();
+    const config = await fixtureConfig();
+    expect(() =>
+      describeCheckpointGraphs(
+        AltCLIPModel,
+        config,
+        memoryCheckpoint(weights, 'altclip.safetensors'),
+        'fp32',
+      ),
+    ).toThrowError(
+      new CheckpointError(
+        "altclip.safetensors has no weight 'text_model.transformation.weight' for AltCLIPModel",
+      ),
+    );
+  });
+
+  it('describe every graph of BAAI/AltCLIP on its real key set and config (no weight read)', async () => {
+    const model = fileURLToPath(new URL('../../../tooling/bench/models/BAAI/AltCLIP', import.meta.url));
+    const config = await AltCLIPConfig.fromPretrained(model);
+    const shapes = await readWeightsShapes(join(model, 'weights-shapes.json'));
+    for (const modelClass of [AltCLIPModel, AltCLIPTextModel, AltCLIPVisionModel]) {
+      const described = describeCheckpointGraphs(modelClass, config, weightsShapesCheckpoint(shapes), 'q8');
+      expect(Object.keys(described.graphs)).toEqual(Object.keys(modelClass.checkpointGraphs.graphs));
+    }
+  });
+});
