@@ -12,15 +12,16 @@ import {
   openCheckpoint,
 } from '@ortvision/core';
 import {
-  describeComparison,
+  type FixtureGraphsCheck,
+  checkFixtureGraphs,
+  fixtureCheckpointWith,
   fixturePath,
   graphBoundary,
   memoryCheckpoint,
   readWeightsShapes,
-  runFixtureModelCases,
+  relativeErrors,
   weightsShapesCheckpoint,
   worstRelativeError,
-  writeCheckpointGraphs,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AltCLIPConfig } from './config.js';
@@ -42,9 +43,9 @@ async function fixtureConfig(changes: Record<string, unknown> = {}): Promise<Alt
   return new AltCLIPConfig({ ...json, text_config: { ...json.text_config, ...changes } });
 }
 
-/** Every graph of AltCLIPModel built from the fixture's pytorch_model.bin for `dtype`. */
-async function buildAll(dtype: GraphDtype): Promise<Record<string, string>> {
-  return writeCheckpointGraphs(AltCLIPModel, await fixtureConfig(), fixture, dtype, join(dir, dtype));
+/** Every graph of AltCLIPModel built from the fixture's pytorch_model.bin, run on every case. */
+async function joint(dtype: GraphDtype): Promise<FixtureGraphsCheck> {
+  return checkFixtureGraphs(AltCLIPModel, await fixtureConfig(), 'altclip', dtype, join(dir, dtype));
 }
 
 /** A graph's inputs and outputs: name, dtype, dims (all fixed sizes and symbolic names). */
@@ -57,32 +58,29 @@ async function boundary(path: string) {
 }
 
 describe('AltCLIP graphs built from the fixture checkpoint (AltCLIPModel)', () => {
-  let fp32: Record<string, string>;
+  let fp32: FixtureGraphsCheck;
   beforeAll(async () => {
-    fp32 = await buildAll('fp32');
+    fp32 = await joint('fp32');
   });
 
-  it('builds the three graphs the package runs, with the exported graphs’ inputs and outputs', async () => {
-    expect(Object.keys(fp32).sort()).toEqual([
+  it('matches PyTorch on every model case of the manifest (5 cases on 3 graphs)', () => {
+    expect(Object.keys(fp32.graphs).sort()).toEqual([
       'onnx/model.onnx',
       'onnx/text_model.onnx',
       'onnx/vision_model.onnx',
     ]);
-    for (const [graph, path] of Object.entries(fp32)) {
+    expect(fp32.cases).toHaveLength(5);
+    expect(fp32.failures).toEqual([]);
+  });
+
+  it('has the exported graphs’ inputs and outputs', async () => {
+    for (const [graph, path] of Object.entries(fp32.graphs)) {
       expect(await boundary(path), graph).toEqual(await boundary(join(fixture, graph)));
     }
   });
 
-  it('matches PyTorch on every model case of the manifest (5 cases, 3 graphs)', async () => {
-    const results = await runFixtureModelCases('altclip', fp32);
-    expect(new Set(results.map((r) => r.case)).size).toBe(5);
-    for (const r of results) {
-      expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
-    }
-  });
-
   it('gives a padded text the embeddings of the text alone (positions from input_ids, padding masked)', async () => {
-    const session = await ModelSession.create(fp32['onnx/text_model.onnx']!);
+    const session = await ModelSession.create(fp32.graphs['onnx/text_model.onnx']!);
     try {
       const run = async (ids: number[], mask: number[]) => {
         const { text_embeds } = await session.run({
@@ -91,9 +89,9 @@ describe('AltCLIP graphs built from the fixture checkpoint (AltCLIPModel)', () =
         });
         return text_embeds!.data as Float32Array;
       };
-      const right = await run([0, 17, 42, 2, 1, 1], [1, 1, 1, 1, 0, 0]);
-      const unpadded = await run([0, 17, 42, 2], [1, 1, 1, 1]);
-      expect(worstRelativeError(unpadded, right)).toBeLessThan(1e-5);
+      const padded = await run([0, 17, 42, 2, 1, 1], [1, 1, 1, 1, 0, 0]);
+      const alone = await run([0, 17, 42, 2], [1, 1, 1, 1]);
+      expect(worstRelativeError(alone, padded)).toBeLessThan(1e-5);
     } finally {
       await session.dispose();
     }
@@ -105,42 +103,35 @@ describe('AltCLIP graphs built from the fixture checkpoint (AltCLIPModel)', () =
   ] as const)(
     '%s stays within %s of fp32 on every case (relative to the output’s largest value)',
     async (dtype, bound) => {
-      const reference = await runFixtureModelCases('altclip', fp32);
-      const variant = await runFixtureModelCases('altclip', await buildAll(dtype));
-      let worst = 0;
-      for (const [i, r] of reference.entries()) {
-        const error = worstRelativeError(
-          r.actual!.data as Float32Array,
-          variant[i]!.actual!.data as Float32Array,
-        );
-        expect(error, `${r.case} ${r.output}`).toBeLessThan(bound);
-        worst = Math.max(worst, error);
-      }
-      console.info(`altclip ${dtype}: worst relative error vs fp32 ${worst.toExponential(2)}`);
+      const errors = relativeErrors(fp32.results, (await joint(dtype)).results);
+      expect(errors.filter((e) => e.error >= bound)).toEqual([]);
+      console.info(
+        `altclip ${dtype}: worst relative error vs fp32 ${Math.max(...errors.map((e) => e.error)).toExponential(2)}`,
+      );
     },
   );
 });
 
 describe('AltCLIP tower classes', () => {
   it.each([
-    ['AltCLIPTextModel', AltCLIPTextModel, 'text_model', 1],
-    ['AltCLIPVisionModel', AltCLIPVisionModel, 'vision_model', 1],
+    ['AltCLIPTextModel', AltCLIPTextModel, 'text_model'],
+    ['AltCLIPVisionModel', AltCLIPVisionModel, 'vision_model'],
   ] as const)(
-    '%s reads the AltCLIPModel checkpoint, the other tower left unread, and matches its cases',
-    async (_, modelClass, graph, cases) => {
-      const built = await writeCheckpointGraphs(
+    '%s reads the AltCLIPModel checkpoint, the other tower left unread, and matches its case',
+    async (_, modelClass, graph) => {
+      const check = await checkFixtureGraphs(
         modelClass,
         await fixtureConfig(),
-        fixture,
+        'altclip',
         'fp32',
         join(dir, modelClass.name),
+        {
+          partial: true,
+        },
       );
-      expect(Object.keys(built)).toEqual([`onnx/${graph}.onnx`]);
-      const results = await runFixtureModelCases('altclip', built, { partial: true });
-      expect(new Set(results.map((r) => r.case)).size).toBe(cases);
-      for (const r of results) {
-        expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
-      }
+      expect(Object.keys(check.graphs)).toEqual([`onnx/${graph}.onnx`]);
+      expect(check.cases).toHaveLength(1);
+      expect(check.failures).toEqual([]);
     },
   );
 });
@@ -177,21 +168,13 @@ describe('AltCLIP graph builders', () => {
   });
 
   it('refuse a checkpoint without the text transformation, naming the first missing key', async () => {
-    const source = await openCheckpoint(fixture);
-    const weights: Record<string, Tensor<'float32'>> = {};
-    for (const key of source.keys()) {
-      if (!key.startsWith('text_model.transformation.')) weights[key] = await source.readFloat32(key);
-    }
-    await source.close();
+    const checkpoint = await fixtureCheckpointWith(
+      'altclip',
+      (key) => (key.startsWith('text_model.transformation.') ? undefined : key),
+      'altclip.safetensors',
+    );
     const config = await fixtureConfig();
-    expect(() =>
-      describeCheckpointGraphs(
-        AltCLIPModel,
-        config,
-        memoryCheckpoint(weights, 'altclip.safetensors'),
-        'fp32',
-      ),
-    ).toThrowError(
+    expect(() => describeCheckpointGraphs(AltCLIPModel, config, checkpoint, 'fp32')).toThrowError(
       new CheckpointError(
         "altclip.safetensors has no weight 'text_model.transformation.weight' for AltCLIPModel",
       ),

@@ -6,21 +6,20 @@ import {
   CheckpointError,
   ConfigError,
   type GraphDtype,
-  type Tensor,
   describeCheckpointGraphs,
   openCheckpoint,
 } from '@ortvision/core';
 import {
-  describeComparison,
+  type FixtureGraphsCheck,
+  checkFixtureGraphs,
+  fixtureCheckpointWith,
   fixturePath,
   graphBoundary,
   memoryCheckpoint,
   readOnnxModel,
   readWeightsShapes,
-  runFixtureModelCases,
+  relativeErrors,
   weightsShapesCheckpoint,
-  worstRelativeError,
-  writeCheckpointGraphs,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIPSegConfig } from './config.js';
@@ -49,12 +48,12 @@ async function fixtureConfig(changes: Record<string, unknown> = {}): Promise<CLI
   });
 }
 
-/** Every graph of CLIPSegForImageSegmentation built from the fixture's pytorch_model.bin for `dtype`. */
-async function buildAll(dtype: GraphDtype): Promise<Record<string, string>> {
-  return writeCheckpointGraphs(
+/** Every graph of CLIPSegForImageSegmentation built from the fixture's pytorch_model.bin, run on every case. */
+async function segmentation(dtype: GraphDtype): Promise<FixtureGraphsCheck> {
+  return checkFixtureGraphs(
     CLIPSegForImageSegmentation,
     await fixtureConfig(),
-    fixture,
+    'clipseg',
     dtype,
     join(dir, dtype),
   );
@@ -69,25 +68,30 @@ async function boundary(path: string) {
 }
 
 describe('CLIPSeg graphs built from the fixture checkpoint (CLIPSegForImageSegmentation)', () => {
-  let fp32: Record<string, string>;
+  let fp32: FixtureGraphsCheck;
   beforeAll(async () => {
-    fp32 = await buildAll('fp32');
+    fp32 = await segmentation('fp32');
   });
 
-  it('builds the four graphs the package runs, with the exported graphs’ inputs and outputs', async () => {
-    expect(Object.keys(fp32).sort()).toEqual([
+  it('matches PyTorch on every model case of the manifest (11 cases on 4 graphs)', () => {
+    expect(Object.keys(fp32.graphs).sort()).toEqual([
       'onnx/conditional_model.onnx',
       'onnx/model.onnx',
       'onnx/text_model.onnx',
       'onnx/vision_model.onnx',
     ]);
-    for (const [graph, path] of Object.entries(fp32)) {
+    expect(fp32.cases).toHaveLength(11);
+    expect(fp32.failures).toEqual([]);
+  });
+
+  it('has the exported graphs’ inputs and outputs', async () => {
+    for (const [graph, path] of Object.entries(fp32.graphs)) {
       expect(await boundary(path), graph).toEqual(await boundary(join(fixture, graph)));
     }
   });
 
   it('leaves height and width symbolic where the exported graphs fix them at the processor size', async () => {
-    const model = await readOnnxModel(fp32['onnx/model.onnx']!);
+    const model = await readOnnxModel(fp32.graphs['onnx/model.onnx']!);
     expect(model.inputs.find((i) => i.name === 'pixel_values')!.dims).toEqual([
       'batch_size',
       3,
@@ -97,32 +101,17 @@ describe('CLIPSeg graphs built from the fixture checkpoint (CLIPSegForImageSegme
     expect(model.outputs[0]!.dims).toEqual(['batch_size', 'height', 'width']);
   });
 
-  it('matches PyTorch on every model case of the manifest (11 cases, 4 graphs)', async () => {
-    const results = await runFixtureModelCases('clipseg', fp32);
-    expect(new Set(results.map((r) => r.case)).size).toBe(11);
-    for (const r of results) {
-      expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
-    }
-  });
-
   it.each([
     ['q8', 0.05],
     ['fp16', 2e-3],
   ] as const)(
     '%s stays within %s of fp32 on every case (relative to the output’s largest value)',
     async (dtype, bound) => {
-      const reference = await runFixtureModelCases('clipseg', fp32);
-      const variant = await runFixtureModelCases('clipseg', await buildAll(dtype));
-      let worst = 0;
-      for (const [i, r] of reference.entries()) {
-        const error = worstRelativeError(
-          r.actual!.data as Float32Array,
-          variant[i]!.actual!.data as Float32Array,
-        );
-        expect(error, `${r.case} ${r.output}`).toBeLessThan(bound);
-        worst = Math.max(worst, error);
-      }
-      console.info(`clipseg ${dtype}: worst relative error vs fp32 ${worst.toExponential(2)}`);
+      const errors = relativeErrors(fp32.results, (await segmentation(dtype)).results);
+      expect(errors.filter((e) => e.error >= bound)).toEqual([]);
+      console.info(
+        `clipseg ${dtype}: worst relative error vs fp32 ${Math.max(...errors.map((e) => e.error)).toExponential(2)}`,
+      );
     },
   );
 });
@@ -135,19 +124,19 @@ describe('CLIPSeg tower classes', () => {
   ] as const)(
     '%s reads the segmentation checkpoint (clip.*, decoder left unread) and matches its cases',
     async (_, modelClass, graphs, cases) => {
-      const built = await writeCheckpointGraphs(
+      const check = await checkFixtureGraphs(
         modelClass,
         await fixtureConfig(),
-        fixture,
+        'clipseg',
         'fp32',
         join(dir, modelClass.name),
+        {
+          partial: true,
+        },
       );
-      expect(Object.keys(built)).toEqual(graphs.map((g) => `onnx/${g}.onnx`));
-      const results = await runFixtureModelCases('clipseg', built, { partial: true });
-      expect(new Set(results.map((r) => r.case)).size).toBe(cases);
-      for (const r of results) {
-        expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
-      }
+      expect(Object.keys(check.graphs)).toEqual(graphs.map((g) => `onnx/${g}.onnx`));
+      expect(check.cases).toHaveLength(cases);
+      expect(check.failures).toEqual([]);
     },
   );
 });
@@ -177,19 +166,14 @@ describe('CLIPSeg graph builders', () => {
   });
 
   it('refuse a checkpoint without the decoder, naming the first missing key', async () => {
-    const source = await openCheckpoint(fixture);
-    const weights: Record<string, Tensor<'float32'>> = {};
-    for (const key of source.keys())
-      if (!key.startsWith('decoder.')) weights[key] = await source.readFloat32(key);
-    await source.close();
+    const clipOnly = await fixtureCheckpointWith(
+      'clipseg',
+      (key) => (key.startsWith('decoder.') ? undefined : key),
+      'clip-only.safetensors',
+    );
     const config = await fixtureConfig();
     expect(() =>
-      describeCheckpointGraphs(
-        CLIPSegForImageSegmentation,
-        config,
-        memoryCheckpoint(weights, 'clip-only.safetensors'),
-        'fp32',
-      ),
+      describeCheckpointGraphs(CLIPSegForImageSegmentation, config, clipOnly, 'fp32'),
     ).toThrowError(
       new CheckpointError(
         "clip-only.safetensors has no weight 'decoder.reduces.0.weight' for CLIPSegForImageSegmentation",
@@ -218,9 +202,7 @@ describe('CLIPSeg graph builders', () => {
     );
     // The decoder reads layers 3, 6 and 9: the vision tower stops after layer 9, as torch's export does.
     const layers = new Set(
-      graph.nodes
-        .map((n) => /^clip\.vision_model\.encoder\.layers\.(\d+)\//.exec(n.name)?.[1])
-        .filter((i) => i !== undefined),
+      graph.nodes.flatMap((n) => /^clip\.vision_model\.encoder\.layers\.(\d+)\//.exec(n.name)?.[1] ?? []),
     );
     expect([...layers].map(Number).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });

@@ -2,24 +2,17 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CheckpointError, type GraphDtype, describeCheckpointGraphs, openCheckpoint } from '@ortvision/core';
 import {
-  CheckpointError,
-  type GraphDtype,
-  type Tensor,
-  describeCheckpointGraphs,
-  openCheckpoint,
-} from '@ortvision/core';
-import {
-  describeComparison,
+  type FixtureGraphsCheck,
+  checkFixtureGraphs,
+  fixtureCheckpointWith,
   fixturePath,
   graphBoundary,
-  memoryCheckpoint,
   readNpy,
   readWeightsShapes,
-  runFixtureModelCases,
+  relativeErrors,
   weightsShapesCheckpoint,
-  worstRelativeError,
-  writeCheckpointGraphs,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Owlv2Config } from './config.js';
@@ -40,15 +33,9 @@ async function fixtureConfig(changes: Record<string, unknown> = {}): Promise<Owl
   return new Owlv2Config({ ...JSON.parse(await readFile(join(fixture, 'config.json'), 'utf8')), ...changes });
 }
 
-/** Every graph of Owlv2ForObjectDetection built from the fixture's model.safetensors for `dtype`. */
-async function buildAll(dtype: GraphDtype): Promise<Record<string, string>> {
-  return writeCheckpointGraphs(
-    Owlv2ForObjectDetection,
-    await fixtureConfig(),
-    fixture,
-    dtype,
-    join(dir, dtype),
-  );
+/** Every graph of Owlv2ForObjectDetection built from the fixture's model.safetensors, run on every case. */
+async function detection(dtype: GraphDtype): Promise<FixtureGraphsCheck> {
+  return checkFixtureGraphs(Owlv2ForObjectDetection, await fixtureConfig(), 'owlv2', dtype, join(dir, dtype));
 }
 
 /** A graph's inputs and outputs by name: dtype, rank, batch dimension. */
@@ -60,45 +47,41 @@ async function boundary(path: string) {
 }
 
 describe('OWLv2 graphs built from the fixture checkpoint (Owlv2ForObjectDetection)', () => {
-  let fp32: Record<string, string>;
+  let fp32: FixtureGraphsCheck;
   beforeAll(async () => {
-    fp32 = await buildAll('fp32');
+    fp32 = await detection('fp32');
   });
 
-  it('builds the four graphs the package runs, with the exported graphs’ inputs and outputs', async () => {
-    expect(Object.keys(fp32).sort()).toEqual([
+  it('matches PyTorch on every model case of the manifest (9 cases on 4 graphs)', async () => {
+    expect(Object.keys(fp32.graphs).sort()).toEqual([
       'onnx/class_head.onnx',
       'onnx/model.onnx',
       'onnx/text_model.onnx',
       'onnx/vision_model.onnx',
     ]);
-    for (const [graph, path] of Object.entries(fp32)) {
+    expect(fp32.cases).toHaveLength(9);
+    expect(fp32.failures).toEqual([]);
+    // Masked queries are exactly -1e6, not merely close (case masked-queries).
+    const masked = fp32.results.find((r) => r.case === 'masked-queries' && r.output === 'logits')!;
+    const expected = (await readNpy(join(fixture, 'reference', 'model-masked-queries-out.logits.npy')))
+      .data as Float32Array;
+    const fills = [...expected.keys()].filter((i) => expected[i] === -1e6);
+    expect(fills.length).toBeGreaterThan(0);
+    for (const i of fills) expect((masked.actual!.data as Float32Array)[i]).toBe(-1e6);
+  });
+
+  it('has the exported graphs’ inputs and outputs', async () => {
+    for (const [graph, path] of Object.entries(fp32.graphs)) {
       expect(await boundary(path), graph).toEqual(await boundary(join(fixture, graph)));
     }
   });
 
   it('has the layouts of fixtures/README.md: image_embeds 4-D in model.onnx, flattened in vision_model.onnx', async () => {
     const dims = async (graph: string, output: string) =>
-      (await graphBoundary(fp32[graph]!)).outputs.find((o) => o.name === output)!.dims;
+      (await graphBoundary(fp32.graphs[graph]!)).outputs.find((o) => o.name === output)!.dims;
     expect(await dims('onnx/model.onnx', 'image_embeds')).toEqual(['batch_size', 6, 6, 32]);
     expect(await dims('onnx/vision_model.onnx', 'image_embeds')).toEqual(['batch_size', 36, 32]);
     expect(await dims('onnx/model.onnx', 'text_embeds')).toEqual(['batch_size', 'num_queries', 16]);
-  });
-
-  it('matches PyTorch on every model case of the manifest (9 cases, 4 graphs)', async () => {
-    const results = await runFixtureModelCases('owlv2', fp32);
-    expect(new Set(results.map((r) => r.case)).size).toBe(9);
-    for (const r of results) {
-      expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
-    }
-    // Masked queries are exactly -1e6, not merely close (case masked-queries).
-    const masked = results.find((r) => r.case === 'masked-queries' && r.output === 'logits')!;
-    const expected = (await readNpy(join(fixture, 'reference', 'model-masked-queries-out.logits.npy')))
-      .data as Float32Array;
-    const actual = masked.actual!.data as Float32Array;
-    const fills = [...expected.keys()].filter((i) => expected[i] === -1e6);
-    expect(fills.length).toBeGreaterThan(0);
-    for (const i of fills) expect(actual[i]).toBe(-1e6);
   });
 
   it.each([
@@ -107,19 +90,12 @@ describe('OWLv2 graphs built from the fixture checkpoint (Owlv2ForObjectDetectio
   ] as const)(
     '%s stays within %s of fp32 on every case (relative to the output’s largest value)',
     async (dtype, bound) => {
-      const reference = await runFixtureModelCases('owlv2', fp32);
-      const variant = await runFixtureModelCases('owlv2', await buildAll(dtype));
-      let worst = 0;
-      for (const [i, r] of reference.entries()) {
-        const a = r.actual!.data as Float32Array;
-        const b = variant[i]!.actual!.data as Float32Array;
-        // Masked logits are -1e6 in both and would hide the others' error in "relative to the largest value".
-        const kept = (values: Float32Array) => values.filter((_, j) => a[j] !== -1e6);
-        const error = worstRelativeError(kept(a), kept(b));
-        expect(error, `${r.case} ${r.output}`).toBeLessThan(bound);
-        worst = Math.max(worst, error);
-      }
-      console.info(`owlv2 ${dtype}: worst relative error vs fp32 ${worst.toExponential(2)}`);
+      // Masked logits are -1e6 in both and would hide the others' error in "relative to the largest value".
+      const errors = relativeErrors(fp32.results, (await detection(dtype)).results, (v) => v === -1e6);
+      expect(errors.filter((e) => e.error >= bound)).toEqual([]);
+      console.info(
+        `owlv2 ${dtype}: worst relative error vs fp32 ${Math.max(...errors.map((e) => e.error)).toExponential(2)}`,
+      );
     },
   );
 });
@@ -132,40 +108,34 @@ describe('OWLv2 tower classes', () => {
   ] as const)(
     '%s reads the detection checkpoint, the other graphs’ weights left unread, and matches its cases',
     async (_, modelClass, graphs, cases) => {
-      const built = await writeCheckpointGraphs(
+      const check = await checkFixtureGraphs(
         modelClass,
         await fixtureConfig(),
-        fixture,
+        'owlv2',
         'fp32',
         join(dir, modelClass.name),
+        {
+          partial: true,
+        },
       );
-      expect(Object.keys(built)).toEqual(graphs.map((g) => `onnx/${g}.onnx`));
-      const results = await runFixtureModelCases('owlv2', built, { partial: true });
-      expect(new Set(results.map((r) => r.case)).size).toBe(cases);
-      for (const r of results) {
-        expect(r.comparison.ok, `${r.case} ${r.output}: ${describeComparison(r.comparison)}`).toBe(true);
-      }
+      expect(Object.keys(check.graphs)).toEqual(graphs.map((g) => `onnx/${g}.onnx`));
+      expect(check.cases).toHaveLength(cases);
+      expect(check.failures).toEqual([]);
     },
   );
 
   it('Owlv2TextModel also reads a checkpoint of Owlv2Model alone (no owlv2. prefix, no heads)', async () => {
-    const source = await openCheckpoint(fixture);
-    const weights: Record<string, Tensor<'float32'>> = {};
-    for (const key of source.keys()) {
-      if (key.startsWith('owlv2.')) weights[key.slice('owlv2.'.length)] = await source.readFloat32(key);
-    }
-    await source.close();
+    const prefix = 'owlv2.';
+    const base = await fixtureCheckpointWith(
+      'owlv2',
+      (key) => (key.startsWith(prefix) ? key.slice(prefix.length) : undefined),
+      'base.safetensors',
+    );
     const config = await fixtureConfig();
-    const described = describeCheckpointGraphs(Owlv2TextModel, config, memoryCheckpoint(weights), 'fp32');
-    expect(Object.keys(described.graphs)).toEqual(['text_model']);
-    expect(() =>
-      describeCheckpointGraphs(
-        Owlv2VisionModel,
-        config,
-        memoryCheckpoint(weights, 'base.safetensors'),
-        'fp32',
-      ),
-    ).toThrowError(
+    expect(Object.keys(describeCheckpointGraphs(Owlv2TextModel, config, base, 'fp32').graphs)).toEqual([
+      'text_model',
+    ]);
+    expect(() => describeCheckpointGraphs(Owlv2VisionModel, config, base, 'fp32')).toThrowError(
       new CheckpointError(
         "base.safetensors has no weight 'layer_norm.weight' for Owlv2VisionModel: the checkpoint holds only the base model (its keys lack the 'owlv2.' prefix), not this weight outside it",
       ),
@@ -205,21 +175,13 @@ describe('OWLv2 graph builders', () => {
   });
 
   it('refuse a checkpoint without the objectness head, naming the first missing key', async () => {
-    const source = await openCheckpoint(fixture);
-    const weights: Record<string, Tensor<'float32'>> = {};
-    for (const key of source.keys()) {
-      if (!key.startsWith('objectness_head.')) weights[key] = await source.readFloat32(key);
-    }
-    await source.close();
+    const owlvit = await fixtureCheckpointWith(
+      'owlv2',
+      (key) => (key.startsWith('objectness_head.') ? undefined : key),
+      'owlvit.safetensors',
+    );
     const config = await fixtureConfig();
-    expect(() =>
-      describeCheckpointGraphs(
-        Owlv2ForObjectDetection,
-        config,
-        memoryCheckpoint(weights, 'owlvit.safetensors'),
-        'fp32',
-      ),
-    ).toThrowError(
+    expect(() => describeCheckpointGraphs(Owlv2ForObjectDetection, config, owlvit, 'fp32')).toThrowError(
       new CheckpointError(
         "owlvit.safetensors has no weight 'objectness_head.dense0.weight' for Owlv2ForObjectDetection",
       ),

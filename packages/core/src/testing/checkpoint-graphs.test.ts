@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CheckpointError, FixtureFormatError, InvalidArgumentError } from '../errors.js';
-import { runFixtureModelCases, worstRelativeError } from './checkpoint-graphs.js';
+import { Tensor } from '../tensor/tensor.js';
+import {
+  type GraphCaseResult,
+  fixtureCheckpointWith,
+  relativeErrors,
+  runFixtureModelCases,
+  worstRelativeError,
+} from './checkpoint-graphs.js';
 import { weightsShapesCheckpoint } from './shapes-checkpoint.js';
 
 describe('weightsShapesCheckpoint', () => {
@@ -55,5 +62,46 @@ describe('runFixtureModelCases', () => {
       /^model case '.+' runs onnx\/model\.onnx, which was not built \(built: \)$/,
     );
     expect(await runFixtureModelCases('vit-cls', {}, { partial: true })).toEqual([]);
+  });
+});
+
+describe('relativeErrors', () => {
+  const result = (values: number[], output = 'logits'): GraphCaseResult => ({
+    case: 'c',
+    graph: 'onnx/model.onnx',
+    output,
+    comparison: {
+      ok: true,
+      worstAbsError: 0,
+      worstIndex: -1,
+      worstPosition: [],
+      worstActual: 0,
+      worstExpected: 0,
+      countBeyond: 0,
+      total: values.length,
+    },
+    actual: new Tensor('float32', Float32Array.from(values), [values.length]),
+  });
+
+  it('compares each output with the same output of the reference, leaving out the values skip names', () => {
+    const reference = [result([-1e6, 2, -4])];
+    const variant = [result([-1e6, 2.5, -4])];
+    expect(relativeErrors(reference, variant)).toEqual([{ case: 'c', output: 'logits', error: 0.5 / 1e6 }]);
+    expect(relativeErrors(reference, variant, (v) => v === -1e6)).toEqual([
+      { case: 'c', output: 'logits', error: 0.125 },
+    ]);
+    expect(() => relativeErrors(reference, [result([1, 2, 3], 'boxes')])).toThrowError(InvalidArgumentError);
+  });
+});
+
+describe('fixtureCheckpointWith', () => {
+  it('holds a fixture’s weights under new keys, leaving out those renamed to undefined', async () => {
+    const checkpoint = await fixtureCheckpointWith('vit-cls', (key) =>
+      key.startsWith('classifier.') ? undefined : key.replace(/^vit\./, ''),
+    );
+    expect(checkpoint.keys().some((key) => key.startsWith('classifier.') || key.startsWith('vit.'))).toBe(
+      false,
+    );
+    expect(checkpoint.info('embeddings.cls_token').shape).toEqual([1, 1, 32]);
   });
 });

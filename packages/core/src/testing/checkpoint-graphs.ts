@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { openCheckpoint } from '../checkpoint/open-checkpoint.js';
 import { InvalidArgumentError } from '../errors.js';
 import {
@@ -9,9 +10,10 @@ import {
 import type { GraphDtype } from '../onnx/module.js';
 import { ModelSession, type NamedTensors } from '../runtime/session.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Comparison } from './compare.js';
+import { type Comparison, describeComparison } from './compare.js';
 import { fixturePath } from './fixtures.js';
 import { loadFixture } from './manifest.js';
+import { memoryCheckpoint } from './memory-checkpoint.js';
 import { checkModelCase } from './model-cases.js';
 
 /**
@@ -114,6 +116,110 @@ export async function runFixtureModelCases(
     return results;
   } finally {
     for (const session of sessions.values()) await session.dispose();
+  }
+}
+
+/** A model class's graphs built from a fixture's checkpoint, and what they gave on the fixture's model cases. */
+export interface FixtureGraphsCheck {
+  /** Manifest graph name (`onnx/model.onnx`) -> written file. */
+  readonly graphs: Readonly<Record<string, string>>;
+  readonly results: readonly GraphCaseResult[];
+  /** The model cases run, by name, in manifest order. */
+  readonly cases: readonly string[];
+  /** One line per output outside its case's tolerance (empty when all pass), saying where and by how much. */
+  readonly failures: readonly string[];
+}
+
+/**
+ * Builds every graph `modelClass` declares from the checkpoint of fixture `fixture` for `dtype` (into `dir`) and
+ * runs the fixture's model cases on them (`runFixtureModelCases`; with `partial`, only the cases on graphs the
+ * class builds).
+ *
+ * @example
+ * ```ts
+ * const check = await checkFixtureGraphs(CLIPSegForImageSegmentation, config, 'clipseg', 'fp32', dir);
+ * expect(check.failures).toEqual([]);
+ * ```
+ */
+export async function checkFixtureGraphs<C>(
+  modelClass: CheckpointGraphsClass<C>,
+  config: C,
+  fixture: string,
+  dtype: GraphDtype,
+  dir: string,
+  options: { partial?: boolean } = {},
+): Promise<FixtureGraphsCheck> {
+  const graphs = await writeCheckpointGraphs(modelClass, config, fixturePath(fixture), dtype, dir);
+  const results = await runFixtureModelCases(fixture, graphs, options);
+  return {
+    graphs,
+    results,
+    cases: [...new Set(results.map((r) => r.case))],
+    failures: results
+      .filter((r) => !r.comparison.ok)
+      .map((r) => `${r.case} ${r.output}: ${describeComparison(r.comparison)}`),
+  };
+}
+
+/**
+ * How far each output of `variant` strays from the same output of `reference` (the same cases run on graphs of
+ * another dtype), as `worstRelativeError`; elements where `skip` holds for the reference value (a fill value such
+ * as OWLv2's -1e6 masked logits) are left out.
+ *
+ * @example
+ * ```ts
+ * const errors = relativeErrors(fp32.results, q8.results);
+ * expect(errors.filter((e) => e.error >= 0.05)).toEqual([]);
+ * ```
+ */
+export function relativeErrors(
+  reference: readonly GraphCaseResult[],
+  variant: readonly GraphCaseResult[],
+  skip: (value: number) => boolean = () => false,
+): { case: string; output: string; error: number }[] {
+  return reference.map((r, i) => {
+    const other = variant[i];
+    if (!other || other.case !== r.case || other.output !== r.output) {
+      throw new InvalidArgumentError(
+        `the variant's results do not follow the reference's at ${r.case} ${r.output}`,
+      );
+    }
+    const a = r.actual!.data as Float32Array;
+    const b = other.actual!.data as Float32Array;
+    const kept = [...a.keys()].filter((j) => !skip(a[j]!));
+    const error = worstRelativeError(
+      kept.map((j) => a[j]!),
+      kept.map((j) => b[j]!),
+    );
+    return { case: r.case, output: r.output, error };
+  });
+}
+
+/**
+ * A fixture's checkpoint held in memory with its keys changed: `rename` gives each stored key its new name, or
+ * undefined to leave the weight out. For the typed errors of a builder given the wrong checkpoint (a head
+ * missing, a base model's keys without the prefix).
+ *
+ * @example
+ * ```ts
+ * const noDecoder = await fixtureCheckpointWith('clipseg', (key) => (key.startsWith('decoder.') ? undefined : key));
+ * ```
+ */
+export async function fixtureCheckpointWith(
+  fixture: string,
+  rename: (key: string) => string | undefined,
+  name = 'memory.safetensors',
+): Promise<Checkpoint> {
+  const source = await openCheckpoint(fixturePath(fixture));
+  try {
+    const weights: Record<string, Tensor<'float32'>> = {};
+    for (const key of source.keys()) {
+      const renamed = rename(key);
+      if (renamed !== undefined) weights[renamed] = await source.readFloat32(key);
+    }
+    return memoryCheckpoint(weights, name);
+  } finally {
+    await source.close();
   }
 }
 

@@ -55,10 +55,13 @@ export type {
 export { memoryCheckpoint } from './memory-checkpoint.js';
 export { runOnnxGraph } from './run-graph.js';
 export {
+  checkFixtureGraphs,
+  fixtureCheckpointWith,
   graphBoundary,
+  relativeErrors,
   runFixtureModelCases,
   worstRelativeError,
   writeCheckpointGraphs,
 } from './checkpoint-graphs.js';
-export type { BoundaryValueInfo, GraphCaseResult } from './checkpoint-graphs.js';
+export type { BoundaryValueInfo, FixtureGraphsCheck, GraphCaseResult } from './checkpoint-graphs.js';
 export { weightsShapesCheckpoint } from './shapes-checkpoint.js';
