@@ -1,17 +1,13 @@
 import {
-  type ClassifyOptions,
   type DeviceOption,
-  type ImagesInput,
-  type LabelScore,
+  type ImageClassificationFunction,
   ModelNotFoundError,
   type Pipeline,
   PretrainedConfig,
   type PretrainedOptions,
 } from '@ortvision/core';
 
-type Classifier = Pipeline<
-  (images: ImagesInput, options?: ClassifyOptions) => Promise<LabelScore[] | LabelScore[][]>
->;
+type Classifier = Pipeline<ImageClassificationFunction>;
 type ClassifierLoader = (idOrPath: string, options: PretrainedOptions) => Promise<Classifier>;
 
 // One entry per package with an image classification task; each is imported only when its model is asked for.

@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<void> {
     onProgress: progressBar(),
   });
   try {
-    const results = (await classify(images, { topK })) as LabelScore[][];
+    const results = await classify(images, { topK });
     const written: string[] = [];
     for (const [index, path] of images.entries()) {
       const file = outputPath(args.out, index);

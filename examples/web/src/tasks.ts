@@ -102,7 +102,7 @@ export class TaskRunner {
         const { classify } = await loadClassifier(models.classify, options);
         return {
           async run(image) {
-            const labels = (await classify(image, { topK: 3 })) as LabelScore[];
+            const labels = await classify(image, { topK: 3 });
             return { result: { labels }, picture: await captionedPicture(image, labels, picture) };
           },
           dispose: () => classify.dispose(),

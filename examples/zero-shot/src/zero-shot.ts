@@ -26,7 +26,7 @@ export async function loadRanker(model: string, options: PretrainedOptions): Pro
   const classify = await zeroShotImageClassification(model, options);
   return {
     async rank(image, { labels, hypothesisTemplate, topK }, picture = {}) {
-      const ranked = (await classify(image, labels, { hypothesisTemplate, topK })) as LabelScore[];
+      const ranked = await classify(image, labels, { hypothesisTemplate, topK });
       return { labels: ranked, picture: await captionedPicture(image, ranked, picture) };
     },
     dispose: () => classify.dispose(),

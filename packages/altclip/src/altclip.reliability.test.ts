@@ -126,11 +126,17 @@ describe('zeroShotImageClassification, similarity and embeddings inputs', () => 
 
   it.each([
     [cats, [], {}, 'candidateLabels is empty: give at least one text'],
-    [cats, 'cat', {}, `candidateLabels must be an array of strings (e.g. ['cat', '狗']), got "cat"`],
-    [cats, undefined, {}, 'got undefined undefined'],
-    [cats, ['cat', 1], {}, 'candidateLabels[1] must be a string, got number 1'],
-    [[], ['cat'], {}, 'images is an empty list: give at least one image'],
-    [cats, ['cat'], { topK: Number.NaN }, 'topK must be an integer >= 1, got number NaN'],
+    [cats, 'cat', {}, `candidateLabels must be an array of strings (e.g. ['cat', '狗']), got 'cat'`],
+    [cats, undefined, {}, 'got undefined'],
+    [cats, ['cat', 1], {}, 'candidateLabels[1] must be a string, got 1'],
+    [[], ['cat'], {}, 'zeroShotImageClassification got an empty list: give at least one image'],
+    [cats, ['cat'], { topK: Number.NaN }, 'topK must be an integer >= 1, got NaN'],
+    [
+      cats,
+      ['cat'],
+      { top_k: 1 },
+      "unknown option 'top_k' for the zeroShotImageClassification call (did you mean 'topK'?)",
+    ],
     [cats, ['cat'], { hypothesisTemplate: '{x}' }, 'only "{}" (once) or "{0}" can stand for the label'],
     [cats, ['cat'], { hypothesisTemplate: 3 }, 'hypothesisTemplate must be a string'],
   ])('images %j, labels %j, options %j: InvalidArgumentError', async (images, labels, options, message) => {
@@ -181,7 +187,9 @@ describe('zeroShotImageClassification, similarity and embeddings inputs', () => 
     expect(() =>
       similarityFromEmbeddings(embeds(2, 3), embeds(2, 3), { logitScale: Number.NaN }),
     ).toThrowError(
-      new InvalidArgumentError('logitScale must be a finite number (the raw logit_scale), got NaN'),
+      new InvalidArgumentError(
+        'logitScale must be a finite number <= 80, the natural log of the similarity scale (trained models: 0 to ln 100 = 4.6052), got NaN',
+      ),
     );
   });
 
@@ -192,7 +200,7 @@ describe('zeroShotImageClassification, similarity and embeddings inputs', () => 
       new InvalidArgumentError('texts is empty: give at least one text'),
     );
     await expect(image([])).rejects.toThrowError(
-      new InvalidArgumentError('images is an empty list: give at least one image'),
+      new InvalidArgumentError('embedImage got an empty list: give at least one image'),
     );
     await text.dispose();
     await image.dispose();

@@ -11,9 +11,9 @@ import {
   clipContrastiveLogits,
   clipImageFeatures,
   embedding,
+  invertAttentionMask,
   layerNorm,
   linear,
-  paddingMaskBias,
   selfAttention,
 } from '@ortvision/core';
 import type { AltCLIPConfig, AltCLIPTextConfig } from './config.js';
@@ -143,7 +143,7 @@ function layer(m: Module, x: Value, scoreBias: Value, config: AltCLIPTextConfig)
  */
 function textModel(m: Module, ids: Value, attentionMask: Value, config: AltCLIPTextConfig): Value {
   const roberta = m.child('roberta');
-  const scoreBias = paddingMaskBias(roberta, attentionMask);
+  const scoreBias = invertAttentionMask(roberta, attentionMask);
   let hidden = embeddings(roberta.child('embeddings'), ids, config);
   const encoder = roberta.child('encoder');
   for (let i = 0; i < config.num_hidden_layers; i++) {

@@ -7,17 +7,36 @@ export {
   buildAltCLIPTextFeatures,
 } from './graph.js';
 export { CLIPImageProcessor } from './image-processing.js';
-export { AltCLIPProcessor, processorOptionsFromKwargs } from './processing.js';
+export { ALTCLIP_PROCESSOR_INPUTS, AltCLIPProcessor, processorOptionsFromKwargs } from './processing.js';
 export type { AltCLIPImages, AltCLIPProcessorInputs, AltCLIPProcessorOutput } from './processing.js';
 export { AltCLIPModel, AltCLIPTextModel, AltCLIPVisionModel } from './modeling.js';
 export type { AltCLIPInputs, AltCLIPOutput, AltCLIPTextInputs, AltCLIPVisionInputs } from './modeling.js';
-export { logitsFromNormalized, rankCandidateLabels, similarityFromEmbeddings } from './post-processing.js';
+export {
+  MAX_LOGIT_SCALE,
+  checkLogitScale,
+  logitsFromNormalized,
+  rankCandidateLabels,
+  similarityFromEmbeddings,
+} from './post-processing.js';
 export type { AltCLIPSimilarity, SimilarityOptions } from './post-processing.js';
 export {
+  ALTCLIP_TASK_SETTINGS,
+  TEXT_EMBEDDING_OPTIONS,
+  ZERO_SHOT_IMAGE_CLASSIFICATION_OPTIONS,
   embedImage,
   embedText,
   formatHypothesis,
   similarity,
   zeroShotImageClassification,
 } from './tasks.js';
-export type { AltCLIPTaskOptions, ZeroShotImageClassificationOptions } from './tasks.js';
+export type {
+  AltCLIPTaskOptions,
+  AltCLIPTaskParts,
+  AltCLIPTaskSettings,
+  EmbedImageFunction,
+  EmbedTextFunction,
+  SimilarityFunction,
+  TextEmbeddingOptions,
+  ZeroShotImageClassificationFunction,
+  ZeroShotImageClassificationOptions,
+} from './tasks.js';

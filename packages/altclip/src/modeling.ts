@@ -126,8 +126,9 @@ function towerEmbeddings(
 /**
  * transformers' `AltCLIPModel` over three ONNX graphs: `onnx/model.onnx` (`forward`: texts x images ->
  * similarity logits and normalized embeddings), `onnx/text_model.onnx` (`getTextFeatures`) and
- * `onnx/vision_model.onnx` (`getImageFeatures`), the last two NOT normalized, as in Python. With
- * `loading: 'lazy'` only the graphs you use need to exist.
+ * `onnx/vision_model.onnx` (`getImageFeatures`), the last two NOT normalized, as in Python. A folder needs the two
+ * towers or `model.onnx` (eager loading loads the towers when present, else `model.onnx`; the other graphs load on
+ * first use); with `loading: 'lazy'` nothing loads before first use.
  *
  * @example
  * ```ts
@@ -148,6 +149,11 @@ export class AltCLIPModel extends PreTrainedModel<AltCLIPConfig> {
     text_model: 'text_model',
     vision_model: 'vision_model',
   };
+  /**
+   * Either the two towers (what the task helpers run; `model.onnx` then loads on first `forward` or `logitScale()`)
+   * or the joint graph alone suffices, so a folder with only the towers loads eagerly without `loading: 'lazy'`.
+   */
+  static override readonly graphGroups = [['text_model', 'vision_model'], ['model']];
 
   #logitScale: Promise<number> | undefined;
 

@@ -1,25 +1,15 @@
 import { InputShapeError, InvalidArgumentError, Tensor } from '@ortvision/core';
-import { fixturePath, loadFixture, readNpy } from '@ortvision/core/testing';
+import { type JsonValue, assertJsonClose, fixturePath, loadFixture, readNpy } from '@ortvision/core/testing';
 import { describe, expect, it } from 'vitest';
-import { rankCandidateLabels, similarityFromEmbeddings } from './post-processing.js';
+import {
+  checkLogitScale,
+  logitsFromNormalized,
+  rankCandidateLabels,
+  similarityFromEmbeddings,
+} from './post-processing.js';
 
 const dir = fixturePath('altclip');
 const { manifest } = await loadFixture(dir);
-
-/** Every number of `actual` within atol of `expected` (same nesting). */
-function expectClose(actual: unknown, expected: unknown, atol: number, path = ''): void {
-  if (typeof expected === 'number') {
-    expect(typeof actual, path).toBe('number');
-    expect(Math.abs((actual as number) - expected), `${path}: ${actual} vs ${expected}`).toBeLessThanOrEqual(
-      atol,
-    );
-  } else if (Array.isArray(expected)) {
-    expect((actual as unknown[]).length, path).toBe(expected.length);
-    expected.forEach((e, i) => expectClose((actual as unknown[])[i], e, atol, `${path}[${i}]`));
-  } else {
-    expect(actual, path).toEqual(expected);
-  }
-}
 
 describe('similarityFromEmbeddings', () => {
   const cases = manifest.postprocess.filter((c) => c.call === 'altclip_similarity');
@@ -34,7 +24,7 @@ describe('similarityFromEmbeddings', () => {
     const expected = testCase.expected as Record<string, unknown>;
     expect(Object.keys(result).sort()).toEqual(Object.keys(expected).sort());
     for (const [name, value] of Object.entries(expected)) {
-      expectClose(result[name as keyof typeof result].toNested(), value, testCase.atol ?? 0, name);
+      await assertJsonClose(result[name as keyof typeof result], value as JsonValue, testCase.atol ?? 0);
     }
   });
 
@@ -43,6 +33,11 @@ describe('similarityFromEmbeddings', () => {
     const b = Tensor.zeros('float32', [1, 8]);
     expect(() => similarityFromEmbeddings(a, b, { logitScale: 1 })).toThrow(InputShapeError);
     expect(() => similarityFromEmbeddings(a, a, { logitScale: Number.NaN })).toThrow(InvalidArgumentError);
+    expect(() => similarityFromEmbeddings(a, a, { logitScale: 100 })).toThrow(
+      /did you pass the scale instead of its log/,
+    );
+    expect(checkLogitScale(Math.log(100))).toBeCloseTo(4.6052, 4);
+    expect(() => logitsFromNormalized(a, a, 89)).toThrow(InvalidArgumentError);
     expect(() => similarityFromEmbeddings(Tensor.zeros('float32', [16]), a, { logitScale: 1 })).toThrow(
       /textEmbeds must be a float32 Tensor \[batch, projection_dim\], got float32 \[16\]/,
     );

@@ -3,7 +3,9 @@ import {
   InvalidArgumentError,
   type LabelScore,
   Tensor,
+  checkFinite,
   classifyLogits,
+  describeValue,
   l2Normalize,
   softmax,
 } from '@ortvision/core';
@@ -23,8 +25,39 @@ export interface AltCLIPSimilarity {
 }
 
 export interface SimilarityOptions {
-  /** The raw `logit_scale` (Python's `model.logit_scale`, e.g. `await model.logitScale()`); logits use its exp. */
+  /**
+   * The raw `logit_scale` (Python's `model.logit_scale`, e.g. `await model.logitScale()`): the natural LOG of the
+   * scale, logits use its exp. BAAI/AltCLIP's is ln 100 = 4.6052; see `checkLogitScale`.
+   */
   logitScale: number;
+}
+
+/**
+ * The largest `logitScale` accepted: exp(80) = 5.5e34 still leaves float32 room for the logits, while a value
+ * near 88.7 overflows to Infinity and turns every score into NaN.
+ */
+export const MAX_LOGIT_SCALE = 80;
+
+/**
+ * `logitScale` checked: a finite number no larger than `MAX_LOGIT_SCALE`. It is the log of the scale that
+ * multiplies the cosine similarities; CLIP-style training clamps the scale at 100, so trained models have values
+ * from 0 to ln 100 = 4.6052. Passing the scale itself (100 instead of 4.6052) would overflow float32 and is
+ * refused with a message saying so.
+ *
+ * @example
+ * checkLogitScale(Math.log(100)); // 4.605170185988092
+ */
+export function checkLogitScale(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value > MAX_LOGIT_SCALE) {
+    const hint =
+      typeof value === 'number' && value > MAX_LOGIT_SCALE
+        ? `: its exp overflows float32 (did you pass the scale instead of its log? for a scale of ${value} pass ${Math.log(value).toFixed(4)})`
+        : '';
+    throw new InvalidArgumentError(
+      `logitScale must be a finite number <= ${MAX_LOGIT_SCALE}, the natural log of the similarity scale (trained models: 0 to ln 100 = 4.6052), got ${describeValue(value)}${hint}`,
+    );
+  }
+  return value;
 }
 
 function checkEmbeds(value: unknown, name: string): Tensor<'float32'> {
@@ -46,7 +79,7 @@ export function logitsFromNormalized(
 ): Tensor<'float32'> {
   const [texts, d] = textEmbeds.dims as [number, number];
   const images = imageEmbeds.dims[0]!;
-  const scale = Math.fround(Math.exp(logitScale));
+  const scale = Math.fround(Math.exp(checkLogitScale(logitScale)));
   const logits = new Float32Array(images * texts);
   for (let i = 0; i < images; i++) {
     for (let t = 0; t < texts; t++) {
@@ -91,11 +124,9 @@ export function similarityFromEmbeddings(
       `textEmbeds [${text.dims.join(', ')}] and imageEmbeds [${image.dims.join(', ')}] must have the same embedding size`,
     );
   }
-  if (typeof logitScale !== 'number' || !Number.isFinite(logitScale)) {
-    throw new InvalidArgumentError(
-      `logitScale must be a finite number (the raw logit_scale), got ${String(logitScale)}`,
-    );
-  }
+  checkLogitScale(logitScale);
+  checkFinite(text.data, 'textEmbeds');
+  checkFinite(image.data, 'imageEmbeds');
   const text_embeds_normalized = l2Normalize(text);
   const image_embeds_normalized = l2Normalize(image);
   const logits_per_image = logitsFromNormalized(text_embeds_normalized, image_embeds_normalized, logitScale);

@@ -1,18 +1,21 @@
 import {
   type BatchEncoding,
   type DecodeOptions,
+  ENCODE_OPTIONS,
   type EncodeOptions,
   type ImageInput,
   InvalidArgumentError,
+  PREPROCESS_OPTIONS,
+  PRETRAINED_OPTIONS,
   type PreprocessOptions,
   type ResolveOptions,
   type Tensor,
   type TokenIds,
   Tokenizer,
+  checkOptions,
   encodeOptionsFromKwargs,
   preprocessOptionsFromKwargs,
   splitTokenizerKwargs,
-  tokenizerKwargNames,
 } from '@ortvision/core';
 import { CLIPImageProcessor } from './image-processing.js';
 
@@ -39,8 +42,13 @@ export type AltCLIPProcessorOutput<I extends AltCLIPProcessorInputs = AltCLIPPro
     ? { pixel_values: Tensor<'float32'> }
     : { pixel_values?: Tensor<'float32'> });
 
-// The camelCase options that go to the tokenizer; every other option goes to the image processor.
-const ENCODE_OPTIONS: ReadonlySet<string> = new Set(Object.values(tokenizerKwargNames));
+/** The keys of `AltCLIPProcessorInputs`: text, images, the tokenizer's options and the image processor's. */
+export const ALTCLIP_PROCESSOR_INPUTS: readonly string[] = [
+  'text',
+  'images',
+  ...ENCODE_OPTIONS,
+  ...PREPROCESS_OPTIONS,
+];
 
 /**
  * Python keyword arguments of `AltCLIPProcessor.__call__` (`{"padding": "max_length", "max_length": 16,
@@ -83,6 +91,7 @@ export class AltCLIPProcessor {
 
   /** Loads preprocessor_config.json and tokenizer.json (+ tokenizer_config.json) from a folder or Hub id. */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<AltCLIPProcessor> {
+    checkOptions(options, PRETRAINED_OPTIONS, 'AltCLIPProcessor.fromPretrained');
     const [imageProcessor, tokenizer] = await Promise.all([
       CLIPImageProcessor.fromPretrained(idOrPath, options),
       Tokenizer.fromPretrained(idOrPath, options),
@@ -96,19 +105,19 @@ export class AltCLIPProcessor {
    * lengths) and nothing is truncated unless `truncation` or `maxLength` says so.
    */
   async process<const I extends AltCLIPProcessorInputs>(inputs: I): Promise<AltCLIPProcessorOutput<I>> {
-    if (typeof inputs !== 'object' || inputs === null) {
-      throw new InvalidArgumentError(
-        `process takes an object { text?, images?, ...options }, got ${inputs === null ? 'null' : typeof inputs}`,
-      );
-    }
-    const { text, images, ...options } = inputs;
+    const { text, images, ...options } = checkOptions(
+      inputs,
+      ALTCLIP_PROCESSOR_INPUTS,
+      'AltCLIPProcessor.process',
+    );
     if (text === undefined && images === undefined) {
       throw new InvalidArgumentError('process needs text or images (or both); got neither');
     }
     const encodeOptions: EncodeOptions = {};
     const imageOptions: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options)) {
-      if (ENCODE_OPTIONS.has(key)) (encodeOptions as Record<string, unknown>)[key] = value;
+      if ((ENCODE_OPTIONS as readonly string[]).includes(key))
+        (encodeOptions as Record<string, unknown>)[key] = value;
       else imageOptions[key] = value;
     }
     const output: Partial<BatchEncoding> & { pixel_values?: Tensor<'float32'> } = {};

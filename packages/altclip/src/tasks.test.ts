@@ -1,5 +1,14 @@
-import { InvalidArgumentError, type LabelScore } from '@ortvision/core';
-import { fixtureImagePath, fixturePath, loadFixture } from '@ortvision/core/testing';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AbortedError, InvalidArgumentError, type LabelScore, ModelRunError, Tensor } from '@ortvision/core';
+import {
+  assertJsonClose,
+  fixtureImagePath,
+  fixturePath,
+  fixtureVariant,
+  loadFixture,
+} from '@ortvision/core/testing';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { AltCLIPModel } from './modeling.js';
 import { embedImage, embedText, formatHypothesis, similarity, zeroShotImageClassification } from './tasks.js';
@@ -8,11 +17,6 @@ const dir = fixturePath('altclip');
 const { manifest } = await loadFixture(dir);
 const classify = await zeroShotImageClassification(dir);
 afterAll(() => classify.dispose());
-
-function expectRanking(actual: LabelScore[], expected: LabelScore[], atol: number): void {
-  expect(actual.map((r) => r.label)).toEqual(expected.map((r) => r.label));
-  actual.forEach((r, i) => expect(Math.abs(r.score - expected[i]!.score), r.label).toBeLessThanOrEqual(atol));
-}
 
 describe('zeroShotImageClassification on the pipeline cases of fixture altclip', () => {
   const cases = manifest.pipeline.filter((c) => c.task === 'zero-shot-image-classification');
@@ -24,16 +28,12 @@ describe('zeroShotImageClassification on the pipeline cases of fixture altclip',
     expect(rest).toEqual({});
     const options =
       hypothesis_template === undefined ? {} : { hypothesisTemplate: hypothesis_template as string };
-    const expected = testCase.expected as unknown as LabelScore[] | LabelScore[][];
-    const atol = testCase.atol ?? 0;
-    if (images.length === 1) {
-      const result = await classify(images[0]!, candidate_labels as string[], options);
-      expectRanking(result as LabelScore[], expected as LabelScore[], atol);
-    } else {
-      const result = (await classify(images, candidate_labels as string[], options)) as LabelScore[][];
-      expect(result).toHaveLength(images.length);
-      result.forEach((r, i) => expectRanking(r, (expected as LabelScore[][])[i]!, atol));
-    }
+    const result = await classify(
+      images.length === 1 ? images[0]! : images,
+      candidate_labels as string[],
+      options,
+    );
+    await assertJsonClose(result, testCase.expected, testCase.atol ?? 0);
   });
 });
 
@@ -51,7 +51,7 @@ describe('text embeddings are computed once per label', () => {
       await run(fixtureImagePath('chelsea.png'), ['dog', 'cat']);
       expect(spy).toHaveBeenCalledTimes(1);
       // 猫 and 狗 are both '▁' + <unk> for this vocabulary: one embedding, exactly tied scores
-      const tied = (await run(image, ['cat', '猫', '狗'], { hypothesisTemplate: '{}' })) as LabelScore[];
+      const tied: LabelScore[] = await run(image, ['cat', '猫', '狗'], { hypothesisTemplate: '{}' });
       expect(spy).toHaveBeenCalledTimes(2);
       expect(spy.mock.calls[1]![0].input_ids.dims[0]).toBe(2);
       const unknown = tied.filter((r) => r.label !== 'cat');
@@ -106,11 +106,9 @@ describe('embedText, embedImage and similarity', () => {
     try {
       const embedT = await embedText(model, { logitScale: 1 });
       await expect(embedT([])).rejects.toThrow(InvalidArgumentError);
-      await expect(embedT([3 as unknown as string])).rejects.toThrow(
-        /texts\[0\] must be a string, got number 3/,
-      );
+      await expect(embedT([3 as unknown as string])).rejects.toThrow(/texts\[0\] must be a string, got 3/);
       const embedI = await embedImage(model);
-      await expect(embedI([])).rejects.toThrow(/images is an empty list/);
+      await expect(embedI([])).rejects.toThrow(/embedImage got an empty list/);
     } finally {
       await model.dispose();
     }
@@ -134,11 +132,74 @@ describe('zeroShotImageClassification input checks', () => {
     await expect(classify(image, ['cat'], { hypothesisTemplate: 'a {label}' })).rejects.toThrow(
       InvalidArgumentError,
     );
-    await expect(classify([], ['cat'])).rejects.toThrow(/images is an empty list/);
+    await expect(classify([], ['cat'])).rejects.toThrow(/zeroShotImageClassification got an empty list/);
   });
 
   it('rejects invalid options', async () => {
     await expect(zeroShotImageClassification(dir, { textCacheSize: -1 })).rejects.toThrow(/textCacheSize/);
+  });
+});
+
+describe('logitScale, truncation, graphs and signal', () => {
+  it('logitScale 100 (the scale, not its log) is refused with advice; a large valid one gives no NaN', async () => {
+    await expect(zeroShotImageClassification(dir, { logitScale: 100 })).rejects.toThrowError(
+      new InvalidArgumentError(
+        'logitScale must be a finite number <= 80, the natural log of the similarity scale (trained models: 0 to ln 100 = 4.6052), got 100: its exp overflows float32 (did you pass the scale instead of its log? for a scale of 100 pass 4.6052)',
+      ),
+    );
+    const peaked = await zeroShotImageClassification(dir, { logitScale: 60 });
+    const ranked = await peaked(fixtureImagePath('cats.png'), ['cat', 'dog', 'a remote']);
+    expect(ranked.every((r) => Number.isFinite(r.score))).toBe(true);
+    expect(ranked.reduce((sum, r) => sum + r.score, 0)).toBeCloseTo(1, 6);
+    await peaked.dispose();
+  });
+
+  it('the towers and logitScale suffice: a folder without model.onnx loads eagerly (graphGroups)', async () => {
+    const folder = await fixtureVariant(
+      'altclip',
+      await mkdtemp(join(tmpdir(), 'ortvision-altclip-towers-')),
+      {
+        'onnx/model.onnx': null,
+      },
+    );
+    try {
+      const towers = await zeroShotImageClassification(folder, { logitScale: Math.log(100) });
+      const ranked = await towers(fixtureImagePath('cats.png'), ['cat', 'dog']);
+      expect(ranked.map((r) => r.label).sort()).toEqual(['cat', 'dog']);
+      await towers.dispose();
+      // without logitScale the measurement needs model.onnx, and says so
+      const measuring = await zeroShotImageClassification(folder);
+      await expect(measuring(fixtureImagePath('cats.png'), ['cat'])).rejects.toThrow(/model\.onnx/);
+      await measuring.dispose();
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('truncation: false makes an over-long label an error, as in Python', async () => {
+    const long = 'cat '.repeat(600);
+    await expect(classify(fixtureImagePath('cats.png'), [long], { truncation: false })).rejects.toThrow(
+      /tokenize with truncation: true/,
+    );
+    expect(await classify(fixtureImagePath('cats.png'), [long])).toHaveLength(1);
+  });
+
+  it('NaN embeddings are a ModelRunError; an aborted signal an AbortedError', async () => {
+    const model = await AltCLIPModel.fromPretrained(dir);
+    try {
+      const run = await zeroShotImageClassification(model, { logitScale: 1 });
+      const features = vi
+        .spyOn(model, 'getImageFeatures')
+        .mockResolvedValue(new Tensor('float32', new Float32Array(16).fill(Number.NaN), [1, 16]));
+      await expect(run(fixtureImagePath('cats.png'), ['cat'])).rejects.toThrow(ModelRunError);
+      features.mockRestore();
+      await expect(
+        run(fixtureImagePath('cats.png'), ['cat'], { signal: AbortSignal.abort() }),
+      ).rejects.toThrow(AbortedError);
+      await run.dispose();
+    } finally {
+      await model.dispose();
+    }
   });
 });
 

@@ -1,63 +1,77 @@
 import {
+  type BatchedTaskFunction,
+  type Image,
   type ImageInput,
   InvalidArgumentError,
   type LabelScore,
-  type ModelSource,
-  type Pipeline,
-  type PretrainedOptions,
+  type TaskFunction,
+  type TaskHelper,
+  type TaskLoadOptions,
   Tensor,
+  batchedTaskCall,
+  checkFinite,
+  checkFlag,
+  checkInteger,
+  defineTask,
+  describeValue,
+  imageInputs,
   l2Normalize,
-  makePipeline,
-  resolveModel,
+  optionNames,
+  prepareInputs,
+  taskCall,
+  textInputs,
 } from '@ortvision/core';
 import { AltCLIPModel } from './modeling.js';
 import {
   type AltCLIPSimilarity,
+  checkLogitScale,
   logitsFromNormalized,
   rankCandidateLabels,
   similarityFromEmbeddings,
 } from './post-processing.js';
 import { type AltCLIPImages, AltCLIPProcessor } from './processing.js';
 
-export interface AltCLIPTaskOptions extends PretrainedOptions {
-  /** The processor; by default read from the model's folder or Hub id. */
-  processor?: AltCLIPProcessor;
+/** The AltCLIP task helpers' own loading options. */
+export interface AltCLIPTaskSettings {
   /**
-   * The raw `logit_scale` (Python's `model.logit_scale`; 4.6052 = ln 100 for BAAI/AltCLIP). By default it is
-   * measured once from `onnx/model.onnx` (`AltCLIPModel.logitScale()`); give it to run without that graph.
+   * The raw `logit_scale` (Python's `model.logit_scale`): the natural LOG of the scale, 4.6052 = ln 100 for
+   * BAAI/AltCLIP (not 100). By default it is measured once from `onnx/model.onnx` (`AltCLIPModel.logitScale()`);
+   * give it to run without that graph.
    */
   logitScale?: number;
   /** How many text embeddings to keep, by token ids, for reuse across calls (default 4096; 0 keeps none). */
   textCacheSize?: number;
 }
 
+/** The keys of `AltCLIPTaskSettings`. */
+export const ALTCLIP_TASK_SETTINGS = optionNames<AltCLIPTaskSettings>({
+  logitScale: true,
+  textCacheSize: true,
+});
+
+/** The parts the AltCLIP task helpers load beside the model. */
+export interface AltCLIPTaskParts {
+  /** The processor; by default read from the model's folder or Hub id. */
+  processor: AltCLIPProcessor;
+}
+
+/** Loading options of every AltCLIP task helper: the model's, an optional `processor`, and the settings above. */
+export type AltCLIPTaskOptions = TaskLoadOptions<AltCLIPTaskParts, AltCLIPTaskSettings>;
+
+/** Options of the calls that embed texts. */
+export interface TextEmbeddingOptions {
+  /**
+   * Cut texts longer than the text tower's positions (default true, so long labels work; false makes such a text
+   * an `InputShapeError`, as Python's pipeline fails on it).
+   */
+  truncation?: boolean;
+}
+
+/** The keys of `TextEmbeddingOptions`. */
+export const TEXT_EMBEDDING_OPTIONS = optionNames<TextEmbeddingOptions>({ truncation: true });
+
 /** Texts embedded per run of `text_model.onnx`, so that thousands of labels do not make one giant batch. */
 const TEXT_BATCH = 64;
-
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  return typeof value === 'string' ? JSON.stringify(value) : `${typeof value} ${String(value)}`.slice(0, 60);
-}
-
-function checkTextList(value: unknown, name: string): string[] {
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list))
-    throw new InvalidArgumentError(`${name} must be a string or an array of strings, got ${describe(value)}`);
-  if (list.length === 0) throw new InvalidArgumentError(`${name} is empty: give at least one text`);
-  list.forEach((item, i) => {
-    if (typeof item !== 'string')
-      throw new InvalidArgumentError(`${name}[${i}] must be a string, got ${describe(item)}`);
-  });
-  return list as string[];
-}
-
-function imageList(images: AltCLIPImages): { list: ImageInput[]; single: boolean } {
-  const single = !Array.isArray(images);
-  const list = single ? [images as ImageInput] : [...(images as readonly ImageInput[])];
-  if (list.length === 0) throw new InvalidArgumentError('images is an empty list: give at least one image');
-  return { list, single };
-}
 
 /**
  * Python's `hypothesis_template.format(label)` for the one positional argument the pipeline passes: `{}` / `{0}`
@@ -66,7 +80,7 @@ function imageList(images: AltCLIPImages): { list: ImageInput[]; single: boolean
 export function formatHypothesis(template: string, label: string): string {
   if (typeof template !== 'string') {
     throw new InvalidArgumentError(
-      `hypothesisTemplate must be a string such as "This is a photo of {}.", got ${describe(template)}`,
+      `hypothesisTemplate must be a string such as "This is a photo of {}.", got ${describeValue(template)}`,
     );
   }
   let out = '';
@@ -113,21 +127,13 @@ class AltCLIPEmbedder {
   readonly #maxLength: number;
   #logitScale: number | undefined;
 
-  constructor(model: AltCLIPModel, processor: AltCLIPProcessor, options: AltCLIPTaskOptions) {
+  constructor(model: AltCLIPModel, processor: AltCLIPProcessor, settings: AltCLIPTaskSettings) {
     this.#model = model;
     this.#processor = processor;
-    const { logitScale, textCacheSize = 4096 } = options;
-    if (logitScale !== undefined && (typeof logitScale !== 'number' || !Number.isFinite(logitScale))) {
-      throw new InvalidArgumentError(
-        `logitScale must be a finite number (the raw logit_scale), got ${describe(logitScale)}`,
-      );
-    }
-    if (!Number.isInteger(textCacheSize) || textCacheSize < 0) {
-      throw new InvalidArgumentError(`textCacheSize must be an integer >= 0, got ${describe(textCacheSize)}`);
-    }
-    this.#logitScale = logitScale;
-    this.#cacheSize = textCacheSize;
-    // Texts longer than the text tower's positions are cut (Python would fail on them instead).
+    const { logitScale, textCacheSize = 4096 } = settings;
+    this.#logitScale = logitScale === undefined ? undefined : checkLogitScale(logitScale);
+    this.#cacheSize = checkInteger(textCacheSize, 'textCacheSize', { min: 0 });
+    // With truncation, texts longer than the text tower's positions are cut (Python would fail on them instead).
     this.#maxLength = Math.min(
       processor.tokenizer.modelMaxLength,
       model.config.text_config.maxSequenceLength,
@@ -135,14 +141,19 @@ class AltCLIPEmbedder {
   }
 
   async logitScale(): Promise<number> {
-    this.#logitScale ??= await this.#model.logitScale();
+    this.#logitScale ??= checkLogitScale(await this.#model.logitScale());
     return this.#logitScale;
   }
 
   /** L2-normalized text embeddings [texts, d], in order. */
-  async embedTexts(texts: readonly string[]): Promise<Tensor<'float32'>> {
+  async embedTexts(
+    texts: readonly string[],
+    { truncation = true }: TextEmbeddingOptions = {},
+  ): Promise<Tensor<'float32'>> {
     const { tokenizer } = this.#processor;
-    const options = { truncation: true, maxLength: this.#maxLength } as const;
+    const options = checkFlag(truncation, 'truncation', true)
+      ? ({ truncation: true, maxLength: this.#maxLength } as const)
+      : {};
     const keys = texts.map((text) => tokenizer.encode(text, options).input_ids.data.join(','));
     const found = new Map<string, Float32Array>();
     const missing: string[] = [];
@@ -159,10 +170,12 @@ class AltCLIPEmbedder {
     });
     for (let start = 0; start < missing.length; start += TEXT_BATCH) {
       const batch = tokenizer.encode(missing.slice(start, start + TEXT_BATCH), { ...options, padding: true });
-      const embeds = l2Normalize(await this.#model.getTextFeatures(batch));
-      const d = embeds.dims[1]!;
+      const embeds = await this.#model.getTextFeatures(batch);
+      checkFinite(embeds.data, 'the text embeddings');
+      const normalized = l2Normalize(embeds);
+      const d = normalized.dims[1]!;
       missingKeys.slice(start, start + TEXT_BATCH).forEach((key, row) => {
-        found.set(key, embeds.data.slice(row * d, (row + 1) * d));
+        found.set(key, normalized.data.slice(row * d, (row + 1) * d));
       });
     }
     for (const key of keys) this.#remember(key, found.get(key)!);
@@ -173,9 +186,11 @@ class AltCLIPEmbedder {
   }
 
   /** L2-normalized image embeddings [images, d]: one run of `vision_model.onnx` for the whole list. */
-  async embedImages(images: readonly ImageInput[]): Promise<Tensor<'float32'>> {
+  async embedImages(images: readonly Image[]): Promise<Tensor<'float32'>> {
     const { pixel_values } = await this.#processor.process({ images });
-    return l2Normalize(await this.#model.getImageFeatures({ pixel_values }));
+    const embeds = await this.#model.getImageFeatures({ pixel_values });
+    checkFinite(embeds.data, 'the image embeddings');
+    return l2Normalize(embeds);
   }
 
   #remember(key: string, embedding: Float32Array): void {
@@ -187,31 +202,58 @@ class AltCLIPEmbedder {
   }
 }
 
-async function loadEmbedder(
-  source: ModelSource<AltCLIPModel>,
-  { processor, ...options }: AltCLIPTaskOptions,
-): Promise<{ embedder: AltCLIPEmbedder; dispose: () => Promise<void> }> {
-  const loaded = await resolveModel(source, (id, o) => AltCLIPModel.fromPretrained(id, o), options);
-  try {
-    const chosen = processor ?? (await AltCLIPProcessor.fromPretrained(loaded.model.nameOrPath, options));
-    return {
-      embedder: new AltCLIPEmbedder(loaded.model, chosen, options),
-      dispose: async () => {
-        if (loaded.owned) await loaded.model.dispose();
-      },
-    };
-  } catch (error) {
-    if (loaded.owned) await loaded.model.dispose();
-    throw error;
-  }
+/** One AltCLIP task helper: the model, its processor and the shared embedder, then the task's own call. */
+function altclipTask<F extends (...args: never[]) => Promise<unknown>>(
+  name: string,
+  create: (embedder: AltCLIPEmbedder) => F,
+): TaskHelper<AltCLIPModel, AltCLIPTaskParts, AltCLIPTaskSettings, F> {
+  return defineTask({
+    name,
+    model: (id, options) => AltCLIPModel.fromPretrained(id, options),
+    parts: { processor: (id, options) => AltCLIPProcessor.fromPretrained(id, options) },
+    options: ALTCLIP_TASK_SETTINGS,
+    create: ({ model, parts: { processor }, options }) =>
+      create(new AltCLIPEmbedder(model, processor, options)),
+  });
 }
 
-export interface ZeroShotImageClassificationOptions {
+/** A non-empty list of texts: one string, or an array of strings. */
+function checkTextList(value: unknown, name: string): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list)) {
+    throw new InvalidArgumentError(
+      `${name} must be a string or an array of strings, got ${describeValue(value)}`,
+    );
+  }
+  if (list.length === 0) throw new InvalidArgumentError(`${name} is empty: give at least one text`);
+  list.forEach((item, i) => {
+    if (typeof item !== 'string')
+      throw new InvalidArgumentError(`${name}[${i}] must be a string, got ${describeValue(item)}`);
+  });
+  return list as string[];
+}
+
+export interface ZeroShotImageClassificationOptions extends TextEmbeddingOptions {
   /** Python's `hypothesis_template`: `{}` stands for the label (default `"This is a photo of {}."`). */
   hypothesisTemplate?: string;
   /** Keep the best `topK` labels (default: all, as the pipeline returns them). */
   topK?: number;
 }
+
+/** The keys of `ZeroShotImageClassificationOptions`. */
+export const ZERO_SHOT_IMAGE_CLASSIFICATION_OPTIONS = optionNames<ZeroShotImageClassificationOptions>({
+  hypothesisTemplate: true,
+  topK: true,
+  truncation: true,
+});
+
+/** Zero-shot classification: one image gives its ranking, a list of images one ranking per image. */
+export type ZeroShotImageClassificationFunction = BatchedTaskFunction<
+  ImageInput,
+  [candidateLabels: readonly string[]],
+  ZeroShotImageClassificationOptions,
+  LabelScore[]
+>;
 
 /**
  * The zero-shot-image-classification pipeline: an image and candidate labels in any language the tokenizer covers
@@ -227,49 +269,44 @@ export interface ZeroShotImageClassificationOptions {
  * await classify.dispose();
  * ```
  */
-export async function zeroShotImageClassification(
-  model: ModelSource<AltCLIPModel>,
-  options: AltCLIPTaskOptions = {},
-): Promise<
-  Pipeline<
-    (
-      images: AltCLIPImages,
-      candidateLabels: readonly string[],
-      options?: ZeroShotImageClassificationOptions,
-    ) => Promise<LabelScore[] | LabelScore[][]>
-  >
-> {
-  const { embedder, dispose } = await loadEmbedder(model, options);
-  const run = async (
-    images: AltCLIPImages,
-    candidateLabels: readonly string[],
-    { hypothesisTemplate = 'This is a photo of {}.', topK }: ZeroShotImageClassificationOptions = {},
-  ): Promise<LabelScore[] | LabelScore[][]> => {
-    if (!Array.isArray(candidateLabels)) {
-      throw new InvalidArgumentError(
-        `candidateLabels must be an array of strings (e.g. ['cat', '狗']), got ${describe(candidateLabels)}`,
-      );
-    }
-    const labels = checkTextList(candidateLabels, 'candidateLabels');
-    if (topK !== undefined && !(Number.isInteger(topK) && topK >= 1)) {
-      throw new InvalidArgumentError(`topK must be an integer >= 1, got ${describe(topK)}`);
-    }
-    const prompts = labels.map((label) => formatHypothesis(hypothesisTemplate, label));
-    const { list, single } = imageList(images);
-    const [text, image, logitScale] = await Promise.all([
-      embedder.embedTexts(prompts),
-      embedder.embedImages(list),
-      embedder.logitScale(),
-    ]);
-    const ranked = rankCandidateLabels(
-      logitsFromNormalized(text, image, logitScale),
-      labels,
-      topK ?? labels.length,
-    );
-    return single ? ranked[0]! : ranked;
-  };
-  return makePipeline(run, dispose);
-}
+export const zeroShotImageClassification = altclipTask(
+  'zeroShotImageClassification',
+  (embedder): ZeroShotImageClassificationFunction =>
+    batchedTaskCall({
+      name: 'zeroShotImageClassification',
+      input: imageInputs,
+      arity: 1,
+      options: ZERO_SHOT_IMAGE_CLASSIFICATION_OPTIONS,
+      run: async (images, [candidateLabels]: [readonly string[]], options) => {
+        const { hypothesisTemplate = 'This is a photo of {}.', topK, truncation } = options;
+        if (!Array.isArray(candidateLabels)) {
+          throw new InvalidArgumentError(
+            `candidateLabels must be an array of strings (e.g. ['cat', '狗']), got ${describeValue(candidateLabels)}`,
+          );
+        }
+        const labels = checkTextList(candidateLabels, 'candidateLabels');
+        if (topK !== undefined) checkInteger(topK, 'topK', { min: 1 });
+        const prompts = labels.map((label) => formatHypothesis(hypothesisTemplate, label));
+        const [text, image, logitScale] = await Promise.all([
+          embedder.embedTexts(prompts, { truncation }),
+          embedder.embedImages(images),
+          embedder.logitScale(),
+        ]);
+        return rankCandidateLabels(
+          logitsFromNormalized(text, image, logitScale),
+          labels,
+          topK ?? labels.length,
+        );
+      },
+    }),
+);
+
+/** Text embeddings: texts (one string or a list) -> L2-normalized [texts, projection_dim]. */
+export type EmbedTextFunction = TaskFunction<
+  [texts: string | readonly string[]],
+  TextEmbeddingOptions,
+  Tensor<'float32'>
+>;
 
 /**
  * Text embeddings for retrieval: texts -> L2-normalized [texts, projection_dim] (`text_model.onnx`), so a dot
@@ -282,16 +319,20 @@ export async function zeroShotImageClassification(
  * const vectors = await embed(['一只猫', 'a cat', '猫の写真']); // Tensor [3, 768]
  * ```
  */
-export async function embedText(
-  model: ModelSource<AltCLIPModel>,
-  options: AltCLIPTaskOptions = {},
-): Promise<Pipeline<(texts: string | readonly string[]) => Promise<Tensor<'float32'>>>> {
-  const { embedder, dispose } = await loadEmbedder(model, options);
-  return makePipeline(
-    async (texts: string | readonly string[]) => embedder.embedTexts(checkTextList(texts, 'texts')),
-    dispose,
-  );
-}
+export const embedText = altclipTask(
+  'embedText',
+  (embedder): EmbedTextFunction =>
+    taskCall({
+      name: 'embedText',
+      arity: 1,
+      options: TEXT_EMBEDDING_OPTIONS,
+      run: ([texts]: [string | readonly string[]], options) =>
+        embedder.embedTexts(checkTextList(texts, 'texts'), options),
+    }),
+);
+
+/** Image embeddings: image(s) -> L2-normalized [images, projection_dim]. */
+export type EmbedImageFunction = TaskFunction<[images: AltCLIPImages], object, Tensor<'float32'>>;
 
 /**
  * Image embeddings for retrieval: image(s) -> L2-normalized [images, projection_dim] (`vision_model.onnx`).
@@ -303,13 +344,24 @@ export async function embedText(
  * const vectors = await embed(['a.jpg', 'b.png']); // Tensor [2, 768]
  * ```
  */
-export async function embedImage(
-  model: ModelSource<AltCLIPModel>,
-  options: AltCLIPTaskOptions = {},
-): Promise<Pipeline<(images: AltCLIPImages) => Promise<Tensor<'float32'>>>> {
-  const { embedder, dispose } = await loadEmbedder(model, options);
-  return makePipeline(async (images: AltCLIPImages) => embedder.embedImages(imageList(images).list), dispose);
-}
+export const embedImage = altclipTask(
+  'embedImage',
+  (embedder): EmbedImageFunction =>
+    taskCall({
+      name: 'embedImage',
+      arity: 1,
+      options: [],
+      run: async ([images]: [AltCLIPImages], _options, context) =>
+        embedder.embedImages((await prepareInputs(imageInputs, images, context, 'embedImage')).items),
+    }),
+);
+
+/** Similarity: images x texts -> logits, probabilities and normalized embeddings. */
+export type SimilarityFunction = TaskFunction<
+  [images: AltCLIPImages, texts: string | readonly string[]],
+  TextEmbeddingOptions,
+  AltCLIPSimilarity
+>;
 
 /**
  * Image-text similarity: images x texts -> `logits_per_image` [images, texts], `logits_per_text`,
@@ -323,20 +375,22 @@ export async function embedImage(
  * const { probs_per_image } = await score(['cats.png', 'dog.jpg'], ['猫', '狗']); // [2, 2]
  * ```
  */
-export async function similarity(
-  model: ModelSource<AltCLIPModel>,
-  options: AltCLIPTaskOptions = {},
-): Promise<
-  Pipeline<(images: AltCLIPImages, texts: string | readonly string[]) => Promise<AltCLIPSimilarity>>
-> {
-  const { embedder, dispose } = await loadEmbedder(model, options);
-  return makePipeline(async (images: AltCLIPImages, texts: string | readonly string[]) => {
-    const list = checkTextList(texts, 'texts');
-    const [text, image, logitScale] = await Promise.all([
-      embedder.embedTexts(list),
-      embedder.embedImages(imageList(images).list),
-      embedder.logitScale(),
-    ]);
-    return similarityFromEmbeddings(text, image, { logitScale });
-  }, dispose);
-}
+export const similarity = altclipTask(
+  'similarity',
+  (embedder): SimilarityFunction =>
+    taskCall({
+      name: 'similarity',
+      arity: 2,
+      options: TEXT_EMBEDDING_OPTIONS,
+      run: async ([images, texts]: [AltCLIPImages, string | readonly string[]], options, context) => {
+        const list = checkTextList(texts, 'texts');
+        const { items } = await prepareInputs(imageInputs, images, context, 'similarity');
+        const [text, image, logitScale] = await Promise.all([
+          embedder.embedTexts(list, options),
+          embedder.embedImages(items),
+          embedder.logitScale(),
+        ]);
+        return similarityFromEmbeddings(text, image, { logitScale });
+      },
+    }),
+);

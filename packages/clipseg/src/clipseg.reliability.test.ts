@@ -211,15 +211,18 @@ describe('promptSegmentation inputs', () => {
     expect(result!.mask.dims).toEqual([480, 640]);
   });
 
-  it.each([Number.NaN, -0.1, 1.5, Number.POSITIVE_INFINITY, '0.5' as unknown as number])(
-    'threshold %s for thresholdMask and maskToImage: InvalidArgumentError',
-    async (threshold) => {
-      const mask = (await segment(cats, ['a cat']))[0]!.mask;
-      const error = new InvalidArgumentError(`threshold must be a number in [0, 1], got ${threshold}`);
-      expect(() => thresholdMask(mask, threshold)).toThrowError(error);
-      expect(() => maskToImage(mask, { threshold })).toThrowError(error);
-    },
-  );
+  it.each([
+    [Number.NaN, 'NaN'],
+    [-0.1, '-0.1'],
+    [1.5, '1.5'],
+    [Number.POSITIVE_INFINITY, 'Infinity'],
+    ['0.5' as unknown as number, "'0.5'"],
+  ])('threshold %s for thresholdMask and maskToImage: InvalidArgumentError', async (threshold, shown) => {
+    const mask = (await segment(cats, ['a cat']))[0]!.mask;
+    const error = new InvalidArgumentError(`threshold must be a finite number from 0 to 1, got ${shown}`);
+    expect(() => thresholdMask(mask, threshold)).toThrowError(error);
+    expect(() => maskToImage(mask, { threshold })).toThrowError(error);
+  });
 
   it('thresholds 0 and 1 are the ends of the range: everything above 0, nothing above 1', async () => {
     const mask = (await segment(cats, ['a cat']))[0]!.mask;

@@ -8,7 +8,7 @@ export {
   clipsegGraphBuilders,
 } from './graph.js';
 export { CLIPSegImageProcessor } from './image-processing.js';
-export { CLIPSegProcessor } from './processing.js';
+export { CLIPSEG_PROCESSOR_INPUTS, CLIPSegProcessor } from './processing.js';
 export type {
   CLIPSegProcessorInputs,
   CLIPSegProcessorOutputs,
@@ -27,11 +27,24 @@ export type {
   CLIPSegSegmentationOutput,
   CLIPSegTextInputs,
 } from './modeling.js';
-export { maskToImage, postProcessPromptMasks, thresholdMask } from './post-processing.js';
-export { promptSegmentation } from './tasks.js';
+export {
+  MASK_TO_IMAGE_OPTIONS,
+  maskToImage,
+  postProcessPromptMasks,
+  thresholdMask,
+} from './post-processing.js';
+export type { MaskToImageOptions } from './post-processing.js';
+export {
+  PROMPT_SEGMENTATION_CALL_OPTIONS,
+  PROMPT_SEGMENTATION_TASK_OPTIONS,
+  promptSegmentation,
+} from './tasks.js';
 export type {
   PromptSegment,
   PromptSegmentationCallOptions,
+  PromptSegmentationFunction,
   PromptSegmentationOptions,
+  PromptSegmentationParts,
+  PromptSegmentationTaskOptions,
   SegmentationPrompt,
 } from './tasks.js';

@@ -9,6 +9,8 @@ import {
   type PretrainedOptions,
   type RunOptions,
   Tensor,
+  throwIfAborted,
+  withAbortSignal,
 } from '@ortvision/core';
 import { CLIPSegConfig } from './config.js';
 import { CLIPSEG_GRAPH_VERSION, clipsegGraphBuilders } from './graph.js';
@@ -333,7 +335,12 @@ export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> 
     const model = await load.call(this, idOrPath, { ...options, loading: 'lazy' });
     if ((options.loading ?? 'eager') === 'eager' && model instanceof CLIPSegForImageSegmentation) {
       try {
-        await model.#loadPresentGraphs();
+        // The graphs load after the base class returned: its signal is handed to them the way a task call's is.
+        await withAbortSignal(options.signal, () => model.#loadPresentGraphs());
+        throwIfAborted(
+          options.signal,
+          `CLIPSegForImageSegmentation.fromPretrained(${JSON.stringify(idOrPath)})`,
+        );
       } catch (error) {
         await model.dispose();
         throw error;

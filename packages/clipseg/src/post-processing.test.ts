@@ -1,4 +1,4 @@
-import { InputShapeError, InvalidArgumentError, Tensor } from '@ortvision/core';
+import { InputShapeError, InvalidArgumentError, ModelRunError, Tensor } from '@ortvision/core';
 import { describe, expect, it } from 'vitest';
 import { maskToImage, postProcessPromptMasks, thresholdMask } from './post-processing.js';
 
@@ -50,9 +50,19 @@ describe('thresholdMask and maskToImage', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
   });
 
+  it('refuses NaN logits (ModelRunError) and misspelled maskToImage options', () => {
+    const logits = new Tensor('float32', Float32Array.from([0, Number.NaN, 1, 2]), [1, 2, 2]);
+    expect(() => postProcessPromptMasks(logits, [4, 4])).toThrowError(ModelRunError);
+    expect(() => maskToImage(mask, { treshold: 0.5 } as never)).toThrowError(
+      new InvalidArgumentError("unknown option 'treshold' for maskToImage (did you mean 'threshold'?)"),
+    );
+  });
+
   it('refuses bad masks and thresholds', () => {
     expect(() => thresholdMask(mask, 2)).toThrow(InvalidArgumentError);
-    expect(() => thresholdMask(mask, Number.NaN)).toThrow('threshold must be a number in [0, 1], got NaN');
+    expect(() => thresholdMask(mask, Number.NaN)).toThrow(
+      'threshold must be a finite number from 0 to 1, got NaN',
+    );
     expect(() => maskToImage(Tensor.zeros('float32', [1, 2, 2]))).toThrow(
       'maskToImage needs one float32 mask [height, width], got float32 [1, 2, 2]',
     );

@@ -1,11 +1,23 @@
 import {
   Image,
   InputShapeError,
-  InvalidArgumentError,
   Tensor,
+  checkFinite,
+  checkOptions,
+  checkThreshold,
   interpolateBilinear,
+  optionNames,
   sigmoid,
 } from '@ortvision/core';
+
+/** Options of `maskToImage`. */
+export interface MaskToImageOptions {
+  /** Black and white, 255 where the probability is above this (in [0, 1]); left out: grey levels. */
+  threshold?: number;
+}
+
+/** The keys of `MaskToImageOptions`. */
+export const MASK_TO_IMAGE_OPTIONS = optionNames<MaskToImageOptions>({ threshold: true });
 
 /**
  * Segmentation logits [prompts, h, w] (or one prompt's [h, w]) -> probability masks [prompts, height, width]:
@@ -29,6 +41,7 @@ export function postProcessPromptMasks(
       `postProcessPromptMasks needs float32 logits [prompts, h, w] or [h, w], got ${logits instanceof Tensor ? `${logits.dtype} [${logits.dims.join(', ')}]` : String(logits)}`,
     );
   }
+  checkFinite(logits.data, 'the segmentation logits');
   const batched = logits.rank === 2 ? logits.reshape([1, ...logits.dims]) : logits;
   // The sigmoid comes first, at the model's resolution, as the fixture's torch reference does.
   return interpolateBilinear(sigmoid(batched), size);
@@ -42,10 +55,9 @@ function checkMask(mask: Tensor, caller: string): asserts mask is Tensor<'float3
   }
 }
 
-function checkThreshold(threshold: number): void {
-  if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) {
-    throw new InvalidArgumentError(`threshold must be a number in [0, 1], got ${String(threshold)}`);
-  }
+/** A probability threshold: a number in [0, 1]. */
+function checkProbability(threshold: unknown): number {
+  return checkThreshold(threshold, 'threshold', 0.5, { min: 0, max: 1 });
 }
 
 /**
@@ -60,7 +72,7 @@ function checkThreshold(threshold: number): void {
  */
 export function thresholdMask(mask: Tensor<'float32'>, threshold = 0.5): Tensor<'bool'> {
   checkMask(mask, 'thresholdMask');
-  checkThreshold(threshold);
+  checkProbability(threshold);
   const out = new Uint8Array(mask.size);
   const data = mask.data;
   for (let i = 0; i < out.length; i++) out[i] = data[i]! > threshold ? 1 : 0;
@@ -78,9 +90,10 @@ export function thresholdMask(mask: Tensor<'float32'>, threshold = 0.5): Tensor<
  * await maskToImage(result.mask, { threshold: 0.5 }).save('cat-mask.png');
  * ```
  */
-export function maskToImage(mask: Tensor<'float32'>, { threshold }: { threshold?: number } = {}): Image {
+export function maskToImage(mask: Tensor<'float32'>, options: MaskToImageOptions = {}): Image {
+  const { threshold } = checkOptions(options, MASK_TO_IMAGE_OPTIONS, 'maskToImage');
   checkMask(mask, 'maskToImage');
-  if (threshold !== undefined) checkThreshold(threshold);
+  if (threshold !== undefined) checkProbability(threshold);
   const [height, width] = mask.dims as [number, number];
   const pixels = new Uint8Array(mask.size);
   const data = mask.data;

@@ -138,3 +138,17 @@ describe('CLIPSegProcessor output types', () => {
     expect(surely).toBeDefined();
   });
 });
+
+describe('CLIPSegProcessor options', () => {
+  it('passes addSpecialTokens to the tokenizer and names a misspelled input', async () => {
+    const processor = await CLIPSegProcessor.fromPretrained(dir);
+    const withSpecial = await processor.process({ text: ['a cat'] });
+    const without = await processor.process({ text: ['a cat'], addSpecialTokens: false });
+    expect(without.input_ids.dims[1]).toBe(withSpecial.input_ids.dims[1]! - 2);
+    await expect(processor.process({ text: ['a cat'], paddding: true } as never)).rejects.toThrowError(
+      new InvalidArgumentError(
+        "unknown option 'paddding' for CLIPSegProcessor.process (did you mean 'padding'?)",
+      ),
+    );
+  });
+});

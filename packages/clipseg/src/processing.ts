@@ -2,11 +2,14 @@ import {
   type ImageInput,
   InvalidArgumentError,
   type IsGiven,
+  PRETRAINED_OPTIONS,
   type PaddingTruncationOptions,
   type PreprocessOptions,
   type ResolveOptions,
   type Tensor,
   Tokenizer,
+  checkOptions,
+  optionNames,
 } from '@ortvision/core';
 import { CLIPSegImageProcessor } from './image-processing.js';
 
@@ -20,7 +23,21 @@ export interface CLIPSegProcessorInputs extends PaddingTruncationOptions {
   visualPrompt?: ImageInput | readonly ImageInput[];
   /** Image processor overrides (camelCase config names), for `images` and `visualPrompt` alike. */
   imageOptions?: PreprocessOptions;
+  /** Add the tokenizer's special tokens around each text prompt (default true, as in Python). */
+  addSpecialTokens?: boolean;
 }
+
+/** The keys of `CLIPSegProcessorInputs`. */
+export const CLIPSEG_PROCESSOR_INPUTS = optionNames<CLIPSegProcessorInputs>({
+  text: true,
+  images: true,
+  visualPrompt: true,
+  imageOptions: true,
+  padding: true,
+  truncation: true,
+  maxLength: true,
+  addSpecialTokens: true,
+});
 
 /** What `CLIPSegProcessor.process` returns: the tensors named as in Python, those of the inputs given. */
 export interface CLIPSegProcessorOutputs {
@@ -67,6 +84,7 @@ export class CLIPSegProcessor {
 
   /** Reads preprocessor_config.json and the tokenizer files of a folder or Hub id. */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<CLIPSegProcessor> {
+    checkOptions(options, PRETRAINED_OPTIONS, 'CLIPSegProcessor.fromPretrained');
     const [imageProcessor, tokenizer] = await Promise.all([
       CLIPSegImageProcessor.fromPretrained(idOrPath, options),
       Tokenizer.fromPretrained(idOrPath, options),
@@ -79,7 +97,8 @@ export class CLIPSegProcessor {
    * prompts of different lengths), images -> `pixel_values`, image prompts -> `conditional_pixel_values`.
    */
   async process<I extends CLIPSegProcessorInputs>(inputs: I): Promise<CLIPSegProcessorResult<I>> {
-    const { text, images, visualPrompt, imageOptions, padding, truncation, maxLength } = inputs;
+    const { text, images, visualPrompt, imageOptions, padding, truncation, maxLength, addSpecialTokens } =
+      checkOptions(inputs, CLIPSEG_PROCESSOR_INPUTS, 'CLIPSegProcessor.process');
     if (text === undefined && images === undefined && visualPrompt === undefined) {
       throw new InvalidArgumentError(
         'CLIPSegProcessor.process needs text, visualPrompt or images: all three are missing',
@@ -92,7 +111,12 @@ export class CLIPSegProcessor {
     }
     const outputs: CLIPSegProcessorOutputs = {};
     if (text !== undefined) {
-      const { input_ids, attention_mask } = this.tokenizer.encode(text, { padding, truncation, maxLength });
+      const { input_ids, attention_mask } = this.tokenizer.encode(text, {
+        padding,
+        truncation,
+        maxLength,
+        addSpecialTokens,
+      });
       Object.assign(outputs, { input_ids, attention_mask });
     }
     if (images !== undefined) {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { InvalidArgumentError, ModelNotFoundError, Tensor, loadImage } from '@ortvision/core';
+import { AbortedError, InvalidArgumentError, ModelNotFoundError, Tensor, loadImage } from '@ortvision/core';
 import {
   type PipelineCase,
   compareArrays,
@@ -189,6 +189,78 @@ describe('promptSegmentation with only onnx/model.onnx', () => {
       // The pipeline does not own a model it was given.
       expect(model.disposed).toBe(false);
       await model.dispose();
+    }
+  });
+});
+
+describe('promptSegmentation batches, truncation, options and signal', () => {
+  let segment: Awaited<ReturnType<typeof promptSegmentation>>;
+  beforeAll(async () => {
+    segment = await promptSegmentation(dir, load);
+  });
+  afterAll(() => segment.dispose());
+
+  it('a list of images gives one list of results per image, each as the image alone gives it', async () => {
+    const images = [fixtureImagePath('noise_37x53.png'), fixtureImagePath('cats.png')];
+    const prompts: SegmentationPrompt[] = ['a cat', { image: fixtureImagePath('chelsea.png') }];
+    const perImage: PromptSegment[][] = await segment(images, prompts);
+    expect(perImage).toHaveLength(2);
+    for (const [i, image] of images.entries()) {
+      const alone: PromptSegment[] = await segment(image, prompts);
+      alone.forEach((result, p) => expect(perImage[i]![p]!.mask.data).toEqual(result.mask.data));
+    }
+    await expect(segment([], ['a cat'])).rejects.toThrowError(
+      new InvalidArgumentError('promptSegmentation got an empty list: give at least one image'),
+    );
+  });
+
+  it('an over-long text prompt fails with advice unless truncation: true cuts it', async () => {
+    const long = Array.from({ length: 100 }, (_, i) => `word${i}`).join(' ');
+    const image = fixtureImagePath('noise_37x53.png');
+    await expect(segment(image, [long])).rejects.toThrow(/truncation: true/);
+    const [cut] = await segment(image, [long], { truncation: true });
+    expect(cut!.mask.dims).toEqual([53, 37]);
+    // the cut prompt's embedding is cached apart: without truncation it still fails
+    await expect(segment(image, [long])).rejects.toThrow(/truncation: true/);
+  });
+
+  it('refuses misspelled options and bad settings, and stops on an aborted signal', async () => {
+    const image = fixtureImagePath('noise_37x53.png');
+    await expect(segment(image, ['a cat'], { returnLogit: true } as never)).rejects.toThrowError(
+      new InvalidArgumentError(
+        "unknown option 'returnLogit' for the promptSegmentation call (did you mean 'returnLogits'?)",
+      ),
+    );
+    await expect(segment(image, ['a cat'], { signal: AbortSignal.abort() })).rejects.toThrow(AbortedError);
+    await expect(promptSegmentation(dir, { textCacheSize: 4 } as never)).rejects.toThrow(
+      "unknown option 'textCacheSize' for promptSegmentation",
+    );
+    const dispose = vi.spyOn(CLIPSegForImageSegmentation.prototype, 'dispose');
+    try {
+      await expect(promptSegmentation(dir, { ...load, textEmbeddingCacheSize: -1 })).rejects.toThrowError(
+        new InvalidArgumentError('textEmbeddingCacheSize must be an integer >= 0, got -1'),
+      );
+      // the model it loaded is released when a setting is refused
+      expect(dispose).toHaveBeenCalledTimes(1);
+    } finally {
+      dispose.mockRestore();
+    }
+  });
+});
+
+describe('promptSegmentation with only onnx/model.onnx: truncation', () => {
+  it('cuts an over-long text prompt on the whole-graph route too', async () => {
+    const { dir: textOnly, remove } = await textOnlyFolder();
+    const segment = await promptSegmentation(textOnly, load);
+    try {
+      const long = Array.from({ length: 100 }, (_, i) => `word${i}`).join(' ');
+      const image = fixtureImagePath('noise_37x53.png');
+      await expect(segment(image, [long, 'a cat'])).rejects.toThrow(/truncation: true/);
+      const results = await segment([image, image], [long, 'a cat'], { truncation: true });
+      expect(results.map((r) => r.length)).toEqual([2, 2]);
+    } finally {
+      await segment.dispose();
+      await remove();
     }
   });
 });

@@ -1,14 +1,19 @@
 import {
+  type BatchedTaskFunction,
   Image,
   type ImageInput,
   InvalidArgumentError,
-  type ModelSource,
-  type Pipeline,
-  type PretrainedOptions,
+  type TaskContext,
+  type TaskHelper,
+  type TaskLoadOptions,
   Tensor,
-  loadImage,
-  makePipeline,
-  resolveModel,
+  batchedTaskCall,
+  checkFlag,
+  checkInteger,
+  defineTask,
+  describeValue,
+  imageInputs,
+  optionNames,
 } from '@ortvision/core';
 import { CLIPSegForImageSegmentation } from './modeling.js';
 import { postProcessPromptMasks } from './post-processing.js';
@@ -33,11 +38,21 @@ export interface PromptSegment {
 export interface PromptSegmentationCallOptions {
   /** Also return each prompt's raw logits at the model's resolution. Default false. */
   returnLogits?: boolean;
+  /**
+   * Cut text prompts longer than the text tower's positions (77 tokens for CLIPSeg) instead of failing on them
+   * (default false: an over-long prompt is an `InputShapeError` that says so).
+   */
+  truncation?: boolean;
 }
 
-export interface PromptSegmentationOptions extends PretrainedOptions {
-  /** The processor; by default read from the model's folder or Hub id. */
-  processor?: CLIPSegProcessor;
+/** The keys of `PromptSegmentationCallOptions`. */
+export const PROMPT_SEGMENTATION_CALL_OPTIONS = optionNames<PromptSegmentationCallOptions>({
+  returnLogits: true,
+  truncation: true,
+});
+
+/** The task's own loading options. */
+export interface PromptSegmentationTaskOptions {
   /**
    * How many text prompts' embeddings to keep for reuse across calls (split graphs only; default 256, 0 turns
    * the cache off). Embeddings do not depend on the image, so a prompt asked again skips the text tower.
@@ -45,8 +60,32 @@ export interface PromptSegmentationOptions extends PretrainedOptions {
   textEmbeddingCacheSize?: number;
 }
 
+/** The keys of `PromptSegmentationTaskOptions`. */
+export const PROMPT_SEGMENTATION_TASK_OPTIONS = optionNames<PromptSegmentationTaskOptions>({
+  textEmbeddingCacheSize: true,
+});
+
+/** The parts `promptSegmentation` loads beside the model. */
+export interface PromptSegmentationParts {
+  /** The processor; by default read from the model's folder or Hub id. */
+  processor: CLIPSegProcessor;
+}
+
+/** Segmentation: one image gives one result per prompt; a list of images one such list per image (same prompts). */
+export type PromptSegmentationFunction = BatchedTaskFunction<
+  ImageInput,
+  [prompts: readonly SegmentationPrompt[]],
+  PromptSegmentationCallOptions,
+  PromptSegment[]
+>;
+
 function isImagePromptObject(prompt: object): prompt is { image: ImageInput } {
   return 'image' in prompt && !(prompt instanceof Image) && !ArrayBuffer.isView(prompt);
+}
+
+function imagePromptInput(prompt: SegmentationPrompt): ImageInput {
+  if (typeof prompt === 'object' && prompt !== null && isImagePromptObject(prompt)) return prompt.image;
+  return prompt as ImageInput;
 }
 
 function checkPrompts(prompts: unknown): asserts prompts is readonly SegmentationPrompt[] {
@@ -101,12 +140,87 @@ class EmbeddingCache {
   }
 }
 
+/** How prompts become the decoder's conditional embeddings, with the text cache kept across calls. */
+class PromptEmbedder {
+  readonly #model: CLIPSegForImageSegmentation;
+  readonly #processor: CLIPSegProcessor;
+  readonly #cache: EmbeddingCache;
+
+  constructor(model: CLIPSegForImageSegmentation, processor: CLIPSegProcessor, cacheSize: number) {
+    this.#model = model;
+    this.#processor = processor;
+    this.#cache = new EmbeddingCache(cacheSize);
+  }
+
+  /** Text prompts tokenized, cut to the text tower's positions with `truncation`. */
+  async tokenize(texts: readonly string[], truncation: boolean) {
+    const positions = this.#model.config.textConfig.max_position_embeddings;
+    return this.#processor.process({
+      text: texts,
+      padding: true,
+      ...(truncation && {
+        truncation: true,
+        maxLength: Math.min(this.#processor.tokenizer.modelMaxLength, positions),
+      }),
+    });
+  }
+
+  /** Embeddings of image prompts, in order, through vision_model. */
+  async #imageRows(prompts: readonly SegmentationPrompt[], context: TaskContext): Promise<Float32Array[]> {
+    if (prompts.length === 0) return [];
+    const images = await context.loadImages(prompts.map(imagePromptInput));
+    const { conditional_pixel_values } = await this.#processor.process({ visualPrompt: images });
+    return rowsOf(await this.#model.getConditionalEmbeddings({ conditional_pixel_values }));
+  }
+
+  /** Embeddings of text prompts by text, through text_model, from the cache where it has them. */
+  async #textRows(texts: readonly string[], truncation: boolean): Promise<Map<string, Float32Array>> {
+    // A cut prompt's embedding is kept apart: without truncation the same prompt must still fail.
+    const key = (text: string) => (truncation ? `\u0000truncated\u0000${text}` : text);
+    const rows = new Map<string, Float32Array>();
+    for (const text of texts) {
+      const cached = this.#cache.get(key(text));
+      if (cached) rows.set(text, cached);
+    }
+    const missing = [...new Set(texts.filter((text) => !rows.has(text)))];
+    if (missing.length > 0) {
+      const encoding = await this.tokenize(missing, truncation);
+      rowsOf(await this.#model.getConditionalEmbeddings(encoding)).forEach((row, i) => {
+        rows.set(missing[i]!, row);
+        this.#cache.set(key(missing[i]!), row);
+      });
+    }
+    return rows;
+  }
+
+  /** Embeddings [prompts, d] in prompt order, for one decoder run over every prompt. */
+  async embed(
+    prompts: readonly SegmentationPrompt[],
+    truncation: boolean,
+    context: TaskContext,
+  ): Promise<Tensor<'float32'>> {
+    // Image prompts first: without their graphs the call fails with the error that names them.
+    const images = await this.#imageRows(
+      prompts.filter((p) => typeof p !== 'string'),
+      context,
+    );
+    const texts = await this.#textRows(
+      prompts.filter((p): p is string => typeof p === 'string'),
+      truncation,
+    );
+    let nextImage = 0;
+    const rows = prompts.map((p) => (typeof p === 'string' ? texts.get(p)! : images[nextImage++]!));
+    return stackRows(rows, this.#model.config.projection_dim);
+  }
+}
+
 /**
  * Segment an image by prompts (the Hugging Face task `image-segmentation` with prompts, as CLIPSeg does it): one
  * probability mask per prompt at the original image size. Prompts are text (strings) or images; image prompts
  * need the split graphs (`text_model`, `vision_model`, `conditional_model`), text prompts work with `model.onnx`
  * alone. With the split graphs every prompt goes through one decoder run, and text prompts' embeddings are cached
- * across calls.
+ * across calls. A list of images gives one list of results per image; the prompts are embedded once for all of
+ * them. `truncation: true` cuts text prompts longer than the text tower's positions.
  *
  * Per prompt: sigmoid(logits), then a bilinear resize to the image size (torch, align_corners=False), as fixture
  * clipseg defines it. `thresholdMask` / `maskToImage` turn a mask into a binary mask or a PNG.
@@ -117,103 +231,63 @@ class EmbeddingCache {
  * const segment = await promptSegmentation('Xenova/clipseg-rd64-refined');
  * const results = await segment('cats.png', ['a cat', 'a remote control']);
  * for (const { prompt, mask } of results) await maskToImage(mask, { threshold: 0.4 }).save(`${prompt}.png`);
+ * const perImage = await segment(['cats.png', 'dog.png'], ['an animal']); // PromptSegment[][]
  * await segment.dispose();
  * ```
  */
-export async function promptSegmentation(
-  model: ModelSource<CLIPSegForImageSegmentation>,
-  { processor, textEmbeddingCacheSize = 256, ...options }: PromptSegmentationOptions = {},
-): Promise<
-  Pipeline<
-    (
-      image: ImageInput,
-      prompts: readonly SegmentationPrompt[],
-      options?: PromptSegmentationCallOptions,
-    ) => Promise<PromptSegment[]>
-  >
-> {
-  const loaded = await resolveModel(
-    model,
-    (id, o) => CLIPSegForImageSegmentation.fromPretrained(id, o),
-    options,
-  );
-  let clipsegProcessor: CLIPSegProcessor;
-  try {
-    clipsegProcessor = processor ?? (await CLIPSegProcessor.fromPretrained(loaded.model.nameOrPath, options));
-  } catch (error) {
-    if (loaded.owned) await loaded.model.dispose();
-    throw error;
-  }
-  const cache = new EmbeddingCache(textEmbeddingCacheSize);
-  const segmenter = loaded.model;
-
-  /** Embeddings of image prompts, in order, through vision_model. */
-  async function imageRows(prompts: readonly SegmentationPrompt[]): Promise<Float32Array[]> {
-    if (prompts.length === 0) return [];
-    const { conditional_pixel_values } = await clipsegProcessor.process({
-      visualPrompt: prompts.map(imagePromptInput),
-    });
-    return rowsOf(await segmenter.getConditionalEmbeddings({ conditional_pixel_values }));
-  }
-
-  /** Embeddings of text prompts by text, through text_model, from the cache where it has them. */
-  async function textRows(texts: readonly string[]): Promise<Map<string, Float32Array>> {
-    const rows = new Map(
-      texts.flatMap((text) => (cache.get(text) ? [[text, cache.get(text)!] as const] : [])),
+export const promptSegmentation: TaskHelper<
+  CLIPSegForImageSegmentation,
+  PromptSegmentationParts,
+  PromptSegmentationTaskOptions,
+  PromptSegmentationFunction
+> = defineTask({
+  name: 'promptSegmentation',
+  model: (id, options) => CLIPSegForImageSegmentation.fromPretrained(id, options),
+  parts: { processor: (id, options) => CLIPSegProcessor.fromPretrained(id, options) },
+  options: PROMPT_SEGMENTATION_TASK_OPTIONS,
+  create: ({ model, parts: { processor }, options: { textEmbeddingCacheSize = 256 } }) => {
+    const embedder = new PromptEmbedder(
+      model,
+      processor,
+      checkInteger(textEmbeddingCacheSize, 'textEmbeddingCacheSize', { min: 0 }),
     );
-    const missing = [...new Set(texts.filter((text) => !rows.has(text)))];
-    if (missing.length > 0) {
-      const encoding = await clipsegProcessor.process({ text: missing, padding: true });
-      rowsOf(await segmenter.getConditionalEmbeddings(encoding)).forEach((row, i) => {
-        rows.set(missing[i]!, row);
-        cache.set(missing[i]!, row);
-      });
-    }
-    return rows;
-  }
+    return batchedTaskCall({
+      name: 'promptSegmentation',
+      input: imageInputs,
+      arity: 1,
+      options: PROMPT_SEGMENTATION_CALL_OPTIONS,
+      run: async (images, [prompts]: [readonly SegmentationPrompt[]], options, context) => {
+        checkPrompts(prompts);
+        const returnLogits = checkFlag(options.returnLogits, 'returnLogits', false);
+        const truncation = checkFlag(options.truncation, 'truncation', false);
+        // model.onnx alone: each run takes the image broadcast over the tokenized prompts.
+        const whole = prompts.every((p) => typeof p === 'string') && !(await model.supportsTextEmbeddings());
+        const conditioning = whole
+          ? await embedder.tokenize(prompts as readonly string[], truncation)
+          : { conditional_embeddings: await embedder.embed(prompts, truncation, context) };
+        const results: PromptSegment[][] = [];
+        for (const [i, image] of images.entries()) {
+          context.throwIfAborted(`segmenting image ${i}`);
+          const { pixel_values } = await processor.process({ images: image });
+          const { logits } = await model.forward({ pixel_values, ...conditioning });
+          const masks = planes(postProcessPromptMasks(logits, [image.height, image.width]));
+          const logitPlanes = returnLogits ? planes(logits) : [];
+          results.push(
+            prompts.map((prompt, p) => ({
+              prompt,
+              mask: masks[p]!,
+              ...(returnLogits && { logits: logitPlanes[p]! }),
+            })),
+          );
+        }
+        return results;
+      },
+    });
+  },
+});
 
-  /** Embeddings [prompts, d] in prompt order, for one decoder run over every prompt. */
-  async function promptEmbeddings(prompts: readonly SegmentationPrompt[]): Promise<Tensor<'float32'>> {
-    // Image prompts first: without their graphs the call fails with the error that names them.
-    const images = await imageRows(prompts.filter((p) => typeof p !== 'string'));
-    const texts = await textRows(prompts.filter((p): p is string => typeof p === 'string'));
-    let nextImage = 0;
-    const rows = prompts.map((p) => (typeof p === 'string' ? texts.get(p)! : images[nextImage++]!));
-    return stackRows(rows, segmenter.config.projection_dim);
-  }
-
-  async function segment(
-    image: ImageInput,
-    prompts: readonly SegmentationPrompt[],
-    { returnLogits = false }: PromptSegmentationCallOptions = {},
-  ): Promise<PromptSegment[]> {
-    checkPrompts(prompts);
-    const picture = await loadImage(image);
-    const { pixel_values } = await clipsegProcessor.process({ images: picture });
-    let logits: Tensor<'float32'>;
-    if (prompts.every((p) => typeof p === 'string') && !(await segmenter.supportsTextEmbeddings())) {
-      // model.onnx alone: one run with the image broadcast over the prompts.
-      const encoding = await clipsegProcessor.process({ text: prompts as readonly string[], padding: true });
-      ({ logits } = await segmenter.forward({ pixel_values, ...encoding }));
-    } else {
-      const conditional_embeddings = await promptEmbeddings(prompts);
-      ({ logits } = await segmenter.forward({ pixel_values, conditional_embeddings }));
-    }
-    const masks = planes(postProcessPromptMasks(logits, [picture.height, picture.width]));
-    const logitPlanes = returnLogits ? planes(logits) : [];
-    return prompts.map((prompt, i) => ({
-      prompt,
-      mask: masks[i]!,
-      ...(returnLogits && { logits: logitPlanes[i]! }),
-    }));
-  }
-
-  return makePipeline(segment, async () => {
-    if (loaded.owned) await loaded.model.dispose();
-  });
-}
-
-function imagePromptInput(prompt: SegmentationPrompt): ImageInput {
-  if (typeof prompt === 'object' && prompt !== null && isImagePromptObject(prompt)) return prompt.image;
-  return prompt as ImageInput;
-}
+/** The loading options of `promptSegmentation`: the model's, an optional `processor`, `textEmbeddingCacheSize`. */
+export type PromptSegmentationOptions = TaskLoadOptions<
+  PromptSegmentationParts,
+  PromptSegmentationTaskOptions
+>;

@@ -34,6 +34,13 @@ export class DeviceUnavailableError extends OrtVisionError {}
 /** A tensor or input whose shape, rank, dtype or batch length does not match what the model expects. */
 export class InputShapeError extends OrtVisionError {}
 
+/**
+ * ONNX Runtime failed inside a graph run for a reason other than the inputs' shape (out of memory, a device fault),
+ * or a run produced NaN where results are computed from its output (a broken graph, an fp16 graph that overflowed).
+ * The message names the graph or output and keeps ONNX Runtime's own words.
+ */
+export class ModelRunError extends OrtVisionError {}
+
 /** An argument with a value outside what the function accepts (NaN threshold, empty label list, ...). */
 export class InvalidArgumentError extends OrtVisionError {}
 

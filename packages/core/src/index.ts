@@ -1,6 +1,8 @@
 // The public surface of @ortvision/core. Each area has its own index; test utilities live in
 // '@ortvision/core/testing' so that they never load in users' programs.
 export * from './errors.js';
+export * from './abort.js';
+export * from './validation/index.js';
 export * from './tensor/index.js';
 export * from './image/index.js';
 export * from './text/index.js';

@@ -1,5 +1,15 @@
-import { PreTrainedModel, type RunOptions, type Tensor } from '@ortvision/core';
+import { type CheckpointGraphs, PreTrainedModel, type RunOptions, type Tensor } from '@ortvision/core';
 import { LevitConfig } from './config.js';
+import {
+  LEVIT_GRAPH_VERSION,
+  buildLevitForImageClassification,
+  buildLevitForImageClassificationWithTeacher,
+  buildLevitModel,
+} from './graph.js';
+
+// attention_bias_idxs is a buffer that checkpoints saved by older transformers versions carry; the graphs compute
+// the same table from the config (graph.ts, attentionBiasIndices), so a stored copy is left unread.
+const ignoreBiasIndices = /(^|\.)attention_bias_idxs$/;
 
 /** LeViT graphs take `pixel_values` float32 [batch, 3, image_size, image_size]; the size is fixed by the graph. */
 export type LevitInputs = { pixel_values: Tensor<'float32'> };
@@ -18,6 +28,13 @@ export type LevitInputs = { pixel_values: Tensor<'float32'> };
  */
 export class LevitModel extends PreTrainedModel<LevitConfig> {
   static override readonly configClass = LevitConfig;
+  static override readonly checkpointGraphs: CheckpointGraphs<LevitConfig> = {
+    version: LEVIT_GRAPH_VERSION,
+    baseModelPrefix: 'levit',
+    expectsPrefix: false,
+    ignoreUnused: [ignoreBiasIndices],
+    graphs: { model: buildLevitModel },
+  };
 
   override async forward(
     inputs: LevitInputs,
@@ -41,6 +58,15 @@ export class LevitModel extends PreTrainedModel<LevitConfig> {
  */
 export class LevitForImageClassification extends PreTrainedModel<LevitConfig> {
   static override readonly configClass = LevitConfig;
+  static override readonly checkpointGraphs: CheckpointGraphs<LevitConfig> = {
+    version: LEVIT_GRAPH_VERSION,
+    baseModelPrefix: 'levit',
+    expectsPrefix: true,
+    // The Hub's facebook/levit-* checkpoints are distilled (WithTeacher); transformers' docs load them into this
+    // class too, leaving the distillation head unread with a warning.
+    ignoreUnused: [ignoreBiasIndices, /^classifier_distill\./],
+    graphs: { model: buildLevitForImageClassification },
+  };
 
   override async forward(inputs: LevitInputs, options?: RunOptions): Promise<{ logits: Tensor<'float32'> }> {
     const outputs = await super.forward({ pixel_values: inputs.pixel_values }, options);
@@ -63,6 +89,13 @@ export class LevitForImageClassification extends PreTrainedModel<LevitConfig> {
  */
 export class LevitForImageClassificationWithTeacher extends PreTrainedModel<LevitConfig> {
   static override readonly configClass = LevitConfig;
+  static override readonly checkpointGraphs: CheckpointGraphs<LevitConfig> = {
+    version: LEVIT_GRAPH_VERSION,
+    baseModelPrefix: 'levit',
+    expectsPrefix: true,
+    ignoreUnused: [ignoreBiasIndices],
+    graphs: { model: buildLevitForImageClassificationWithTeacher },
+  };
 
   override async forward(
     inputs: LevitInputs,

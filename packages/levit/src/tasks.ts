@@ -1,10 +1,10 @@
 import {
   type ImageClassificationTask,
   type ImageFeatureExtractionTask,
+  fromPretrainedByArchitecture,
   imageClassificationTask,
   imageFeatureExtractionTask,
 } from '@ortvision/core';
-import { LevitConfig } from './config.js';
 import { LevitImageProcessor } from './image-processing.js';
 import {
   LevitForImageClassification,
@@ -16,9 +16,10 @@ import {
 export type LevitClassifier = LevitForImageClassification | LevitForImageClassificationWithTeacher;
 
 /**
- * The image-classification pipeline for LeViT: image(s) -> `[{ label, score }]` best first, as transformers'
- * pipeline. A Hub id or folder loads `LevitForImageClassificationWithTeacher` when config.json's `architectures`
- * says so, `LevitForImageClassification` otherwise (both graphs output `logits`).
+ * The image-classification pipeline for LeViT: image -> `[{ label, score }]` best first, as transformers' pipeline
+ * (`topK` default 5); a list of images gives one such list per image. A Hub id or folder loads
+ * `LevitForImageClassificationWithTeacher` when config.json's `architectures` says so,
+ * `LevitForImageClassification` otherwise (both graphs output `logits`). Every call takes `{ signal }`.
  *
  * @example
  * ```ts
@@ -30,12 +31,13 @@ export type LevitClassifier = LevitForImageClassification | LevitForImageClassif
  */
 export const imageClassification: ImageClassificationTask<LevitClassifier, LevitImageProcessor> =
   imageClassificationTask(
-    async (id, options) => {
-      const config = await LevitConfig.fromPretrained(id, options);
-      return config.architectures?.includes('LevitForImageClassificationWithTeacher')
-        ? LevitForImageClassificationWithTeacher.fromPretrained(id, options)
-        : LevitForImageClassification.fromPretrained(id, options);
-    },
+    (id, options) =>
+      fromPretrainedByArchitecture<LevitClassifier>(
+        id,
+        options,
+        { LevitForImageClassification, LevitForImageClassificationWithTeacher },
+        'LevitForImageClassification',
+      ),
     (id, options) => LevitImageProcessor.fromPretrained(id, options),
   );
 

@@ -10,7 +10,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { FIXTURE } from './__fixtures__/cases.js';
 import { Mask2FormerImageProcessor } from './image-processing.js';
-import { preprocessOptionsFromPythonKwargs } from './kwargs.js';
+import { preprocessOptionsFromKwargs } from './kwargs.js';
 
 const processor = await Mask2FormerImageProcessor.fromPretrained(fixturePath(FIXTURE));
 const cases = await imageProcessorCases(FIXTURE);
@@ -20,7 +20,7 @@ describe('Mask2FormerImageProcessor on mask2former processor cases', () => {
   it('has cases', () => expect(cases.length).toBe(15));
   it.each(cases)('%s', async (_name, testCase) => {
     const images = (testCase.inputs.images as string[]).map(fixtureImagePath);
-    const out = await processor.preprocess(images, preprocessOptionsFromPythonKwargs(testCase.kwargs));
+    const out = await processor.preprocess(images, preprocessOptionsFromKwargs(testCase.kwargs));
     for (const name of ['pixel_values', 'pixel_mask'] as const) {
       const expected = await readNpy(fixturePath(FIXTURE, testCase.outputs[name]!));
       const comparison = compareTensors(out[name], expected, { atol: testCase.atol ?? 0 });

@@ -6,10 +6,13 @@ import {
   type ImageProcessorOutput,
   type ImageSize,
   InvalidArgumentError,
+  type OptionNames,
+  PREPROCESS_OPTIONS,
   type PreprocessOptions,
   type ResolvedPreprocessOptions,
   type SizeDict,
   type Tensor,
+  optionNames,
 } from '@ortvision/core';
 import {
   type InstanceSegmentationOptions,
@@ -27,6 +30,12 @@ import {
 export interface Mask2FormerPreprocessOptions extends PreprocessOptions {
   sizeDivisor?: number;
 }
+
+/** The keys of `Mask2FormerPreprocessOptions`. */
+export const MASK2FORMER_PREPROCESS_OPTIONS: OptionNames<Mask2FormerPreprocessOptions> = [
+  ...PREPROCESS_OPTIONS,
+  ...optionNames<Omit<Mask2FormerPreprocessOptions, keyof PreprocessOptions>>({ sizeDivisor: true }),
+];
 
 /** The resolved settings of one `preprocess` call. */
 export interface Mask2FormerResolvedOptions extends ResolvedPreprocessOptions {
@@ -109,6 +118,8 @@ export class Mask2FormerImageProcessor extends ImageProcessor {
   };
 
   static override readonly sizeDefaultToSquare = false;
+
+  static override readonly preprocessOptions: readonly string[] = MASK2FORMER_PREPROCESS_OPTIONS;
 
   /** The config's `size_divisor`. */
   readonly sizeDivisor: number;

@@ -126,15 +126,23 @@ describe('imageSegmentation options', () => {
   afterAll(() => segment.dispose());
 
   it.each([
-    [{ threshold: Number.NaN }, 'threshold must be a finite number, got null'],
-    [{ threshold: '0.5' }, 'threshold must be a finite number, got "0.5"'],
-    [{ subtask: 'instance', threshold: Number.NaN }, 'threshold must be a finite number, got null'],
-    [{ maskThreshold: Number.NaN }, 'maskThreshold must be a finite number, got null'],
+    [{ threshold: Number.NaN }, 'threshold must be a finite number, got NaN'],
+    [{ threshold: '0.5' }, "threshold must be a finite number, got '0.5'"],
+    [{ subtask: 'instance', threshold: Number.NaN }, 'threshold must be a finite number, got NaN'],
+    [{ maskThreshold: Number.NaN }, 'maskThreshold must be a finite number, got NaN'],
     [
       { overlapMaskAreaThreshold: Number.POSITIVE_INFINITY },
-      'overlapMaskAreaThreshold must be a finite number, got null',
+      'overlapMaskAreaThreshold must be a finite number, got Infinity',
     ],
-    [{ subtask: 'depth' }, `subtask must be 'panoptic', 'instance' or 'semantic', got "depth"`],
+    [{ subtask: 'depth' }, `subtask must be 'panoptic', 'instance' or 'semantic', got 'depth'`],
+    [
+      { subTask: 'instance' },
+      "unknown option 'subTask' for the imageSegmentation call (did you mean 'subtask'?)",
+    ],
+    [
+      { treshold: 0.5 },
+      "unknown option 'treshold' for the imageSegmentation call (did you mean 'threshold'?)",
+    ],
     [{ labelIdsToFuse: 'ab' }, 'labelIdsToFuse must be a list or set of label ids, got "ab"'],
   ])('%j: InvalidArgumentError', async (options, message) => {
     await expect(segment(cats, options as object)).rejects.toThrowError(new InvalidArgumentError(message));
@@ -165,49 +173,51 @@ describe('post-processing targetSizes', () => {
   ] as const;
 
   it.each([
-    [[[10, 10]], 'targetSizes must have one (height, width) per image (2), got [[10,10]]'],
+    [[[10, 10]], 'got 1 target sizes for a batch of 2 images: pass one (height, width) per image'],
     [
       [
         [1, 1],
         [1, 1],
         [1, 1],
       ],
-      'targetSizes must have one (height, width) per image (2), got [[1,1],[1,1],[1,1]]',
+      'got 3 target sizes for a batch of 2 images: pass one (height, width) per image',
     ],
     [
       [
         [1, 1, 1],
         [1, 1, 1],
       ],
-      'targetSizes[0] must be [height, width] of positive integers, got [1,1,1]',
+      'targetSizes[0] must be [height, width] with two positive integers, got [1, 1, 1]',
     ],
     [
       [
         [-1, 2],
         [2, 2],
       ],
-      'targetSizes[0] must be [height, width] of positive integers, got [-1,2]',
+      'targetSizes[0] must be [height, width] with two positive integers, got [-1, 2]',
     ],
     [
       [
         [Number.NaN, 2],
         [2, 2],
       ],
-      'targetSizes[0] must be [height, width] of positive integers, got [null,2]',
+      'targetSizes[0] must be [height, width] with two positive integers, got [NaN, 2]',
     ],
     [
       [
         [2.5, 2],
         [2, 2],
       ],
-      'targetSizes[0] must be [height, width] of positive integers, got [2.5,2]',
+      'targetSizes[0] must be [height, width] with two positive integers, got [2.5, 2]',
     ],
-    [[10, 10], 'targetSizes[0] must be [height, width] of positive integers, got 10'],
-    ['x', 'targetSizes must have one (height, width) per image (2), got "x"'],
-  ])('targetSizes %j: InvalidArgumentError from all three', (targetSizes, message) => {
+    [[10, 10], 'targetSizes[0] must be [height, width] with two positive integers, got 10'],
+    ['x', "targetSizes must be a list of [height, width] or a [batch, 2] tensor, got 'x'"],
+  ])('targetSizes %j: a typed error from all three', (targetSizes, message) => {
     for (const [name, postProcess] of processors) {
+      // a count that is not the batch's is a shape error; a bad value an argument error
+      const ErrorClass = message.startsWith('got ') ? InputShapeError : InvalidArgumentError;
       expect(() => postProcess(outputs, { targetSizes: targetSizes as never }), name).toThrowError(
-        new InvalidArgumentError(message),
+        new ErrorClass(message),
       );
     }
   });
@@ -226,14 +236,12 @@ describe('post-processing targetSizes', () => {
     }
   });
 
-  it('targetSizes as an int64 tensor: InvalidArgumentError naming it (its message used to fail on the BigInts)', () => {
-    const targetSizes = new Tensor('int64', new BigInt64Array([5n, 5n, 5n, 5n]), [2, 2]);
+  it('targetSizes as a [batch, 2] int64 tensor is read as the pairs it holds (core TargetSizes)', () => {
+    const targetSizes = new Tensor('int64', new BigInt64Array([5n, 6n, 5n, 6n]), [2, 2]);
     for (const [name, postProcess] of processors) {
-      expect(() => postProcess(outputs, { targetSizes: targetSizes as never }), name).toThrowError(
-        new InvalidArgumentError(
-          'targetSizes must have one (height, width) per image (2), got a int64 tensor [2, 2]',
-        ),
-      );
+      const [first] = postProcess(outputs, { targetSizes }) as { segmentation?: Tensor }[] | Tensor[];
+      const map = (first instanceof Tensor ? first : first!.segmentation) as Tensor;
+      expect(map.dims, name).toEqual([5, 6]);
     }
   });
 

@@ -62,7 +62,7 @@ describe('post-processing input checks', () => {
 
   it('rejects target sizes of the wrong count or shape', () => {
     for (const fn of all) {
-      expect(() => fn(good, { targetSizes: [[10, 10]] })).toThrow(InvalidArgumentError);
+      expect(() => fn(good, { targetSizes: [[10, 10]] })).toThrow(InputShapeError);
       expect(() => fn(good, { targetSizes: [[10, 10], [10]] })).toThrow(InvalidArgumentError);
       expect(() =>
         fn(good, {

@@ -1,13 +1,19 @@
 import {
   InputShapeError,
   InvalidArgumentError,
+  type TargetSizes,
   Tensor,
-  checkOutputPixels,
+  checkFinite,
+  checkOptions,
+  checkThreshold,
   interpolateBilinear,
+  optionNames,
   resizeNearest,
   segmentationToRle,
   sigmoid,
+  sigmoidOf,
   softmax,
+  targetSizePairs,
 } from '@ortvision/core';
 import { torchTopKUnsortedIndices } from './torch-top-k.js';
 
@@ -19,13 +25,13 @@ export type Mask2FormerOutputs = {
   masks_queries_logits: Tensor<'float32'>;
 };
 
-/** (height, width) per image. */
-export type TargetSizes = readonly (readonly [number, number] | readonly number[])[];
-
 export interface SemanticSegmentationOptions {
-  /** (height, width) per image to resize the maps to; without it every map is 384x384. */
+  /** (height, width) per image (whole pixels) to resize the maps to; without it every map is 384x384. */
   targetSizes?: TargetSizes;
 }
+
+/** The keys of `SemanticSegmentationOptions`. */
+export const SEMANTIC_SEGMENTATION_OPTIONS = optionNames<SemanticSegmentationOptions>({ targetSizes: true });
 
 export interface InstanceSegmentationOptions extends SemanticSegmentationOptions {
   /** Keep instances whose score (class probability x mean mask probability) is >= this (default 0.5). */
@@ -40,6 +46,16 @@ export interface InstanceSegmentationOptions extends SemanticSegmentationOptions
   returnBinaryMaps?: boolean;
 }
 
+/** The keys of `InstanceSegmentationOptions`. */
+export const INSTANCE_SEGMENTATION_OPTIONS = optionNames<InstanceSegmentationOptions>({
+  targetSizes: true,
+  threshold: true,
+  maskThreshold: true,
+  overlapMaskAreaThreshold: true,
+  returnCocoAnnotation: true,
+  returnBinaryMaps: true,
+});
+
 export interface PanopticSegmentationOptions extends SemanticSegmentationOptions {
   /** Keep queries whose best class probability is > this (default 0.5). */
   threshold?: number;
@@ -50,6 +66,15 @@ export interface PanopticSegmentationOptions extends SemanticSegmentationOptions
   /** Label ids whose queries share one segment (stuff classes such as sky or wall). */
   labelIdsToFuse?: Iterable<number>;
 }
+
+/** The keys of `PanopticSegmentationOptions`. */
+export const PANOPTIC_SEGMENTATION_OPTIONS = optionNames<PanopticSegmentationOptions>({
+  targetSizes: true,
+  threshold: true,
+  maskThreshold: true,
+  overlapMaskAreaThreshold: true,
+  labelIdsToFuse: true,
+});
 
 /** One segment, keyed as transformers' `segments_info` entries. */
 export interface SegmentInfo {
@@ -109,6 +134,8 @@ function checkOutputs(outputs: Mask2FormerOutputs): Shapes {
       `class_queries_logits needs at least one label plus "no object", got ${classes} classes`,
     );
   }
+  checkFinite(cls.data, 'class_queries_logits');
+  checkFinite(masks.data, 'masks_queries_logits');
   return { batch, queries, labels: classes - 1 };
 }
 
@@ -121,36 +148,7 @@ function checkTargetSizes(
   targetSizes: TargetSizes | undefined,
   batch: number,
 ): [number, number][] | undefined {
-  if (targetSizes === undefined || targetSizes === null) return undefined;
-  if (!Array.isArray(targetSizes) || targetSizes.length !== batch) {
-    throw new InvalidArgumentError(
-      `targetSizes must have one (height, width) per image (${batch}), got ${targetSizes instanceof Tensor ? describe(targetSizes) : JSON.stringify(targetSizes)}`,
-    );
-  }
-  return targetSizes.map((size, i) => {
-    if (
-      !Array.isArray(size) ||
-      size.length !== 2 ||
-      !size.every((v) => typeof v === 'number' && Number.isInteger(v) && v > 0)
-    ) {
-      throw new InvalidArgumentError(
-        `targetSizes[${i}] must be [height, width] of positive integers, got ${JSON.stringify(size)}`,
-      );
-    }
-    // Every map is allocated at the target size: refuse sizes no image could have, as core's resizes do.
-    checkOutputPixels(`resize segmentation maps of image ${i}`, size[1]!, size[0]!);
-    return [size[0]!, size[1]!];
-  });
-}
-
-function checkThreshold(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidArgumentError(
-      `${name} must be a finite number, got ${JSON.stringify(value) ?? String(value)}`,
-    );
-  }
-  return value;
+  return targetSizePairs(targetSizes, batch, { integers: true, purpose: 'resize segmentation maps' });
 }
 
 /** Mask logits at the fixed 384x384 (bilinear, align_corners=False, as torch computes it). */
@@ -191,6 +189,7 @@ export function postProcessSemanticSegmentation(
   outputs: Mask2FormerOutputs,
   options: SemanticSegmentationOptions = {},
 ): Tensor<'int32'>[] {
+  checkOptions(options, SEMANTIC_SEGMENTATION_OPTIONS, 'postProcessSemanticSegmentation');
   const { batch, queries, labels } = checkOutputs(outputs);
   const targets = checkTargetSizes(options.targetSizes, batch);
   const probs = sigmoid(masksAt384(outputs)).data;
@@ -249,6 +248,7 @@ export function postProcessInstanceSegmentation(
   outputs: Mask2FormerOutputs,
   options: InstanceSegmentationOptions = {},
 ): InstanceSegmentationResult[] {
+  checkOptions(options, INSTANCE_SEGMENTATION_OPTIONS, 'postProcessInstanceSegmentation');
   const { batch, queries, labels } = checkOutputs(outputs);
   const targets = checkTargetSizes(options.targetSizes, batch);
   const threshold = checkThreshold(options.threshold, 'threshold', 0.5);
@@ -282,7 +282,7 @@ export function postProcessInstanceSegmentation(
         const logit = logits[offset + p]!;
         if (logit > 0) {
           binary[p] = 1;
-          inside += Math.fround(1 / (1 + Math.exp(-logit)));
+          inside += Math.fround(sigmoidOf(logit));
           area++;
         }
       }
@@ -327,6 +327,7 @@ export function postProcessPanopticSegmentation(
   outputs: Mask2FormerOutputs,
   options: PanopticSegmentationOptions = {},
 ): PanopticSegmentationResult[] {
+  checkOptions(options, PANOPTIC_SEGMENTATION_OPTIONS, 'postProcessPanopticSegmentation');
   const { batch, queries, labels } = checkOutputs(outputs);
   const targets = checkTargetSizes(options.targetSizes, batch);
   const threshold = checkThreshold(options.threshold, 'threshold', 0.5);

@@ -1,3 +1,5 @@
+import { checkInteger } from '@ortvision/core';
+
 /**
  * The indices `torch.topk(values, k, sorted=False)` returns on CPU, in the order it returns them.
  *
@@ -10,9 +12,7 @@
  */
 export function torchTopKUnsortedIndices(values: ArrayLike<number>, k: number): number[] {
   const n = values.length;
-  if (!Number.isInteger(k) || k < 0 || k > n) {
-    throw new RangeError(`top-k needs 0 <= k <= ${n}, got ${k}`);
-  }
+  checkInteger(k, `k (top-k of ${n} values)`, { min: 0, max: n });
   if (k === 0) return [];
   const v = new Float64Array(n);
   const idx = new Int32Array(n);

@@ -15,7 +15,13 @@ export {
   owlv2GraphBuilders,
 } from './graph.js';
 export { Owlv2ImageProcessor } from './image-processing.js';
-export { Owlv2Processor, PADDING_QUERY, flattenQueries } from './processing.js';
+export {
+  OWLV2_PROCESS_INPUTS,
+  OWLV2_PROCESS_OPTIONS,
+  Owlv2Processor,
+  PADDING_QUERY,
+  flattenQueries,
+} from './processing.js';
 export type {
   Owlv2ProcessInputs,
   Owlv2ProcessOptions,
@@ -40,6 +46,8 @@ export type {
   Owlv2QueryEmbeddings,
 } from './modeling.js';
 export {
+  IMAGE_GUIDED_DETECTION_OPTIONS,
+  OBJECT_DETECTION_OPTIONS,
   postProcessImageGuidedDetection,
   postProcessObjectDetection,
   resolveTargetSizes,
@@ -50,12 +58,21 @@ export type {
   ImageGuidedDetectionResult,
   ObjectDetectionOptions,
   ObjectDetectionResult,
-  TargetSizes,
 } from './post-processing.js';
-export { imageGuidedObjectDetection, zeroShotObjectDetection } from './tasks.js';
+// One name for the (height, width) per image across packages: core's.
+export type { TargetSizes } from '@ortvision/core';
+export {
+  IMAGE_GUIDED_OBJECT_DETECTION_OPTIONS,
+  ZERO_SHOT_OBJECT_DETECTION_OPTIONS,
+  imageGuidedObjectDetection,
+  zeroShotObjectDetection,
+} from './tasks.js';
 export type {
   Detection,
   ImageGuidedDetection,
+  ImageGuidedObjectDetectionFunction,
+  Owlv2TaskParts,
+  ZeroShotObjectDetectionFunction,
   ImageGuidedObjectDetectionOptions,
   ZeroShotObjectDetectionOptions,
 } from './tasks.js';

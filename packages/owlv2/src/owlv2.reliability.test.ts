@@ -114,7 +114,7 @@ describe('model folders OWLv2 cannot use', () => {
       "AltCLIP's text tower as text_model.onnx (smaller vocabulary)",
       { 'onnx/model.onnx': null, 'onnx/text_model.onnx': 'from:altclip/onnx/text_model.onnx' },
       InputShapeError,
-      /ONNX Runtime could not run .*text_model\.onnx on these inputs \(does this graph belong to this model\?\): .*indices element out of data bounds/,
+      /ONNX Runtime could not run .*text_model\.onnx on these inputs \(they do not fit the graph; does it belong to this model\?\): .*indices element out of data bounds/,
     ],
   ] as const)('%s: %s', async (_name, changes, ErrorClass, message) => {
     const folder = await variant(_name.replace(/\W+/g, '-'), changes);
@@ -151,8 +151,8 @@ describe('zeroShotObjectDetection inputs', () => {
 
   it.each([
     ['an empty list', [], 'got []'],
-    ['numbers', [1, 2], 'got [1,2]'],
-    ['a nested list', [['a cat']], 'got [["a cat"]]'],
+    ['numbers', [1, 2], 'got [1, 2]'],
+    ['a nested list', [['a cat']], "got [['a cat']]"],
     ['undefined', undefined, 'got undefined'],
     ['null', null, 'got null'],
   ])('labels %s: InvalidArgumentError', async (_name, labels, got) => {
@@ -163,14 +163,14 @@ describe('zeroShotObjectDetection inputs', () => {
     );
   });
 
-  it.each([Number.NaN, '0.1' as unknown as number])(
-    'threshold %s: InvalidArgumentError',
-    async (threshold) => {
-      await expect(detect(cats, ['a cat'], { threshold })).rejects.toThrowError(
-        new InvalidArgumentError(`threshold must be a number, got ${threshold}`),
-      );
-    },
-  );
+  it.each([
+    [Number.NaN, 'NaN'],
+    ['0.1' as unknown as number, "'0.1'"],
+  ])('threshold %s: InvalidArgumentError', async (threshold, shown) => {
+    await expect(detect(cats, ['a cat'], { threshold })).rejects.toThrowError(
+      new InvalidArgumentError(`threshold must be a finite number, got ${shown}`),
+    );
+  });
 
   it('threshold -1 keeps every box of every label, 2 keeps none (Python does not check the range)', async () => {
     expect(await detect(cats, ['a cat', 'a dog'], { threshold: -1 })).toHaveLength(2 * 36);
@@ -179,7 +179,7 @@ describe('zeroShotObjectDetection inputs', () => {
 
   it('topK 0: InvalidArgumentError', async () => {
     await expect(detect(cats, ['a cat'], { topK: 0 })).rejects.toThrowError(
-      new InvalidArgumentError('topK must be a positive integer, got 0'),
+      new InvalidArgumentError('topK must be an integer >= 1, got 0'),
     );
   });
 
@@ -265,7 +265,7 @@ describe('processor, model and post-processing batch checks', () => {
           [1, 1, 1],
         ],
         InvalidArgumentError,
-        'targetSizes[0] must be [height, width] with two positive numbers, got [1,1,1]',
+        'targetSizes[0] must be [height, width] with two positive numbers, got [1, 1, 1]',
       ],
       [
         [
@@ -273,7 +273,7 @@ describe('processor, model and post-processing batch checks', () => {
           [2, 2],
         ],
         InvalidArgumentError,
-        'targetSizes[0] must be [height, width] with two positive numbers, got [-1,2]',
+        'targetSizes[0] must be [height, width] with two positive numbers, got [-1, 2]',
       ],
       [
         [
@@ -281,18 +281,22 @@ describe('processor, model and post-processing batch checks', () => {
           [2, 2],
         ],
         InvalidArgumentError,
-        'got [null,2]',
+        'got [NaN, 2]',
       ],
       [
         [10, 10],
         InvalidArgumentError,
         'targetSizes[0] must be [height, width] with two positive numbers, got 10',
       ],
-      ['x', InvalidArgumentError, 'targetSizes must be a list of [height, width] or a tensor, got x'],
+      [
+        'x',
+        InvalidArgumentError,
+        "targetSizes must be a list of [height, width] or a [batch, 2] tensor, got 'x'",
+      ],
       [
         {},
         InvalidArgumentError,
-        'targetSizes must be a list of [height, width] or a tensor, got [object Object]',
+        'targetSizes must be a list of [height, width] or a [batch, 2] tensor, got {}',
       ],
     ] as const) {
       const call = () => postProcessObjectDetection(outputs, { targetSizes: targetSizes as never });
@@ -300,7 +304,7 @@ describe('processor, model and post-processing batch checks', () => {
       expect(call, JSON.stringify(targetSizes)).toThrow(message);
     }
     expect(() => postProcessObjectDetection(outputs, { threshold: Number.NaN })).toThrowError(
-      new InvalidArgumentError('threshold must be a number, got NaN'),
+      new InvalidArgumentError('threshold must be a finite number, got NaN'),
     );
   });
 });

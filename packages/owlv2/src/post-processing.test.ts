@@ -1,12 +1,8 @@
-import { InputShapeError, InvalidArgumentError, Tensor } from '@ortvision/core';
+import { InputShapeError, InvalidArgumentError, type TargetSizes, Tensor } from '@ortvision/core';
 import type { JsonValue } from '@ortvision/core/testing';
 import { describe, expect, it } from 'vitest';
 import { expectJsonClose, manifest, npy } from './__fixtures__/owlv2-cases.js';
-import {
-  type TargetSizes,
-  postProcessImageGuidedDetection,
-  postProcessObjectDetection,
-} from './post-processing.js';
+import { postProcessImageGuidedDetection, postProcessObjectDetection } from './post-processing.js';
 
 const cases = manifest.postprocess;
 
@@ -62,7 +58,7 @@ describe('post-processing input checks', () => {
     ).toThrow(InvalidArgumentError);
     expect(() =>
       postProcessImageGuidedDetection({ logits, target_pred_boxes: boxes }, { nmsThreshold: Number.NaN }),
-    ).toThrow(/nmsThreshold must be a number/);
+    ).toThrow(/nmsThreshold must be a finite number/);
   });
 
   it('refuses target sizes that do not match the batch or are not pairs', () => {

@@ -1,22 +1,21 @@
 import {
   InputShapeError,
-  InvalidArgumentError,
+  type TargetSizes,
   type Tensor,
   centerToCorners,
+  checkFinite,
+  checkOptions,
+  checkThreshold,
   greedyNms,
+  optionNames,
+  sigmoidOf,
+  targetSizePairs,
 } from '@ortvision/core';
 
 const f = Math.fround;
 
 /** A box as (x0, y0, x1, y1). */
 export type Box = [number, number, number, number];
-
-/**
- * The (height, width) to scale each image's relative boxes to: one pair per image, or a [batch, 2] tensor. For
- * OWLv2 pass the padded square `(max(h, w), max(h, w))` to get boxes in original-image pixels (the model's boxes
- * are relative to the padded square); `null`/`undefined` keeps them relative.
- */
-export type TargetSizes = readonly (readonly [number, number] | readonly number[])[] | Tensor | null;
 
 /** One image's detections, as transformers' `post_process_object_detection` returns them. */
 export interface ObjectDetectionResult {
@@ -36,23 +35,35 @@ export interface ImageGuidedDetectionResult {
 export interface ObjectDetectionOptions {
   /** Keep boxes whose score is greater than this (default 0.1). */
   threshold?: number;
+  /**
+   * The (height, width) to scale each image's relative boxes to. For OWLv2 pass the padded square
+   * `(max(h, w), max(h, w))` to get boxes in original-image pixels (the model's boxes are relative to the padded
+   * square); `null` / left out keeps them relative.
+   */
   targetSizes?: TargetSizes;
 }
+
+/** The keys of `ObjectDetectionOptions`. */
+export const OBJECT_DETECTION_OPTIONS = optionNames<ObjectDetectionOptions>({
+  threshold: true,
+  targetSizes: true,
+});
 
 export interface ImageGuidedDetectionOptions {
   /** Scores below this become 0 before the alphas are computed (default 0). */
   threshold?: number;
   /** NMS: zero the score of every box whose IoU with a better box is greater than this; >= 1 skips NMS (default 0.3). */
   nmsThreshold?: number;
+  /** As `ObjectDetectionOptions.targetSizes`. */
   targetSizes?: TargetSizes;
 }
 
-function checkNumber(value: unknown, name: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new InvalidArgumentError(`${name} must be a number, got ${String(value)}`);
-  }
-  return value;
-}
+/** The keys of `ImageGuidedDetectionOptions`. */
+export const IMAGE_GUIDED_DETECTION_OPTIONS = optionNames<ImageGuidedDetectionOptions>({
+  threshold: true,
+  nmsThreshold: true,
+  targetSizes: true,
+});
 
 function floatTensor(tensor: Tensor | undefined, name: string, rank: number): Tensor<'float32'> {
   if (!tensor || tensor.dtype !== 'float32' || tensor.dims.length !== rank) {
@@ -68,40 +79,8 @@ export function resolveTargetSizes(
   targetSizes: TargetSizes | undefined,
   batch: number,
 ): [number, number][] | null {
-  if (targetSizes === undefined || targetSizes === null) return null;
-  let pairs: number[][];
-  if (typeof targetSizes === 'object' && 'dims' in targetSizes) {
-    if (targetSizes.dims.length !== 2 || targetSizes.dims[1] !== 2) {
-      throw new InputShapeError(
-        `targetSizes must be a [batch, 2] tensor of (height, width), got [${targetSizes.dims.join(', ')}]`,
-      );
-    }
-    const values = targetSizes.toNumbers();
-    pairs = Array.from({ length: targetSizes.dims[0]! }, (_, i) => values.slice(2 * i, 2 * i + 2));
-  } else if (Array.isArray(targetSizes)) {
-    pairs = targetSizes.map((pair) => (Array.isArray(pair) ? [...pair] : (pair as unknown as number[])));
-  } else {
-    throw new InvalidArgumentError(
-      `targetSizes must be a list of [height, width] or a tensor, got ${String(targetSizes)}`,
-    );
-  }
-  if (pairs.length !== batch) {
-    throw new InputShapeError(
-      `got ${pairs.length} target sizes for a batch of ${batch} images: pass one (height, width) per image`,
-    );
-  }
-  return pairs.map((pair, i) => {
-    if (
-      !Array.isArray(pair) ||
-      pair.length !== 2 ||
-      pair.some((v) => typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
-    ) {
-      throw new InvalidArgumentError(
-        `targetSizes[${i}] must be [height, width] with two positive numbers, got ${JSON.stringify(pair)}`,
-      );
-    }
-    return [f(pair[0]!), f(pair[1]!)];
-  });
+  const pairs = targetSizePairs(targetSizes, batch);
+  return pairs ? pairs.map(([height, width]) => [f(height), f(width)]) : null;
 }
 
 /** Per box: the best query's logit and its index (the first on ties, as torch.max). */
@@ -127,7 +106,7 @@ function maxOverQueries(logits: Tensor<'float32'>, image: number): { best: Float
 }
 
 function sigmoid32(x: number): number {
-  return f(1 / (1 + Math.exp(-x)));
+  return f(sigmoidOf(x));
 }
 
 function scaledCorners(
@@ -169,6 +148,8 @@ function checkDetectionOutputs(
       `${boxesName} [${predBoxes.dims.join(', ')}] does not match logits [${logits.dims.join(', ')}]: expected [batch, num_boxes, 4]`,
     );
   }
+  checkFinite(logits.data, 'logits');
+  checkFinite(predBoxes.data, boxesName);
   return { logits, predBoxes };
 }
 
@@ -184,9 +165,14 @@ function checkDetectionOutputs(
  */
 export function postProcessObjectDetection(
   outputs: { logits?: Tensor; pred_boxes?: Tensor },
-  { threshold = 0.1, targetSizes = null }: ObjectDetectionOptions = {},
+  options: ObjectDetectionOptions = {},
 ): ObjectDetectionResult[] {
-  checkNumber(threshold, 'threshold');
+  const { targetSizes = null } = checkOptions(
+    options,
+    OBJECT_DETECTION_OPTIONS,
+    'postProcessObjectDetection',
+  );
+  const threshold = checkThreshold(options.threshold, 'threshold', 0.1);
   const { logits, predBoxes } = checkDetectionOutputs(outputs.logits, outputs.pred_boxes, 'pred_boxes');
   const batch = logits.dims[0]!;
   const sizes = resolveTargetSizes(targetSizes, batch);
@@ -218,10 +204,15 @@ export function postProcessObjectDetection(
  */
 export function postProcessImageGuidedDetection(
   outputs: { logits?: Tensor; target_pred_boxes?: Tensor },
-  { threshold = 0, nmsThreshold = 0.3, targetSizes = null }: ImageGuidedDetectionOptions = {},
+  options: ImageGuidedDetectionOptions = {},
 ): ImageGuidedDetectionResult[] {
-  checkNumber(threshold, 'threshold');
-  checkNumber(nmsThreshold, 'nmsThreshold');
+  const { targetSizes = null } = checkOptions(
+    options,
+    IMAGE_GUIDED_DETECTION_OPTIONS,
+    'postProcessImageGuidedDetection',
+  );
+  const threshold = checkThreshold(options.threshold, 'threshold', 0);
+  const nmsThreshold = checkThreshold(options.nmsThreshold, 'nmsThreshold', 0.3);
   const { logits, predBoxes } = checkDetectionOutputs(
     outputs.logits,
     outputs.target_pred_boxes,

@@ -5,10 +5,15 @@ import {
   InputShapeError,
   InvalidArgumentError,
   type IsGiven,
+  type OptionNames,
+  PREPROCESS_OPTIONS,
+  PRETRAINED_OPTIONS,
   type PreprocessOptions,
   type ResolveOptions,
   type Tensor,
   Tokenizer,
+  checkOptions,
+  optionNames,
 } from '@ortvision/core';
 import { Owlv2ImageProcessor } from './image-processing.js';
 import {
@@ -38,6 +43,23 @@ export interface Owlv2ProcessOptions extends PreprocessOptions {
   truncation?: EncodeOptions['truncation'];
   maxLength?: number;
 }
+
+/** The keys of `Owlv2ProcessInputs`. */
+export const OWLV2_PROCESS_INPUTS = optionNames<Owlv2ProcessInputs>({
+  text: true,
+  images: true,
+  queryImages: true,
+});
+
+/** The keys of `Owlv2ProcessOptions`: the image processor's overrides and the tokenizer's. */
+export const OWLV2_PROCESS_OPTIONS: OptionNames<Owlv2ProcessOptions> = [
+  ...PREPROCESS_OPTIONS,
+  ...optionNames<Omit<Owlv2ProcessOptions, keyof PreprocessOptions>>({
+    padding: true,
+    truncation: true,
+    maxLength: true,
+  }),
+];
 
 /** What `process` returns, named as Python's `Owlv2Processor.__call__` names them. */
 export interface Owlv2ProcessorOutput {
@@ -115,6 +137,7 @@ export class Owlv2Processor {
 
   /** Loads preprocessor_config.json and the tokenizer files of a model folder or Hub id. */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<Owlv2Processor> {
+    checkOptions(options, PRETRAINED_OPTIONS, 'Owlv2Processor.fromPretrained');
     const [imageProcessor, tokenizer] = await Promise.all([
       Owlv2ImageProcessor.fromPretrained(idOrPath, options),
       Tokenizer.fromPretrained(idOrPath, options),
@@ -154,7 +177,12 @@ export class Owlv2Processor {
     inputs: I,
     options: Owlv2ProcessOptions = {},
   ): Promise<Owlv2ProcessorResult<I>> {
-    const { text, images, queryImages } = inputs;
+    const { text, images, queryImages } = checkOptions(
+      inputs,
+      OWLV2_PROCESS_INPUTS,
+      'Owlv2Processor.process inputs',
+    );
+    checkOptions(options, OWLV2_PROCESS_OPTIONS, 'Owlv2Processor.process');
     if (text === undefined && images === undefined && queryImages === undefined) {
       throw new InvalidArgumentError('process needs at least one of text, images or queryImages');
     }

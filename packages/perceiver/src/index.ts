@@ -1,4 +1,17 @@
 export { MODEL_TYPE, PerceiverConfig } from './config.js';
+export {
+  PERCEIVER_GRAPH_VERSION,
+  buildPerceiverForImageClassificationConvProcessing,
+  buildPerceiverForImageClassificationFourier,
+  buildPerceiverForImageClassificationLearned,
+  buildPerceiverForMaskedLM,
+  buildPerceiverForMultimodalAutoencoding,
+  buildPerceiverForOpticalFlow,
+  buildPerceiverForSequenceClassification,
+  buildPerceiverModel,
+  buildPerceiverModelNoPreprocessor,
+  perceiverGraphBuilders,
+} from './graph.js';
 export { PerceiverImageProcessor } from './image-processing.js';
 export {
   PERCEIVER_SPECIAL_TOKENS,

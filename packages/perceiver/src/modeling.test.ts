@@ -1,30 +1,17 @@
 import { InputShapeError, ModelNotFoundError, Tensor } from '@ortvision/core';
 import { checkModelCase, describeComparison, fixturePath, loadFixture } from '@ortvision/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fixtureClasses } from './__fixtures__/fixture-classes.js';
 import { PerceiverConfig } from './config.js';
 import {
-  PerceiverForImageClassificationConvProcessing,
-  PerceiverForImageClassificationFourier,
   PerceiverForImageClassificationLearned,
   PerceiverForMaskedLM,
   PerceiverForMultimodalAutoencoding,
   PerceiverForOpticalFlow,
-  PerceiverForSequenceClassification,
   PerceiverModel,
 } from './modeling.js';
 
-const classes = {
-  'perceiver-mlm': PerceiverForMaskedLM,
-  'perceiver-seq-cls': PerceiverForSequenceClassification,
-  'perceiver-cls-learned': PerceiverForImageClassificationLearned,
-  'perceiver-cls-fourier': PerceiverForImageClassificationFourier,
-  'perceiver-cls-conv': PerceiverForImageClassificationConvProcessing,
-  'perceiver-flow': PerceiverForOpticalFlow,
-  'perceiver-base': PerceiverModel,
-  'perceiver-multimodal': PerceiverForMultimodalAutoencoding,
-} as const;
-
-describe.each(Object.entries(classes))('%s model cases', async (name, ModelClass) => {
+describe.each(Object.entries(fixtureClasses))('%s model cases', async (name, ModelClass) => {
   const { manifest } = await loadFixture(fixturePath(name));
   const model = await (ModelClass as typeof PerceiverForMaskedLM).fromPretrained(fixturePath(name));
   afterAll(() => model.dispose());

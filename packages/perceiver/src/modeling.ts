@@ -1,11 +1,35 @@
 import {
+  type CheckpointGraphs,
   InputShapeError,
   InvalidArgumentError,
+  type ModelGraphBuilder,
   PreTrainedModel,
   type RunOptions,
   Tensor,
 } from '@ortvision/core';
 import { PerceiverConfig } from './config.js';
+import {
+  PERCEIVER_GRAPH_VERSION,
+  buildPerceiverForImageClassificationConvProcessing,
+  buildPerceiverForImageClassificationFourier,
+  buildPerceiverForImageClassificationLearned,
+  buildPerceiverForMaskedLM,
+  buildPerceiverForMultimodalAutoencoding,
+  buildPerceiverForOpticalFlow,
+  buildPerceiverForSequenceClassification,
+  buildPerceiverModel,
+  buildPerceiverModelNoPreprocessor,
+} from './graph.js';
+
+/** The CheckpointGraphs of a head model: keys under `perceiver.` plus the head's own, one graph `model`. */
+function headGraphs(build: ModelGraphBuilder<PerceiverConfig>): CheckpointGraphs<PerceiverConfig> {
+  return {
+    version: PERCEIVER_GRAPH_VERSION,
+    baseModelPrefix: 'perceiver',
+    expectsPrefix: true,
+    graphs: { model: build },
+  };
+}
 
 // Inputs are type aliases, not interfaces: aliases are assignable to the base class's `NamedTensors` record.
 
@@ -100,6 +124,18 @@ function checkPixels(pixel_values: Tensor<'float32'>, side?: number): void {
 export class PerceiverModel extends PreTrainedModel<PerceiverConfig> {
   static override readonly configClass = PerceiverConfig;
   static override readonly graphs = { model: 'model', model_no_preprocessor: 'model_no_preprocessor' };
+  /**
+   * Both graphs from one checkpoint: `model` needs the text preprocessor's weights (`input_preprocessor.*`, as
+   * fixture perceiver-base and deepmind/language-perceiver hold them); a head model's decoder and postprocessor,
+   * which PerceiverModel(config) does not have, are left unread as transformers leaves them.
+   */
+  static override readonly checkpointGraphs: CheckpointGraphs<PerceiverConfig> = {
+    version: PERCEIVER_GRAPH_VERSION,
+    baseModelPrefix: 'perceiver',
+    expectsPrefix: false,
+    ignoreUnused: [/^(perceiver\.)?(decoder|output_postprocessor)\./],
+    graphs: { model: buildPerceiverModel, model_no_preprocessor: buildPerceiverModelNoPreprocessor },
+  };
 
   /** A folder may hold either graph or both; eager loading loads what it has. */
   static override readonly graphGroups = [['model'], ['model_no_preprocessor']];
@@ -142,6 +178,7 @@ export class PerceiverModel extends PreTrainedModel<PerceiverConfig> {
  */
 export class PerceiverForMaskedLM extends PreTrainedModel<PerceiverConfig> {
   static override readonly configClass = PerceiverConfig;
+  static override readonly checkpointGraphs = headGraphs(buildPerceiverForMaskedLM);
 
   override async forward(
     inputs: PerceiverTextInputs,
@@ -180,6 +217,7 @@ export class PerceiverForMaskedLM extends PreTrainedModel<PerceiverConfig> {
  */
 export class PerceiverForSequenceClassification extends PreTrainedModel<PerceiverConfig> {
   static override readonly configClass = PerceiverConfig;
+  static override readonly checkpointGraphs = headGraphs(buildPerceiverForSequenceClassification);
 
   override async forward(
     inputs: PerceiverTextInputs,
@@ -196,7 +234,10 @@ export class PerceiverForSequenceClassification extends PreTrainedModel<Perceive
 abstract class PerceiverImageClassificationBase extends PreTrainedModel<PerceiverConfig> {
   static override readonly configClass = PerceiverConfig;
 
-  /** The only input side the graph accepts, or undefined when the graph itself checks (Fourier, conv). */
+  /**
+   * The only input side the graph accepts, or undefined when the graph decides (Fourier, conv: an exported graph
+   * fixes the size it was exported at, one built from the checkpoint takes any size, as PyTorch does).
+   */
   protected get inputSide(): number | undefined {
     return undefined;
   }
@@ -225,6 +266,8 @@ abstract class PerceiverImageClassificationBase extends PreTrainedModel<Perceive
  * ```
  */
 export class PerceiverForImageClassificationLearned extends PerceiverImageClassificationBase {
+  static override readonly checkpointGraphs = headGraphs(buildPerceiverForImageClassificationLearned);
+
   // One learned position embedding per pixel: the graph takes exactly image_size x image_size.
   protected override get inputSide(): number {
     return this.config.image_size;
@@ -233,7 +276,8 @@ export class PerceiverForImageClassificationLearned extends PerceiverImageClassi
 
 /**
  * transformers' `PerceiverForImageClassificationFourier` (raw pixels + 2D Fourier position features, built for
- * the exported size): pixel_values [batch, 3, S, S] -> `logits` [batch, num_labels].
+ * the exported size, or for any size in a graph built from the checkpoint): pixel_values [batch, 3, S, S] ->
+ * `logits` [batch, num_labels].
  *
  * @example
  * ```ts
@@ -243,7 +287,9 @@ export class PerceiverForImageClassificationLearned extends PerceiverImageClassi
  * const { logits } = await model.forward(await processor.preprocess('cat.png'));
  * ```
  */
-export class PerceiverForImageClassificationFourier extends PerceiverImageClassificationBase {}
+export class PerceiverForImageClassificationFourier extends PerceiverImageClassificationBase {
+  static override readonly checkpointGraphs = headGraphs(buildPerceiverForImageClassificationFourier);
+}
 
 /**
  * transformers' `PerceiverForImageClassificationConvProcessing` (7x7/2 conv + max-pool, then Fourier position
@@ -257,7 +303,9 @@ export class PerceiverForImageClassificationFourier extends PerceiverImageClassi
  * const { logits } = await model.forward(await processor.preprocess('cat.png'));
  * ```
  */
-export class PerceiverForImageClassificationConvProcessing extends PerceiverImageClassificationBase {}
+export class PerceiverForImageClassificationConvProcessing extends PerceiverImageClassificationBase {
+  static override readonly checkpointGraphs = headGraphs(buildPerceiverForImageClassificationConvProcessing);
+}
 
 /** The optical-flow graph's input, named `inputs` as PerceiverForOpticalFlow.forward names it. */
 export type PerceiverOpticalFlowInputs = {
@@ -280,6 +328,7 @@ export type PerceiverOpticalFlowInputs = {
  */
 export class PerceiverForOpticalFlow extends PreTrainedModel<PerceiverConfig> {
   static override readonly configClass = PerceiverConfig;
+  static override readonly checkpointGraphs = headGraphs(buildPerceiverForOpticalFlow);
 
   override async forward(
     inputs: PerceiverOpticalFlowInputs,
@@ -352,6 +401,7 @@ export type PerceiverAutoencoding = {
  */
 export class PerceiverForMultimodalAutoencoding extends PreTrainedModel<PerceiverConfig> {
   static override readonly configClass = PerceiverConfig;
+  static override readonly checkpointGraphs = headGraphs(buildPerceiverForMultimodalAutoencoding);
 
   /** [T, H, W] of the video (config.output_shape[1..3]). */
   get videoShape(): [number, number, number] {

@@ -2,7 +2,17 @@
 // card (deepmind/optical-flow-perceiver) links the example notebook (NielsRogge/Transformers-Tutorials,
 // Perceiver/Perceiver_for_Optical_Flow.ipynb), whose normalize / extract_image_patches / compute_grid_indices /
 // compute_optical_flow this module reproduces (fixture perceiver-flow: case flow-patches and optical-flow-tiled).
-import { type Image, InputShapeError, InvalidArgumentError, type RunOptions, Tensor } from '@ortvision/core';
+import {
+  type Image,
+  InputShapeError,
+  InvalidArgumentError,
+  type RunOptions,
+  Tensor,
+  checkFiniteNumber,
+  checkInteger,
+  describeValue,
+  optionNames,
+} from '@ortvision/core';
 
 /** The model's input: the flow between two frames, from 3x3 neighbourhoods of every pixel. */
 const KERNEL = 3;
@@ -27,6 +37,13 @@ export interface OpticalFlowOptions {
   /** Tiles per model run (default 1); more is faster and takes more memory. */
   batchSize?: number;
 }
+
+/** The keys of `OpticalFlowOptions`. */
+export const OPTICAL_FLOW_OPTIONS = optionNames<OpticalFlowOptions>({
+  minOverlap: true,
+  flowScaleFactor: true,
+  batchSize: true,
+});
 
 /** A frame as the notebook feeds it: x / 255 * 2 - 1 per RGB value, HWC. */
 interface NormalizedFrame {
@@ -117,7 +134,7 @@ export function computeGridIndices(
   const [ph, pw] = patchSize;
   if (!Number.isInteger(minOverlap) || minOverlap < 0 || minOverlap >= ph || minOverlap >= pw) {
     throw new InvalidArgumentError(
-      `minOverlap must be an integer from 0 to ${Math.min(ph, pw) - 1} (below the tile size ${ph}x${pw}), got ${minOverlap}`,
+      `minOverlap must be an integer from 0 to ${Math.min(ph, pw) - 1} (below the tile size ${ph}x${pw}), got ${describeValue(minOverlap)}`,
     );
   }
   if (height < ph || width < pw) {
@@ -166,12 +183,8 @@ export async function computeOpticalFlow(
   options?: RunOptions,
 ): Promise<Tensor<'float32'>> {
   checkPair(frame1, frame2);
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new InvalidArgumentError(`batchSize must be an integer >= 1, got ${batchSize}`);
-  }
-  if (!Number.isFinite(flowScaleFactor)) {
-    throw new InvalidArgumentError(`flowScaleFactor must be a finite number, got ${flowScaleFactor}`);
-  }
+  checkInteger(batchSize, 'batchSize', { min: 1 });
+  checkFiniteNumber(flowScaleFactor, 'flowScaleFactor');
   const [ph, pw] = model.config.train_size as [number, number];
   const { width, height } = frame1;
   const [fullH, fullW] = [Math.max(height, ph), Math.max(width, pw)];

@@ -171,14 +171,14 @@ describe('text inputs', () => {
   it.each([
     ['', InvalidArgumentError, 'no mask token ([MASK]) found in ""'],
     ['hello', InvalidArgumentError, 'no mask token ([MASK]) found in "hello"'],
-    [[], InputShapeError, 'expected at least one text, got an empty list'],
+    [[], InvalidArgumentError, 'fillMask got an empty list: give at least one text'],
     [
       `${'a'.repeat(200)}[MASK]`,
       InputShapeError,
       'input_ids has 203 tokens, more than max_position_embeddings 64: encode with truncation: true',
     ],
-    [5, InvalidArgumentError, 'texts must be a string or an array of strings, got number'],
-    [undefined, InvalidArgumentError, 'texts must be a string or an array of strings, got undefined'],
+    [5, InvalidArgumentError, 'a text must be a string (or give a list of strings), got 5'],
+    [undefined, InvalidArgumentError, 'a text must be a string (or give a list of strings), got undefined'],
   ])('fillMask(%j): typed error', async (texts, ErrorClass, message) => {
     await expect(fill(texts as string)).rejects.toThrowError(new ErrorClass(message));
   });
@@ -193,15 +193,15 @@ describe('text inputs', () => {
   });
 
   it.each([
-    [[], InputShapeError, 'expected at least one text, got an empty list'],
+    [[], InvalidArgumentError, 'textClassification got an empty list: give at least one text'],
     [
       'a'.repeat(200),
       InputShapeError,
       'input_ids has 202 tokens, more than max_position_embeddings 64: encode with truncation: true',
     ],
     ['é'.repeat(40), InputShapeError, 'input_ids has 82 tokens, more than max_position_embeddings 64'],
-    [[5], InvalidArgumentError, 'text[0] must be a string, got number'],
-    [undefined, InvalidArgumentError, 'texts must be a string or an array of strings, got undefined'],
+    [[5], InvalidArgumentError, 'a text must be a string (or give a list of strings), got 5'],
+    [undefined, InvalidArgumentError, 'a text must be a string (or give a list of strings), got undefined'],
   ])('textClassification(%j): typed error', async (texts, ErrorClass, message) => {
     const attempt = classify(texts as string);
     await expect(attempt).rejects.toThrow(ErrorClass);

@@ -1,4 +1,12 @@
-import { Image, InputShapeError, InvalidArgumentError, type Tensor } from '@ortvision/core';
+import {
+  Image,
+  InputShapeError,
+  InvalidArgumentError,
+  type Tensor,
+  checkOptions,
+  describeValue,
+  optionNames,
+} from '@ortvision/core';
 
 // The Middlebury colour wheel (Baker et al., "A Database and Evaluation Methodology for Optical Flow", 2011):
 // hue segments red-yellow, yellow-green, green-cyan, cyan-blue, blue-magenta, magenta-red with these lengths.
@@ -40,6 +48,9 @@ export interface FlowToImageOptions {
   maxFlow?: number;
 }
 
+/** The keys of `FlowToImageOptions`. */
+export const FLOW_TO_IMAGE_OPTIONS = optionNames<FlowToImageOptions>({ maxFlow: true });
+
 /**
  * Renders a flow field [H, W, 2] (dx, dy in pixels, as `opticalFlow` returns it) with the standard colour wheel
  * of optical-flow papers: the hue is the direction, the saturation the magnitude (white = still). Magnitudes
@@ -52,12 +63,13 @@ export interface FlowToImageOptions {
  * await flowToImage(await flowOf('frame1.png', 'frame2.png')).save('flow.png');
  * ```
  */
-export function flowToImage(flow: Tensor<'float32'>, { maxFlow }: FlowToImageOptions = {}): Image {
+export function flowToImage(flow: Tensor<'float32'>, options: FlowToImageOptions = {}): Image {
+  const { maxFlow } = checkOptions(options, FLOW_TO_IMAGE_OPTIONS, 'flowToImage');
   if (flow.rank !== 3 || flow.dims[2] !== 2) {
     throw new InputShapeError(`a flow field must be [height, width, 2], got [${flow.dims.join(', ')}]`);
   }
   if (maxFlow !== undefined && !(Number.isFinite(maxFlow) && maxFlow > 0)) {
-    throw new InvalidArgumentError(`maxFlow must be a positive number, got ${maxFlow}`);
+    throw new InvalidArgumentError(`maxFlow must be a positive number, got ${describeValue(maxFlow)}`);
   }
   const [height, width] = flow.dims as [number, number];
   let scale = maxFlow;

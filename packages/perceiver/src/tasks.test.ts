@@ -1,21 +1,29 @@
-import { InputShapeError, InvalidArgumentError, type Tensor, loadImage } from '@ortvision/core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AbortedError, InputShapeError, InvalidArgumentError, type Tensor, loadImage } from '@ortvision/core';
 import {
   type JsonValue,
   type PipelineCase,
+  assertJsonClose,
   compareTensors,
   describeComparison,
   fixtureImagePath,
   fixturePath,
-  isNpyReference,
+  fixtureVariant,
   loadFixture,
   readNpy,
 } from '@ortvision/core/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { buildFixtureFolder } from './__fixtures__/built-fixture.js';
+import type { PerceiverFixture } from './__fixtures__/fixture-classes.js';
 import { PerceiverConfig } from './config.js';
-import { PerceiverForMaskedLM } from './modeling.js';
+import { PerceiverForMaskedLM, PerceiverForSequenceClassification } from './modeling.js';
 import { computeGridIndices } from './optical-flow.js';
 import {
   type FillMaskOptions,
+  type FillMaskOutput,
+  type FillMaskResult,
   fillMask,
   imageClassification,
   multimodalAutoencoding,
@@ -24,39 +32,41 @@ import {
 } from './tasks.js';
 import { PerceiverTokenizer } from './tokenization.js';
 
-/** Deep comparison of a result with a manifest's expected JSON: numbers within atol, the rest exact. */
-async function expectJson(actual: unknown, expected: JsonValue, atol: number, fixture: string, path = '$') {
-  if (isNpyReference(expected)) {
-    const comparison = compareTensors(actual as Tensor, await readNpy(fixturePath(fixture, expected.npy)), {
-      atol,
-    });
-    expect(comparison.ok, `${path}: ${describeComparison(comparison)}`).toBe(true);
-  } else if (typeof expected === 'number') {
-    expect(typeof actual, path).toBe('number');
-    expect(Math.abs((actual as number) - expected), `${path}: ${actual} vs ${expected}`).toBeLessThanOrEqual(
-      atol,
-    );
-  } else if (Array.isArray(expected)) {
-    const list = ArrayBuffer.isView(actual) ? Array.from(actual as Float32Array) : (actual as unknown[]);
-    expect(list, path).toHaveLength(expected.length);
-    for (const [i, item] of expected.entries())
-      await expectJson(list[i], item, atol, fixture, `${path}[${i}]`);
-  } else if (expected !== null && typeof expected === 'object') {
-    expect(Object.keys(actual as object).sort(), path).toEqual(Object.keys(expected).sort());
-    for (const [key, item] of Object.entries(expected))
-      await expectJson((actual as Record<string, unknown>)[key], item, atol, fixture, `${path}.${key}`);
-  } else {
-    expect(actual, path).toEqual(expected);
-  }
-}
+/** A result against a manifest's expected JSON, with the fixture's npy files for `{ npy }` values. */
+const expectJson = (actual: unknown, expected: JsonValue, atol: number, fixture: string) =>
+  assertJsonClose(actual, expected, atol, (path) => readNpy(fixturePath(fixture, path)));
+
+const builtRoot = await mkdtemp(join(tmpdir(), 'ortvision-perceiver-tasks-'));
+afterAll(() => rm(builtRoot, { recursive: true, force: true }));
+const built = new Map<string, Promise<string>>();
+
+/**
+ * Where the task helpers load a fixture's model from: the fixture itself (its exported graphs), or a copy whose
+ * onnx/ holds the graphs its class builds from the fixture's checkpoint. Every pipeline case runs on both.
+ */
+const sources: [string, (name: PerceiverFixture) => Promise<string>][] = [
+  ['exported graphs', async (name) => fixturePath(name)],
+  [
+    'graphs built from its checkpoint',
+    (name) => {
+      let folder = built.get(name);
+      if (!folder) {
+        const path = join(builtRoot, name);
+        folder = buildFixtureFolder(name, path).then(() => path);
+        built.set(name, folder);
+      }
+      return folder;
+    },
+  ],
+];
 
 const fixtureCases = async (name: string, task: string) =>
   (await loadFixture(fixturePath(name))).manifest.pipeline
     .filter((c) => c.task === task)
     .map((c) => [c.name, c] as const);
 
-describe('fill-mask pipeline cases of perceiver-mlm', async () => {
-  const fill = await fillMask(fixturePath('perceiver-mlm'));
+describe.each(sources)('fill-mask pipeline cases of perceiver-mlm (%s)', async (_source, folderOf) => {
+  const fill = await fillMask(await folderOf('perceiver-mlm'));
   afterAll(() => fill.dispose());
 
   it.each(await fixtureCases('perceiver-mlm', 'fill-mask'))('%s', async (_name, testCase) => {
@@ -70,7 +80,8 @@ describe('fill-mask pipeline cases of perceiver-mlm', async () => {
   });
 
   it('fills every text of a list and refuses texts without a mask', async () => {
-    const both = (await fill(['a[MASK]c', 'x[MASK]'], { topK: 2 })) as unknown[][];
+    // a list of texts gives one output per text (each text has one mask, so each output is one list)
+    const both = (await fill(['a[MASK]c', 'x[MASK]'], { topK: 2 })) as FillMaskOutput[];
     expect(both).toHaveLength(2);
     expect(both[1]).toHaveLength(2);
     await expect(fill('no mask here')).rejects.toThrowError(
@@ -84,73 +95,134 @@ describe('fill-mask pipeline cases of perceiver-mlm', async () => {
   });
 });
 
-describe('the PerceiverForMaskedLM docs example (masked-span) through the public classes', async () => {
-  const [[, testCase]] = (await fixtureCases('perceiver-mlm', 'fill-mask-span')) as [[string, PipelineCase]];
-  it('masks bytes, predicts them and decodes them as PyTorch did', async () => {
-    const tokenizer = await PerceiverTokenizer.fromPretrained(fixturePath('perceiver-mlm'));
-    const model = await PerceiverForMaskedLM.fromPretrained(fixturePath('perceiver-mlm'));
-    const { mask_start: start, mask_end: end, padding } = testCase.kwargs as Record<string, number | string>;
-    const encoding = tokenizer.encode(testCase.inputs.text as string[], { padding: padding as 'max_length' });
-    encoding.input_ids.data.fill(BigInt(tokenizer.maskTokenId), start as number, end as number);
-    const { logits } = await model.forward(encoding);
-    const vocab = logits.dims[2]!;
-    const predicted: number[] = [];
-    for (let p = start as number; p < (end as number); p++) {
-      const row = logits.data.subarray(p * vocab, (p + 1) * vocab);
-      predicted.push(row.indexOf(Math.max(...row)));
-    }
-    await expectJson(
-      {
-        masked_input_ids: Array.from(encoding.input_ids.data, Number),
-        predicted_token_ids: predicted,
-        predicted_text: tokenizer.decode(predicted),
-      },
-      testCase.expected,
-      0,
-      'perceiver-mlm',
+describe('fillMask and textClassification: truncation, signal, and a tokenizer that fails to load', () => {
+  it('fillMask cuts a text longer than the positions only with truncation: true', async () => {
+    const fill = await fillMask(fixturePath('perceiver-mlm'));
+    const long = `[MASK]${'a'.repeat(200)}`;
+    await expect(fill(long)).rejects.toThrow(
+      /more than max_position_embeddings 64: encode with truncation: true/,
     );
-    await model.dispose();
+    const filled = (await fill(long, { truncation: true, topK: 1 })) as FillMaskResult[];
+    expect(filled).toHaveLength(1);
+    await expect(fill(long, { truncation: 'yes' as never })).rejects.toThrowError(
+      new InvalidArgumentError("truncation must be true or false, got 'yes'"),
+    );
+    await expect(fill('[MASK]', { signal: AbortSignal.abort() })).rejects.toThrow(AbortedError);
+    await fill.dispose();
   });
+
+  it.each([
+    ['fillMask', 'perceiver-mlm', fillMask, PerceiverForMaskedLM],
+    ['textClassification', 'perceiver-seq-cls', textClassification, PerceiverForSequenceClassification],
+  ] as const)(
+    '%s releases the model it loaded when the tokenizer fails to load',
+    async (_name, fixture, task, ModelClass) => {
+      const folder = await fixtureVariant(
+        fixture,
+        await mkdtemp(join(tmpdir(), 'ortvision-perceiver-tok-')),
+        {
+          'tokenizer_config.json': '{ not json',
+        },
+      );
+      const dispose = vi.spyOn(ModelClass.prototype, 'dispose');
+      try {
+        await expect(task(folder)).rejects.toThrow(/tokenizer_config\.json/);
+        expect(dispose).toHaveBeenCalledTimes(1);
+      } finally {
+        dispose.mockRestore();
+        await rm(folder, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
-describe('text-classification pipeline cases of perceiver-seq-cls', async () => {
-  const classify = await textClassification(fixturePath('perceiver-seq-cls'));
-  afterAll(() => classify.dispose());
-
-  it.each(await fixtureCases('perceiver-seq-cls', 'text-classification'))('%s', async (_name, testCase) => {
-    const texts = testCase.inputs.text as string[];
-    const options: Record<string, unknown> = {};
-    if ('top_k' in testCase.kwargs) options.topK = testCase.kwargs.top_k;
-    if ('function_to_apply' in testCase.kwargs) options.functionToApply = testCase.kwargs.function_to_apply;
-    const result = await classify(texts.length === 1 ? texts[0]! : texts, options);
-    await expectJson(result, testCase.expected, testCase.atol ?? 0, 'perceiver-seq-cls');
-  });
-
-  it('gives a list per text with topK, and refuses long texts unless asked to truncate', async () => {
-    const lists = (await classify(['a', 'bb'], { topK: 2 })) as unknown[][];
-    expect(lists.map((l) => l.length)).toEqual([2, 2]);
-    const long = 'x'.repeat(100);
-    await expect(classify(long)).rejects.toThrowError(InputShapeError);
-    expect(await classify(long, { truncation: true })).toHaveLength(1);
-    await expect(classify([])).rejects.toThrowError(InputShapeError);
-  });
-});
-
-describe.each(['perceiver-cls-learned', 'perceiver-cls-fourier', 'perceiver-cls-conv'])(
-  'image-classification pipeline cases of %s',
-  async (name) => {
-    const classify = await imageClassification(fixturePath(name));
-    afterAll(() => classify.dispose());
-    it.each(await fixtureCases(name, 'image-classification'))('%s', async (_name, testCase) => {
-      const [image] = (testCase.inputs.images as string[]).map(fixtureImagePath);
-      const result = await classify(image!, { topK: testCase.kwargs.top_k as number });
-      await expectJson(result, testCase.expected, testCase.atol ?? 0, name);
+describe.each(sources)(
+  'the PerceiverForMaskedLM docs example (masked-span) through the public classes (%s)',
+  async (_source, folderOf) => {
+    const [[, testCase]] = (await fixtureCases('perceiver-mlm', 'fill-mask-span')) as [
+      [string, PipelineCase],
+    ];
+    it('masks bytes, predicts them and decodes them as PyTorch did', async () => {
+      const tokenizer = await PerceiverTokenizer.fromPretrained(fixturePath('perceiver-mlm'));
+      const model = await PerceiverForMaskedLM.fromPretrained(await folderOf('perceiver-mlm'));
+      const {
+        mask_start: start,
+        mask_end: end,
+        padding,
+      } = testCase.kwargs as Record<string, number | string>;
+      const encoding = tokenizer.encode(testCase.inputs.text as string[], {
+        padding: padding as 'max_length',
+      });
+      encoding.input_ids.data.fill(BigInt(tokenizer.maskTokenId), start as number, end as number);
+      const { logits } = await model.forward(encoding);
+      const vocab = logits.dims[2]!;
+      const predicted: number[] = [];
+      for (let p = start as number; p < (end as number); p++) {
+        const row = logits.data.subarray(p * vocab, (p + 1) * vocab);
+        predicted.push(row.indexOf(Math.max(...row)));
+      }
+      await expectJson(
+        {
+          masked_input_ids: Array.from(encoding.input_ids.data, Number),
+          predicted_token_ids: predicted,
+          predicted_text: tokenizer.decode(predicted),
+        },
+        testCase.expected,
+        0,
+        'perceiver-mlm',
+      );
+      await model.dispose();
     });
   },
 );
 
-describe('optical-flow pipeline case of perceiver-flow', async () => {
-  const flowOf = await opticalFlow(fixturePath('perceiver-flow'));
+describe.each(sources)(
+  'text-classification pipeline cases of perceiver-seq-cls (%s)',
+  async (_source, folderOf) => {
+    const classify = await textClassification(await folderOf('perceiver-seq-cls'));
+    afterAll(() => classify.dispose());
+
+    it.each(await fixtureCases('perceiver-seq-cls', 'text-classification'))('%s', async (_name, testCase) => {
+      const texts = testCase.inputs.text as string[];
+      const options: Record<string, unknown> = {};
+      if ('top_k' in testCase.kwargs) options.topK = testCase.kwargs.top_k;
+      if ('function_to_apply' in testCase.kwargs) options.functionToApply = testCase.kwargs.function_to_apply;
+      const result = await classify(texts.length === 1 ? texts[0]! : texts, options);
+      await expectJson(result, testCase.expected, testCase.atol ?? 0, 'perceiver-seq-cls');
+    });
+
+    it('gives a list per text with topK, and refuses long texts unless asked to truncate', async () => {
+      const lists = await classify(['a', 'bb'], { topK: 2 });
+      expect(lists.map((l) => l.length)).toEqual([2, 2]);
+      const best = await classify(['a', 'bb']);
+      expect(best.map((r) => typeof r.label)).toEqual(['string', 'string']);
+      const long = 'x'.repeat(100);
+      await expect(classify(long)).rejects.toThrowError(InputShapeError);
+      expect(await classify(long, { truncation: true })).toHaveLength(1);
+      await expect(classify([])).rejects.toThrowError(InvalidArgumentError);
+      await expect(classify('a', { topk: 2 } as never)).rejects.toThrow("(did you mean 'topK'?)");
+    });
+  },
+);
+
+describe.each(
+  sources.flatMap(([source, folderOf]) =>
+    (['perceiver-cls-learned', 'perceiver-cls-fourier', 'perceiver-cls-conv'] as const).map(
+      (name) => [name, source, folderOf] as const,
+    ),
+  ),
+)('image-classification pipeline cases of %s (%s)', async (name, _source, folderOf) => {
+  const classify = await imageClassification(await folderOf(name));
+  afterAll(() => classify.dispose());
+  it.each(await fixtureCases(name, 'image-classification'))('%s', async (_name, testCase) => {
+    const [image] = (testCase.inputs.images as string[]).map(fixtureImagePath);
+    const result = await classify(image!, { topK: testCase.kwargs.top_k as number });
+    await expectJson(result, testCase.expected, testCase.atol ?? 0, name);
+  });
+});
+
+describe.each(sources)('optical-flow pipeline case of perceiver-flow (%s)', async (_source, folderOf) => {
+  const flowOf = await opticalFlow(await folderOf('perceiver-flow'));
   afterAll(() => flowOf.dispose());
 
   it.each(await fixtureCases('perceiver-flow', 'optical-flow'))('%s', async (_name, testCase) => {
@@ -179,41 +251,44 @@ describe('optical-flow pipeline case of perceiver-flow', async () => {
   });
 });
 
-describe('multimodal-autoencoding pipeline cases of perceiver-multimodal', async () => {
-  const autoencode = await multimodalAutoencoding(fixturePath('perceiver-multimodal'));
-  afterAll(() => autoencode.dispose());
+describe.each(sources)(
+  'multimodal-autoencoding pipeline cases of perceiver-multimodal (%s)',
+  async (_source, folderOf) => {
+    const autoencode = await multimodalAutoencoding(await folderOf('perceiver-multimodal'));
+    afterAll(() => autoencode.dispose());
 
-  it.each(await fixtureCases('perceiver-multimodal', 'multimodal-autoencoding'))(
-    '%s',
-    async (_name, testCase) => {
-      const input = (key: string) =>
-        readNpy(
-          fixturePath('perceiver-multimodal', (testCase.inputs[key] as { npy: string }).npy),
-        ) as Promise<Tensor<'float32'>>;
-      const result = await autoencode(await input('images'), await input('audio'), {
-        nchunks: testCase.kwargs.nchunks as number,
-        topK: testCase.kwargs.top_k as number,
-      });
-      const { topK, label, ...rest } = result;
-      await expectJson(
-        { ...rest, label: label.toNested(), top_k: topK },
-        testCase.expected,
-        testCase.atol ?? 0,
-        'perceiver-multimodal',
-      );
-    },
-  );
+    it.each(await fixtureCases('perceiver-multimodal', 'multimodal-autoencoding'))(
+      '%s',
+      async (_name, testCase) => {
+        const input = (key: string) =>
+          readNpy(
+            fixturePath('perceiver-multimodal', (testCase.inputs[key] as { npy: string }).npy),
+          ) as Promise<Tensor<'float32'>>;
+        const result = await autoencode(await input('images'), await input('audio'), {
+          nchunks: testCase.kwargs.nchunks as number,
+          topK: testCase.kwargs.top_k as number,
+        });
+        const { topK, label, ...rest } = result;
+        await expectJson(
+          { ...rest, label: label.toNested(), top_k: topK },
+          testCase.expected,
+          testCase.atol ?? 0,
+          'perceiver-multimodal',
+        );
+      },
+    );
 
-  it('gives the same values for any chunking, including chunks that do not divide the points', async () => {
-    const images = (await readNpy(
-      fixturePath('perceiver-multimodal', 'reference/pipe-autoencode-nchunks4-in.images.npy'),
-    )) as Tensor<'float32'>;
-    const audio = (await readNpy(
-      fixturePath('perceiver-multimodal', 'reference/pipe-autoencode-nchunks4-in.audio.npy'),
-    )) as Tensor<'float32'>;
-    const one = await autoencode(images, audio);
-    const odd = await autoencode(images, audio, { nchunks: 7 });
-    expect(compareTensors(odd.image, one.image, { atol: 1e-5 }).ok).toBe(true);
-    expect(compareTensors(odd.audio, one.audio, { atol: 1e-5 }).ok).toBe(true);
-  });
-});
+    it('gives the same values for any chunking, including chunks that do not divide the points', async () => {
+      const images = (await readNpy(
+        fixturePath('perceiver-multimodal', 'reference/pipe-autoencode-nchunks4-in.images.npy'),
+      )) as Tensor<'float32'>;
+      const audio = (await readNpy(
+        fixturePath('perceiver-multimodal', 'reference/pipe-autoencode-nchunks4-in.audio.npy'),
+      )) as Tensor<'float32'>;
+      const one = await autoencode(images, audio);
+      const odd = await autoencode(images, audio, { nchunks: 7 });
+      expect(compareTensors(odd.image, one.image, { atol: 1e-5 }).ok).toBe(true);
+      expect(compareTensors(odd.audio, one.audio, { atol: 1e-5 }).ok).toBe(true);
+    });
+  },
+);

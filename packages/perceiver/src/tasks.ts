@@ -1,24 +1,28 @@
 import {
   type ClassificationFunction,
-  type ClassifyOptions,
   type ImageClassificationTask,
   type ImageInput,
   type ImageTaskOptions,
-  type ImagesInput,
-  InputShapeError,
   InvalidArgumentError,
   type LabelScore,
-  type ModelSource,
-  type Pipeline,
-  type PretrainedOptions,
+  type ResolveOptions,
+  type TaskCallOptions,
+  type TaskLoadOptions,
   type Tensor,
+  checkFinite,
+  checkFlag,
+  checkInteger,
   classifyLogits,
+  defineTask,
+  describeValue,
+  fromPretrainedByArchitecture,
   imageClassificationTask,
-  loadImage,
-  makePipeline,
-  resolveModel,
+  optionNames,
+  prepareInputs,
+  softmaxOf,
+  taskCall,
+  textInputs,
 } from '@ortvision/core';
-import { PerceiverConfig } from './config.js';
 import { PerceiverImageProcessor } from './image-processing.js';
 import {
   type PerceiverAutoencoding,
@@ -30,21 +34,29 @@ import {
   PerceiverForOpticalFlow,
   PerceiverForSequenceClassification,
 } from './modeling.js';
-import { type OpticalFlowOptions, computeOpticalFlow } from './optical-flow.js';
+import { OPTICAL_FLOW_OPTIONS, type OpticalFlowOptions, computeOpticalFlow } from './optical-flow.js';
 import { type PerceiverEncodeOptions, PerceiverTokenizer } from './tokenization.js';
 
-export interface PerceiverTextTaskOptions extends PretrainedOptions {
+/** The part the text tasks load beside the model. */
+export interface PerceiverTextTaskParts {
   /** The tokenizer; by default read from the model's folder or Hub id. */
-  tokenizer?: PerceiverTokenizer;
+  tokenizer: PerceiverTokenizer;
 }
+
+/** Loading options of the text tasks: the model's loading options and an optional `tokenizer`. */
+export type PerceiverTextTaskOptions = TaskLoadOptions<PerceiverTextTaskParts>;
 
 /** Options of the image tasks: loading options and an optional `processor`. */
 export type PerceiverImageTaskOptions = ImageTaskOptions<PerceiverImageProcessor>;
 
-function disposer(loaded: { model: { dispose(): Promise<void> }; owned: boolean }): () => Promise<void> {
-  return async () => {
-    if (loaded.owned) await loaded.model.dispose();
-  };
+const tokenizerPart = {
+  tokenizer: (id: string, options: ResolveOptions) => PerceiverTokenizer.fromPretrained(id, options),
+};
+
+/** Encoding options for texts that may be cut to the model's `max_position_embeddings` bytes. */
+function encodeOptions(truncation: unknown, maxPositions: number): PerceiverEncodeOptions {
+  if (!checkFlag(truncation, 'truncation', false)) return { padding: true };
+  return { padding: true, truncation: true, maxLength: maxPositions };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -69,10 +81,34 @@ export interface FillMaskOptions {
    * does), else the first byte of its UTF-8.
    */
   targets?: string | readonly string[];
+  /**
+   * Cut texts longer than the model's `max_position_embeddings` bytes (default false: such a text is an
+   * `InputShapeError`, as the pipeline fails on it).
+   */
+  truncation?: boolean;
 }
+
+/** The keys of `FillMaskOptions`. */
+export const FILL_MASK_OPTIONS = optionNames<FillMaskOptions>({
+  topK: true,
+  targets: true,
+  truncation: true,
+});
 
 /** One text: one list per [MASK] when it has several, else the list itself. */
 export type FillMaskOutput = FillMaskResult[] | FillMaskResult[][];
+
+/**
+ * The fill-mask function. A list of texts gives one `FillMaskOutput` per text, except that a list of ONE text
+ * gives that text's output unwrapped, as transformers' FillMaskPipeline does.
+ */
+export interface FillMaskFunction {
+  (text: string, options?: FillMaskOptions & TaskCallOptions): Promise<FillMaskOutput>;
+  (
+    texts: string | readonly string[],
+    options?: FillMaskOptions & TaskCallOptions,
+  ): Promise<FillMaskOutput[] | FillMaskOutput>;
+}
 
 function targetIds(tokenizer: PerceiverTokenizer, targets: string | readonly string[]): number[] {
   const vocab = tokenizer.getVocab();
@@ -90,34 +126,17 @@ function targetIds(tokenizer: PerceiverTokenizer, targets: string | readonly str
   return ids;
 }
 
-/** Softmax over the whole vocabulary row, then the probabilities of `ids` (all ids without targets). */
-function maskProbabilities(row: Float32Array, ids: readonly number[]): Float64Array {
-  let max = Number.NEGATIVE_INFINITY;
-  for (const value of row) max = Math.max(max, value);
-  let sum = 0;
-  for (const value of row) sum += Math.exp(value - max);
-  return Float64Array.from(ids, (id) => Math.exp(row[id]! - max) / sum);
-}
-
-/** A text task's input that is neither a string nor an array (undefined, a number...): a typed error, not a TypeError. */
-function checkTexts(texts: unknown): void {
-  if (!Array.isArray(texts)) {
-    throw new InvalidArgumentError(
-      `texts must be a string or an array of strings, got ${texts === null ? 'null' : typeof texts}`,
-    );
-  }
-}
-
 async function fillOne(
   model: PerceiverForMaskedLM,
   tokenizer: PerceiverTokenizer,
   text: string,
-  { topK = 5, targets }: FillMaskOptions,
+  { topK = 5, targets, truncation }: FillMaskOptions,
 ): Promise<FillMaskOutput> {
-  if (!Number.isInteger(topK) || topK < 1) {
-    throw new InvalidArgumentError(`topK must be an integer >= 1, got ${topK}`);
-  }
-  const encoding = tokenizer.encode(text);
+  checkInteger(topK, 'topK', { min: 1 });
+  const encoding = tokenizer.encode(
+    text,
+    encodeOptions(truncation, model.config.max_position_embeddings as number),
+  );
   const inputIds = Array.from(encoding.input_ids.data, Number);
   const masked = inputIds.flatMap((id, i) => (id === tokenizer.maskTokenId ? [i] : []));
   if (masked.length === 0) {
@@ -132,10 +151,10 @@ async function fillOne(
   // With several masks, FillMaskPipeline decodes the sequences with their special tokens (the other masks show).
   const single = masked.length === 1;
   const rows = masked.map((position) => {
-    const probs = maskProbabilities(
-      logits.data.subarray(position * vocab, (position + 1) * vocab),
-      candidates,
-    );
+    // Softmax over the whole vocabulary row, then the probabilities of the candidates.
+    const all = softmaxOf(logits.data.subarray(position * vocab, (position + 1) * vocab));
+    checkFinite(all, `the token probabilities at [MASK] position ${position}`);
+    const probs = Float64Array.from(candidates, (id) => all[id]!);
     const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]! || a - b);
     return order.slice(0, Math.min(topK, candidates.length)).map((k): FillMaskResult => {
       const token = candidates[k]!;
@@ -157,6 +176,7 @@ async function fillOne(
  * The fill-mask pipeline (transformers' FillMaskPipeline): for each `[MASK]` of a text, the `topK` most likely
  * bytes with their probability, the token id, the token as text and the filled-in sequence. A text with one mask
  * gives one list; with several masks, one list per mask. A list of texts gives one such result per text.
+ * `truncation: true` cuts texts longer than the model's positions.
  *
  * @example
  * ```ts
@@ -167,30 +187,24 @@ async function fillOne(
  * await fill.dispose();
  * ```
  */
-export async function fillMask(
-  model: ModelSource<PerceiverForMaskedLM>,
-  { tokenizer, ...options }: PerceiverTextTaskOptions = {},
-): Promise<
-  Pipeline<
-    (
-      texts: string | readonly string[],
-      options?: FillMaskOptions,
-    ) => Promise<FillMaskOutput | FillMaskOutput[]>
-  >
-> {
-  const loaded = await resolveModel(model, (id, o) => PerceiverForMaskedLM.fromPretrained(id, o), options);
-  const textTokenizer =
-    tokenizer ?? (await PerceiverTokenizer.fromPretrained(loaded.model.nameOrPath, options));
-  return makePipeline(async (texts: string | readonly string[], fill: FillMaskOptions = {}) => {
-    if (typeof texts === 'string') return fillOne(loaded.model, textTokenizer, texts, fill);
-    checkTexts(texts);
-    if (texts.length === 0) throw new InputShapeError('expected at least one text, got an empty list');
-    const results: FillMaskOutput[] = [];
-    for (const text of texts) results.push(await fillOne(loaded.model, textTokenizer, text, fill));
-    // FillMaskPipeline returns a one-text list's result unwrapped
-    return results.length === 1 ? results[0]! : results;
-  }, disposer(loaded));
-}
+export const fillMask = defineTask({
+  name: 'fillMask',
+  model: (id, options) => PerceiverForMaskedLM.fromPretrained(id, options),
+  parts: tokenizerPart,
+  create: ({ model, parts: { tokenizer } }): FillMaskFunction =>
+    taskCall({
+      name: 'fillMask',
+      arity: 1,
+      options: FILL_MASK_OPTIONS,
+      run: async ([texts]: [string | readonly string[]], options, context) => {
+        const { items, single } = await prepareInputs(textInputs, texts, context, 'fillMask');
+        const results: FillMaskOutput[] = [];
+        for (const text of items) results.push(await fillOne(model, tokenizer, text, options));
+        // FillMaskPipeline returns a one-text list's result unwrapped
+        return single || results.length === 1 ? results[0]! : results;
+      },
+    }) as FillMaskFunction,
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // text-classification
@@ -208,6 +222,31 @@ export interface TextClassificationOptions {
   truncation?: boolean;
 }
 
+/** The keys of `TextClassificationOptions`. */
+export const TEXT_CLASSIFICATION_OPTIONS = optionNames<TextClassificationOptions>({
+  topK: true,
+  functionToApply: true,
+  truncation: true,
+});
+
+/**
+ * The text-classification function, with the pipeline's result shapes: one text gives a list (the best label
+ * alone unless `topK` is given); a list of texts gives the best label of each text, or with `topK` (a number or
+ * `null` for all) one list per text.
+ */
+export interface TextClassificationFunction {
+  (text: string, options?: TextClassificationOptions & TaskCallOptions): Promise<LabelScore[]>;
+  (
+    texts: readonly string[],
+    options: TextClassificationOptions & { topK: number | null } & TaskCallOptions,
+  ): Promise<LabelScore[][]>;
+  (texts: readonly string[], options?: TextClassificationOptions & TaskCallOptions): Promise<LabelScore[]>;
+  (
+    texts: string | readonly string[],
+    options?: TextClassificationOptions & TaskCallOptions,
+  ): Promise<LabelScore[] | LabelScore[][]>;
+}
+
 /**
  * The text-classification pipeline (transformers' TextClassificationPipeline) on PerceiverForSequenceClassification.
  *
@@ -219,48 +258,36 @@ export interface TextClassificationOptions {
  * await classify('Terrible.', { topK: null }); // every label, best first
  * ```
  */
-export async function textClassification(
-  model: ModelSource<PerceiverForSequenceClassification>,
-  { tokenizer, ...options }: PerceiverTextTaskOptions = {},
-): Promise<
-  Pipeline<
-    (
-      texts: string | readonly string[],
-      options?: TextClassificationOptions,
-    ) => Promise<LabelScore[] | LabelScore[][]>
-  >
-> {
-  const loaded = await resolveModel(
-    model,
-    (id, o) => PerceiverForSequenceClassification.fromPretrained(id, o),
-    options,
-  );
-  const textTokenizer =
-    tokenizer ?? (await PerceiverTokenizer.fromPretrained(loaded.model.nameOrPath, options));
-  return makePipeline(async (texts: string | readonly string[], classify: TextClassificationOptions = {}) => {
-    const { topK, functionToApply, truncation = false } = classify;
-    const single = typeof texts === 'string';
-    if (!single) checkTexts(texts);
-    const list = single ? [texts] : [...texts];
-    if (list.length === 0) throw new InputShapeError('expected at least one text, got an empty list');
-    const encodeOptions: PerceiverEncodeOptions = { padding: true };
-    if (truncation)
-      Object.assign(encodeOptions, {
-        truncation: true,
-        maxLength: loaded.model.config.max_position_embeddings,
-      });
-    const { logits } = await loaded.model.forward(textTokenizer.encode(list, encodeOptions));
-    const numLabels = logits.dims[1]!;
-    const legacy = !('topK' in classify) || topK === undefined;
-    const ranked = classifyLogits(logits, loaded.model.config, {
-      topK: legacy ? 1 : topK === null ? numLabels : Math.min(topK, numLabels),
-      ...(functionToApply ? { functionToApply } : {}),
-    });
-    // transformers' legacy shape: the best label of each text, wrapped in a list for a single string
-    if (legacy) return ranked.map((row) => row[0]!);
-    return single ? ranked[0]! : ranked;
-  }, disposer(loaded));
-}
+export const textClassification = defineTask({
+  name: 'textClassification',
+  model: (id, options) => PerceiverForSequenceClassification.fromPretrained(id, options),
+  parts: tokenizerPart,
+  create: ({ model, parts: { tokenizer } }): TextClassificationFunction =>
+    taskCall({
+      name: 'textClassification',
+      arity: 1,
+      options: TEXT_CLASSIFICATION_OPTIONS,
+      run: async ([texts]: [string | readonly string[]], options, context) => {
+        const { topK, functionToApply, truncation } = options;
+        const { items, single } = await prepareInputs(textInputs, texts, context, 'textClassification');
+        const encoding = tokenizer.encode(
+          items,
+          encodeOptions(truncation, model.config.max_position_embeddings as number),
+        );
+        const { logits } = await model.forward(encoding);
+        const numLabels = logits.dims[1]!;
+        const legacy = topK === undefined;
+        if (topK !== undefined && topK !== null) checkInteger(topK, 'topK', { min: 1 });
+        const ranked = classifyLogits(logits, model.config, {
+          topK: legacy ? 1 : topK === null ? numLabels : Math.min(topK, numLabels),
+          ...(functionToApply ? { functionToApply } : {}),
+        });
+        // transformers' legacy shape: the best label of each text, wrapped in a list for a single string
+        if (legacy) return ranked.map((row) => row[0]!);
+        return single ? ranked[0]! : ranked;
+      },
+    }) as TextClassificationFunction,
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // image-classification
@@ -272,29 +299,10 @@ export type PerceiverImageClassifier =
   | PerceiverForImageClassificationFourier
   | PerceiverForImageClassificationConvProcessing;
 
-const imageClassifiers = {
-  PerceiverForImageClassificationLearned,
-  PerceiverForImageClassificationFourier,
-  PerceiverForImageClassificationConvProcessing,
-} as const;
-
-/** Loads the image classifier that config.json's `architectures` names (Learned when it names none of them). */
-async function loadImageClassifier(
-  idOrPath: string,
-  options: PretrainedOptions,
-): Promise<PerceiverImageClassifier> {
-  const config = await PerceiverConfig.fromPretrained(idOrPath, options);
-  const name = (config.architectures ?? []).find(
-    (a): a is keyof typeof imageClassifiers => a in imageClassifiers,
-  );
-  const ModelClass = imageClassifiers[name ?? 'PerceiverForImageClassificationLearned'];
-  return (ModelClass as typeof PerceiverForImageClassificationLearned).fromPretrained(idOrPath, options);
-}
-
 /**
  * The image-classification pipeline on any of the three Perceiver image classifiers (picked from config.json's
- * `architectures` when given an id or folder): image(s) -> `[{ label, score }]` best first, ranked as
- * transformers' pipeline does (`topK` default 5). A list of images gives one list per image.
+ * `architectures` when given an id or folder; Learned when it names none): image -> `[{ label, score }]` best
+ * first, ranked as transformers' pipeline does (`topK` default 5); a list of images gives one list per image.
  *
  * @example
  * ```ts
@@ -305,8 +313,19 @@ async function loadImageClassifier(
  * ```
  */
 export const imageClassification: ImageClassificationTask<PerceiverImageClassifier, PerceiverImageProcessor> =
-  imageClassificationTask(loadImageClassifier, (id, options) =>
-    PerceiverImageProcessor.fromPretrained(id, options),
+  imageClassificationTask(
+    (id, options) =>
+      fromPretrainedByArchitecture<PerceiverImageClassifier>(
+        id,
+        options,
+        {
+          PerceiverForImageClassificationLearned,
+          PerceiverForImageClassificationFourier,
+          PerceiverForImageClassificationConvProcessing,
+        },
+        'PerceiverForImageClassificationLearned',
+      ),
+    (id, options) => PerceiverImageProcessor.fromPretrained(id, options),
   );
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -316,7 +335,7 @@ export const imageClassification: ImageClassificationTask<PerceiverImageClassifi
 /**
  * Optical flow between two frames of any (equal) size with PerceiverForOpticalFlow: float32 [H, W, 2], the
  * (dx, dy) motion of each pixel of frame 1 in pixels. Tiled inference with overlap weights as in the model card's
- * notebook (`computeOpticalFlow`); `flowToImage` draws the result.
+ * notebook (`computeOpticalFlow`); `flowToImage` draws the result. `signal` is checked between tiles.
  *
  * @example
  * ```ts
@@ -327,21 +346,20 @@ export const imageClassification: ImageClassificationTask<PerceiverImageClassifi
  * await flowOf.dispose();
  * ```
  */
-export async function opticalFlow(
-  model: ModelSource<PerceiverForOpticalFlow>,
-  options: PretrainedOptions = {},
-): Promise<
-  Pipeline<
-    (frame1: ImageInput, frame2: ImageInput, options?: OpticalFlowOptions) => Promise<Tensor<'float32'>>
-  >
-> {
-  const loaded = await resolveModel(model, (id, o) => PerceiverForOpticalFlow.fromPretrained(id, o), options);
-  return makePipeline(
-    async (frame1: ImageInput, frame2: ImageInput, flow?: OpticalFlowOptions) =>
-      computeOpticalFlow(loaded.model, await loadImage(frame1), await loadImage(frame2), flow),
-    disposer(loaded),
-  );
-}
+export const opticalFlow = defineTask({
+  name: 'opticalFlow',
+  model: (id, options) => PerceiverForOpticalFlow.fromPretrained(id, options),
+  create: ({ model }) =>
+    taskCall({
+      name: 'opticalFlow',
+      arity: 2,
+      options: OPTICAL_FLOW_OPTIONS,
+      run: async ([frame1, frame2]: [ImageInput, ImageInput], options: OpticalFlowOptions, context) => {
+        const [first, second] = await context.loadImages([frame1, frame2]);
+        return computeOpticalFlow(model, first!, second!, options);
+      },
+    }),
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // multimodal autoencoding (the model card notebook's loop; not a transformers pipeline)
@@ -354,13 +372,19 @@ export interface MultimodalAutoencodingOptions {
   topK?: number;
 }
 
+/** The keys of `MultimodalAutoencodingOptions`. */
+export const MULTIMODAL_AUTOENCODING_OPTIONS = optionNames<MultimodalAutoencodingOptions>({
+  nchunks: true,
+  topK: true,
+});
+
 /** The reconstruction, the label logits, and each clip's best labels. */
 export type MultimodalAutoencodingResult = PerceiverAutoencoding & { topK: LabelScore[][] };
 
 /**
  * Video + audio autoencoding with PerceiverForMultimodalAutoencoding, as the model card's notebook runs it:
  * frames [batch, T, H, W, 3] in [0, 1] and audio [batch, samples, 1] in, the reconstruction, the label logits and
- * the top labels per clip out.
+ * the top labels per clip out. `signal` is checked between chunks.
  *
  * @example
  * ```ts
@@ -369,33 +393,22 @@ export type MultimodalAutoencodingResult = PerceiverAutoencoding & { topK: Label
  * const { image, audio, topK } = await autoencode(frames, audio, { nchunks: 128 });
  * ```
  */
-export async function multimodalAutoencoding(
-  model: ModelSource<PerceiverForMultimodalAutoencoding>,
-  options: PretrainedOptions = {},
-): Promise<
-  Pipeline<
-    (
-      images: Tensor<'float32'>,
-      audio: Tensor<'float32'>,
-      options?: MultimodalAutoencodingOptions,
-    ) => Promise<MultimodalAutoencodingResult>
-  >
-> {
-  const loaded = await resolveModel(
-    model,
-    (id, o) => PerceiverForMultimodalAutoencoding.fromPretrained(id, o),
-    options,
-  );
-  return makePipeline(
-    async (
-      images: Tensor<'float32'>,
-      audio: Tensor<'float32'>,
-      { nchunks, topK = 5 }: MultimodalAutoencodingOptions = {},
-    ) => {
-      const result = await loaded.model.autoencode(images, audio, { nchunks });
-      const ranked = classifyLogits(result.label, loaded.model.config, { topK, functionToApply: 'softmax' });
-      return { ...result, topK: ranked };
-    },
-    disposer(loaded),
-  );
-}
+export const multimodalAutoencoding = defineTask({
+  name: 'multimodalAutoencoding',
+  model: (id, options) => PerceiverForMultimodalAutoencoding.fromPretrained(id, options),
+  create: ({ model }) =>
+    taskCall({
+      name: 'multimodalAutoencoding',
+      arity: 2,
+      options: MULTIMODAL_AUTOENCODING_OPTIONS,
+      run: async (
+        [images, audio]: [Tensor<'float32'>, Tensor<'float32'>],
+        { nchunks, topK = 5 }: MultimodalAutoencodingOptions,
+      ): Promise<MultimodalAutoencodingResult> => {
+        checkInteger(topK, 'topK', { min: 1 });
+        const result = await model.autoencode(images, audio, { nchunks });
+        const ranked = classifyLogits(result.label, model.config, { topK, functionToApply: 'softmax' });
+        return { ...result, topK: ranked };
+      },
+    }),
+});

@@ -40,6 +40,15 @@ describe('PerceiverTokenizer on the perceiver-mlm decode cases', () => {
 });
 
 describe('PerceiverTokenizer', () => {
+  it('refuses misspelled encode and decode options', () => {
+    expect(() => tokenizer.encode('a', { padding: true, truncate: true } as never)).toThrow(
+      "unknown option 'truncate' for PerceiverTokenizer.encode (did you mean 'truncation'?)",
+    );
+    expect(() => tokenizer.decode([7], { skip_special_tokens: true } as never)).toThrow(
+      "(did you mean 'skipSpecialTokens'?)",
+    );
+  });
+
   it('reads model_max_length from tokenizer_config.json and has no limit without it', () => {
     expect(tokenizer.modelMaxLength).toBe(64);
     expect(new PerceiverTokenizer().modelMaxLength).toBe(Number.POSITIVE_INFINITY);

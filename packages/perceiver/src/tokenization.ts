@@ -4,11 +4,18 @@ import {
   type ResolveOptions,
   type Side,
   Tensor,
+  checkOptions,
+  loadPretrained,
+  optionNames,
+  optionsFromKwargs,
   parseTokenizerSettings,
   readJsonObject,
   resolveModelFiles,
   resolveStrategy,
 } from '@ortvision/core';
+
+/** The keys of `PerceiverDecodeOptions`. */
+const PERCEIVER_DECODE_OPTIONS = ['skipSpecialTokens', 'cleanUpTokenizationSpaces'] as const;
 
 /** The six special tokens of PerceiverTokenizer, by id (transformers' order). */
 export const PERCEIVER_SPECIAL_TOKENS = ['[PAD]', '[BOS]', '[EOS]', '[MASK]', '[CLS]', '[SEP]'] as const;
@@ -46,6 +53,16 @@ export type PerceiverEncoding = {
   attention_mask: Tensor<'int64'>;
   special_tokens_mask?: Tensor<'int64'>;
 };
+
+/** The keys of `PerceiverEncodeOptions`. */
+export const PERCEIVER_ENCODE_OPTIONS = optionNames<PerceiverEncodeOptions>({
+  textPair: true,
+  padding: true,
+  truncation: true,
+  maxLength: true,
+  addSpecialTokens: true,
+  returnSpecialTokensMask: true,
+});
 
 export interface PerceiverDecodeOptions {
   /** Drop the six special tokens. Default false. */
@@ -141,13 +158,19 @@ export class PerceiverTokenizer {
    * the padding/truncation sides and clean_up_tokenization_spaces. Both files are optional.
    */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<PerceiverTokenizer> {
-    const { files } = await resolveModelFiles(
+    const { files } = await loadPretrained(
+      'PerceiverTokenizer.fromPretrained',
       idOrPath,
-      [
-        { path: 'tokenizer_config.json', optional: true },
-        { path: 'special_tokens_map.json', optional: true },
-      ],
       options,
+      (checked) =>
+        resolveModelFiles(
+          idOrPath,
+          [
+            { path: 'tokenizer_config.json', optional: true },
+            { path: 'special_tokens_map.json', optional: true },
+          ],
+          checked,
+        ),
     );
     const read = (path: string | undefined) => (path === undefined ? {} : readJsonObject(path));
     const [config, specialTokensMap] = await Promise.all([
@@ -199,6 +222,7 @@ export class PerceiverTokenizer {
 
   /** HF `__call__`: texts (and optional pairs) -> int64 `input_ids` / `attention_mask` [batch, seq]. */
   encode(texts: TextInput, options: PerceiverEncodeOptions = {}): PerceiverEncoding {
+    checkOptions(options, PERCEIVER_ENCODE_OPTIONS, 'PerceiverTokenizer.encode');
     const firsts = asTexts(texts, 'text');
     const pairs = options.textPair === undefined ? undefined : asTexts(options.textPair, 'textPair');
     if (firsts.length === 0) throw new InputShapeError('expected at least one text, got an empty list');
@@ -256,6 +280,7 @@ export class PerceiverTokenizer {
 
   /** Token ids -> text: bytes joined and decoded as UTF-8 (U+FFFD for broken characters); special tokens as text. */
   decode(tokenIds: PerceiverTokenIds, options: PerceiverDecodeOptions = {}): string {
+    checkOptions(options, PERCEIVER_DECODE_OPTIONS, 'PerceiverTokenizer.decode');
     const ids = this.#idList(tokenIds);
     const bytes: number[] = [];
     for (const id of ids) {
@@ -358,31 +383,24 @@ export class PerceiverTokenizer {
  * manifests write them) as `PerceiverEncodeOptions`. Unknown names throw, so nothing is silently ignored.
  */
 export function encodeOptionsFromKwargs(kwargs: Readonly<Record<string, unknown>>): PerceiverEncodeOptions {
-  const options: PerceiverEncodeOptions = {};
-  for (const [key, value] of Object.entries(kwargs)) {
-    if (key === 'padding') options.padding = value as PerceiverEncodeOptions['padding'];
-    else if (key === 'truncation') options.truncation = value as PerceiverEncodeOptions['truncation'];
-    else if (key === 'max_length') options.maxLength = value as number;
-    else if (key === 'add_special_tokens') options.addSpecialTokens = value as boolean;
-    else if (key === 'return_special_tokens_mask') options.returnSpecialTokensMask = value as boolean;
-    else
-      throw new InvalidArgumentError(
-        `unknown PerceiverTokenizer argument "${key}" (known: padding, truncation, max_length, add_special_tokens, return_special_tokens_mask)`,
-      );
-  }
-  return options;
+  return optionsFromKwargs<PerceiverEncodeOptions>(
+    kwargs,
+    {
+      padding: 'padding',
+      truncation: 'truncation',
+      max_length: 'maxLength',
+      add_special_tokens: 'addSpecialTokens',
+      return_special_tokens_mask: 'returnSpecialTokensMask',
+    },
+    'PerceiverTokenizer',
+  );
 }
 
 /** `decode` / `batch_decode` keyword arguments (`skip_special_tokens`, `clean_up_tokenization_spaces`). */
 export function decodeOptionsFromKwargs(kwargs: Readonly<Record<string, unknown>>): PerceiverDecodeOptions {
-  const options: PerceiverDecodeOptions = {};
-  for (const [key, value] of Object.entries(kwargs)) {
-    if (key === 'skip_special_tokens') options.skipSpecialTokens = value as boolean;
-    else if (key === 'clean_up_tokenization_spaces') options.cleanUpTokenizationSpaces = value as boolean;
-    else
-      throw new InvalidArgumentError(
-        `unknown decode argument "${key}" (known: skip_special_tokens, clean_up_tokenization_spaces)`,
-      );
-  }
-  return options;
+  return optionsFromKwargs<PerceiverDecodeOptions>(
+    kwargs,
+    { skip_special_tokens: 'skipSpecialTokens', clean_up_tokenization_spaces: 'cleanUpTokenizationSpaces' },
+    'decode',
+  );
 }

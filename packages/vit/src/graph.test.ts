@@ -15,6 +15,7 @@ import {
 import {
   checkModelCase,
   describeComparison,
+  differenceRelativeToLargest,
   fixtureImagePath,
   fixturePath,
   loadFixture,
@@ -123,15 +124,9 @@ describe.each(fixtures)('%s built from its checkpoint', (name) => {
       const outputs = await runModelCases(name, variant);
       for (const [i, expected] of reference.entries()) {
         for (const [output, tensor] of Object.entries(expected)) {
-          const a = tensor.data as Float32Array;
-          const b = outputs[i]![output]!.data as Float32Array;
-          let largest = 0;
-          let worst = 0;
-          for (let j = 0; j < a.length; j++) {
-            largest = Math.max(largest, Math.abs(a[j]!));
-            worst = Math.max(worst, Math.abs(a[j]! - b[j]!));
-          }
-          expect(worst / largest, `${output}`).toBeLessThan(bound);
+          expect(differenceRelativeToLargest(outputs[i]![output]!.data, tensor.data), output).toBeLessThan(
+            bound,
+          );
         }
       }
     } finally {

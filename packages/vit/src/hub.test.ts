@@ -31,7 +31,7 @@ describe('imageClassification from a Hub id', () => {
       cacheDir,
       onProgress: ({ file }) => downloaded.push(file),
     });
-    const [best] = (await classify(fixtureImagePath('digits/digit_1022_4.png'), { topK: 1 })) as LabelScore[];
+    const [best] = await classify(fixtureImagePath('digits/digit_1022_4.png'), { topK: 1 });
     expect(best!.label).toBe('4');
     await classify.dispose();
     expect(new Set(downloaded)).toEqual(
@@ -43,7 +43,7 @@ describe('imageClassification from a Hub id', () => {
       cacheDir,
       localFilesOnly: true,
     });
-    const [again] = (await offline(fixtureImagePath('digits/digit_1022_4.png'), { topK: 1 })) as LabelScore[];
+    const [again] = await offline(fixtureImagePath('digits/digit_1022_4.png'), { topK: 1 });
     expect(again).toEqual(best);
     expect(server.requests.length).toBe(requestsBefore);
     await offline.dispose();

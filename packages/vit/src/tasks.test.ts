@@ -1,19 +1,23 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  InputShapeError,
+  AbortedError,
   InvalidArgumentError,
-  type LabelScore,
+  ModelNotFoundError,
   classifyOptionsFromKwargs,
 } from '@ortvision/core';
-import { fixtureImagePath, fixturePath, loadFixture } from '@ortvision/core/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import {
+  assertJsonClose,
+  fixtureImagePath,
+  fixturePath,
+  fixtureVariant,
+  loadFixture,
+} from '@ortvision/core/testing';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ViTImageProcessor } from './image-processing.js';
 import { ViTForImageClassification, ViTModel } from './modeling.js';
 import { imageClassification, imageFeatureExtraction } from './tasks.js';
-
-function expectScores(actual: LabelScore[], expected: LabelScore[], atol: number) {
-  expect(actual.map((r) => r.label)).toEqual(expected.map((r) => r.label));
-  actual.forEach((r, i) => expect(Math.abs(r.score - expected[i]!.score)).toBeLessThanOrEqual(atol));
-}
 
 // vit-digits is trained for real: its 30 held-out digits must get the labels and scores PyTorch gave them.
 describe.each(['vit-cls', 'vit-digits'])('image-classification pipeline cases of %s', async (name) => {
@@ -27,24 +31,24 @@ describe.each(['vit-cls', 'vit-digits'])('image-classification pipeline cases of
       images.length === 1 ? images[0]! : images,
       classifyOptionsFromKwargs(testCase.kwargs),
     );
-    expectScores(result as LabelScore[], testCase.expected as unknown as LabelScore[], testCase.atol ?? 0);
+    await assertJsonClose(result, testCase.expected, testCase.atol ?? 0);
   });
 });
 
 describe('imageClassification', () => {
   it('gives one list per image for a list, all labels for a large topK, and 5 by default', async () => {
     const classify = await imageClassification(fixturePath('vit-cls'));
-    const batch = (await classify([fixtureImagePath('cats.png'), fixtureImagePath('camera.png')], {
+    const batch = await classify([fixtureImagePath('cats.png'), fixtureImagePath('camera.png')], {
       topK: 100,
-    })) as LabelScore[][];
+    });
     expect(batch).toHaveLength(2);
     expect(batch[0]).toHaveLength(5);
     expect(batch[0]!.reduce((sum, r) => sum + r.score, 0)).toBeCloseTo(1, 5);
-    const single = (await classify(fixtureImagePath('cats.png'))) as LabelScore[];
+    const single = await classify(fixtureImagePath('cats.png'));
     expect(single).toHaveLength(5);
     expect(single).toEqual(batch[0]);
     await expect(classify([])).rejects.toThrowError(
-      new InputShapeError('expected at least one image, got an empty list'),
+      new InvalidArgumentError('imageClassification got an empty list: give at least one image'),
     );
     await expect(classify(fixtureImagePath('cats.png'), { topK: 0 })).rejects.toThrowError(
       InvalidArgumentError,
@@ -56,11 +60,68 @@ describe('imageClassification', () => {
     const model = await ViTForImageClassification.fromPretrained(fixturePath('vit-digits'));
     const processor = await ViTImageProcessor.fromPretrained(fixturePath('vit-digits'));
     const classify = await imageClassification(model, { processor });
-    const [best] = (await classify(fixtureImagePath('digits/digit_1555_0.png'), { topK: 1 })) as LabelScore[];
+    const [best] = await classify(fixtureImagePath('digits/digit_1555_0.png'), { topK: 1 });
     expect(best!.label).toBe('0');
     await classify.dispose();
     expect(model.disposed).toBe(false);
     await model.dispose();
+  });
+});
+
+describe('imageClassification options and signal', () => {
+  it('refuses misspelled load and call options, naming the closest valid one', async () => {
+    await expect(imageClassification(fixturePath('vit-cls'), { devce: 'cpu' } as never)).rejects.toThrowError(
+      new InvalidArgumentError("unknown option 'devce' for imageClassification (did you mean 'device'?)"),
+    );
+    await expect(imageClassification(fixturePath('vit-cls'), { processsor: {} } as never)).rejects.toThrow(
+      "(did you mean 'processor'?)",
+    );
+    const classify = await imageClassification(fixturePath('vit-cls'));
+    for (const [typo, meant] of [
+      ['topk', 'topK'],
+      ['top_k', 'topK'],
+      ['functionToAply', 'functionToApply'],
+    ]) {
+      await expect(classify(fixtureImagePath('cats.png'), { [typo!]: 3 } as never)).rejects.toThrowError(
+        new InvalidArgumentError(
+          `unknown option '${typo}' for the imageClassification call (did you mean '${meant}'?)`,
+        ),
+      );
+    }
+    await expect(classify(fixtureImagePath('cats.png'), null as never)).rejects.toThrow(InvalidArgumentError);
+    await classify.dispose();
+  });
+
+  it('an aborted signal stops the call with AbortedError; the pipeline still works afterwards', async () => {
+    const classify = await imageClassification(fixturePath('vit-cls'));
+    await expect(classify(fixtureImagePath('cats.png'), { signal: AbortSignal.abort() })).rejects.toThrow(
+      AbortedError,
+    );
+    const controller = new AbortController();
+    const call = classify([fixtureImagePath('cats.png'), fixtureImagePath('camera.png')], {
+      signal: controller.signal,
+    });
+    controller.abort();
+    await expect(call).rejects.toThrow(AbortedError);
+    expect(await classify(fixtureImagePath('cats.png'), { topK: 1 })).toHaveLength(1);
+    await classify.dispose();
+  });
+
+  it('an aborted signal stops loading; a processor that fails to load leaks no model', async () => {
+    await expect(
+      imageClassification(fixturePath('vit-cls'), { signal: AbortSignal.abort() }),
+    ).rejects.toThrow(AbortedError);
+    const folder = await fixtureVariant('vit-cls', await mkdtemp(join(tmpdir(), 'ortvision-vit-task-')), {
+      'preprocessor_config.json': null,
+    });
+    const dispose = vi.spyOn(ViTForImageClassification.prototype, 'dispose');
+    try {
+      await expect(imageClassification(folder)).rejects.toThrow(ModelNotFoundError);
+      expect(dispose).toHaveBeenCalledTimes(1);
+    } finally {
+      dispose.mockRestore();
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
 

@@ -102,20 +102,24 @@ describe('imageClassification inputs', () => {
   });
   afterAll(() => classify.dispose());
 
-  it.each([Number.NaN, Number.POSITIVE_INFINITY, 0, -1, 2.5, '3' as unknown as number])(
-    'topK %s: InvalidArgumentError',
-    async (topK) => {
-      await expect(classify(fixtureImagePath('cats.png'), { topK })).rejects.toThrowError(
-        new InvalidArgumentError(`topK must be an integer >= 1, got ${topK}`),
-      );
-    },
-  );
+  it.each([
+    [Number.NaN, 'NaN'],
+    [Number.POSITIVE_INFINITY, 'Infinity'],
+    [0, '0'],
+    [-1, '-1'],
+    [2.5, '2.5'],
+    ['3' as unknown as number, "'3'"],
+  ])('topK %s: InvalidArgumentError', async (topK, shown) => {
+    await expect(classify(fixtureImagePath('cats.png'), { topK })).rejects.toThrowError(
+      new InvalidArgumentError(`topK must be an integer >= 1, got ${shown}`),
+    );
+  });
 
   it('an unknown functionToApply: InvalidArgumentError', async () => {
     await expect(
       classify(fixtureImagePath('cats.png'), { functionToApply: 'relu' as 'softmax' }),
     ).rejects.toThrowError(
-      new InvalidArgumentError('functionToApply must be one of softmax, sigmoid, none, got "relu"'),
+      new InvalidArgumentError("functionToApply must be one of 'softmax', 'sigmoid', 'none', got 'relu'"),
     );
   });
 
@@ -131,7 +135,7 @@ describe('imageClassification inputs', () => {
 
   it('a 1x1 image classifies (resized up to 32 px)', async () => {
     const one = await new Image(new Uint8Array([48, 112, 160]), 1, 1, 3).toPng();
-    const result = (await classify(one)) as LabelScore[];
+    const result = await classify(one);
     expect(result.map((r) => r.label).sort()).toEqual(['cat', 'couch', 'dog', 'remote control', 'tv']);
     expect(result.reduce((sum, r) => sum + r.score, 0)).toBeCloseTo(1, 5);
   });

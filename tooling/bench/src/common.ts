@@ -1,16 +1,27 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   type ClassificationConfig,
+  type GraphDtype,
   type Tensor,
+  type WeightData,
+  type WeightEntry,
   classifyLogits,
   defaultSessionOptions,
+  graphFileName,
+  writeSafetensors,
 } from '@ortvision/core';
-import { fixtureImagePath } from '@ortvision/core/testing';
+import {
+  type WeightsShapes,
+  fixtureImagePath,
+  readWeightsShapes,
+  writeTorchCheckpoint,
+} from '@ortvision/core/testing';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import {
@@ -334,4 +345,234 @@ export async function coldStartComparison(
     notes: ["peak RSS here is each child process's own (the table header's is the bench process's)"],
   };
   return result;
+}
+
+/**
+ * Deterministic weights for every tensor of a bench model's `weights-shapes.json`, in ranges a trained model has,
+ * so that activations neither vanish (denormals slow float math down) nor blow up through the layers: matrices and
+ * kernels fan-in scaled, norm gains (1-D `weight`) and BatchNorm variances around 1, biases and means small, integer
+ * tensors (step counters, index tables) zero. Timing does not depend on the values otherwise.
+ */
+export function benchWeights(shapes: WeightsShapes): WeightEntry[] {
+  let seed = 1;
+  return Object.entries(shapes.tensors).map(([key, { dtype, shape }]) => {
+    const count = shape.reduce((a, b) => a * b, 1);
+    const start = seed;
+    seed += count;
+    const data = (): WeightData => {
+      if (dtype === 'int64') return new BigInt64Array(count);
+      if (dtype !== 'float32')
+        throw new Error(`bench weights: '${key}' is ${dtype}, only float32 and int64 are made`);
+      const wave = (i: number) => Math.sin((start + i) * 0.618);
+      const values = new Float32Array(count);
+      if (shape.length > 1) {
+        const scale = Math.sqrt(2 / (count / shape[0]!));
+        for (let i = 0; i < count; i++) values[i] = wave(i) * scale;
+      } else if (key.endsWith('running_var'))
+        for (let i = 0; i < count; i++) values[i] = 1 + 0.5 * Math.abs(wave(i));
+      else if (key.endsWith('weight')) for (let i = 0; i < count; i++) values[i] = 1 + 0.1 * wave(i);
+      else for (let i = 0; i < count; i++) values[i] = 0.1 * wave(i);
+      return values;
+    };
+    return { key, dtype: dtype as WeightEntry['dtype'], shape, data };
+  });
+}
+
+/** A built graph's build, measured in its own process (`graph-build-child.ts`). */
+export interface GraphBuildRun {
+  ms: number;
+  baselineRssMiB: number;
+  peakRssMiB: number;
+  paths: string[];
+}
+
+const graphBuildChild = join(dirname(fileURLToPath(import.meta.url)), 'graph-build-child.ts');
+
+/** Builds `className` of `@ortvision/<packageName>` from the checkpoint in `modelDir` in a fresh process. */
+export async function buildInChild(
+  packageName: string,
+  className: string,
+  modelDir: string,
+  dtype: GraphDtype,
+  outDir: string,
+): Promise<GraphBuildRun> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [
+      '--conditions=@ortvision/source',
+      '--import',
+      'tsx',
+      graphBuildChild,
+      packageName,
+      className,
+      modelDir,
+      dtype,
+      outDir,
+    ],
+    { cwd: dirname(graphBuildChild), maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as GraphBuildRun;
+}
+
+/** The variants of `builtGraphSuite`. */
+export const EXPORTED_GRAPH = 'exported graph (torch.onnx.export, structure-only)';
+export const BUILT_FP32 = 'built from checkpoint, fp32';
+export const BUILT_Q8 = 'built from checkpoint, q8';
+
+export interface BuiltGraphSuite {
+  suite: string;
+  /** The model's name in the table, e.g. 'LeViT-256'. */
+  label: string;
+  /** A bench model with `weights-shapes.json` and the exported graphs under `onnx/`. */
+  hubId: string;
+  /** The package and class the graph is built for (`'levit'`, `'LevitForImageClassificationWithTeacher'`). */
+  packageName: string;
+  className: string;
+  /** The checkpoint file the Hub repository holds: facebook/levit-* have only pytorch_model.bin. */
+  checkpoint: 'model.safetensors' | 'pytorch_model.bin';
+  /**
+   * The built graphs to time, each against the exported graph of the same file name (`onnx/<graph>.onnx`); default
+   * `['model']`.
+   */
+  graphs?: readonly string[];
+  /**
+   * The inputs, the same for every variant (each graph takes those it declares): a record, or made from the built
+   * fp32 graphs (a head's inputs are its tower's outputs); default pixel_values [1, 3, 224, 224] (a fixed pattern).
+   */
+  feeds?:
+    | Record<string, ort.Tensor>
+    | ((builtFp32: (graph: string) => string) => Promise<Record<string, ort.Tensor>>);
+  /** A second or more per run: one warm-up and 10 runs instead of 2 and 20. */
+  slow?: boolean;
+  /** The goal for q8 / built fp32, when the issue states one. */
+  q8Goal?: number;
+  /** What the first result's notes add. */
+  notes?: readonly string[];
+  /**
+   * Further results from the built model folder (config, processor and tokenizer files, the checkpoint and `onnx/`
+   * with both dtypes' graphs), before it is removed: the package's own API on graphs built from the checkpoint.
+   */
+  more?: (folder: string, quick: boolean) => Promise<SuiteResult[]>;
+}
+
+/**
+ * Graphs built from a random full-size checkpoint (`benchWeights`) against the graphs torch exported, side by side:
+ * per graph, session.run medians of the exported graph, the built fp32 graph and the built q8 graph, interleaved on
+ * the same ready tensors (goal: built fp32 <= 1.02x exported), and session creation (median of 3, 1 in quick mode)
+ * of each; the build (time and peak RSS, each dtype in a process of its own) with the first graph's result.
+ */
+export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Promise<SuiteResult[]> {
+  const model = benchModel(spec.hubId);
+  const dir = await mkdtemp(join(tmpdir(), `ortvision-bench-${spec.suite}-`));
+  try {
+    const checkpointPath = join(dir, spec.checkpoint);
+    const weights = benchWeights(await readWeightsShapes(join(model, 'weights-shapes.json')));
+    if (spec.checkpoint === 'model.safetensors') await writeSafetensors(checkpointPath, weights);
+    else await writeTorchCheckpoint(checkpointPath, weights);
+    const checkpointMB = (await stat(checkpointPath)).size / 1e6;
+    // The model folder as the Hub repository has it, so that `more` can load it with the package's classes.
+    for (const file of await readdir(model)) {
+      if (/\.(json|txt|model)$/.test(file) && file !== 'weights-shapes.json') {
+        await copyFile(join(model, file), join(dir, file));
+      }
+    }
+    const builds: Partial<Record<GraphDtype, GraphBuildRun>> = {};
+    for (const dtype of ['fp32', 'q8'] as const) {
+      builds[dtype] = await buildInChild(spec.packageName, spec.className, dir, dtype, join(dir, 'onnx'));
+    }
+    const built = (dtype: GraphDtype, graph: string): string => {
+      const path = builds[dtype]!.paths.find((p) => basename(p) === graphFileName(graph, dtype));
+      if (!path)
+        throw new Error(`${spec.className} built no ${graph} graph (${builds[dtype]!.paths.join(', ')})`);
+      return path;
+    };
+    const feeds =
+      typeof spec.feeds === 'function'
+        ? await spec.feeds((graph) => built('fp32', graph))
+        : (spec.feeds ?? {
+            pixel_values: new ort.Tensor(
+              'float32',
+              new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i)),
+              [1, 3, 224, 224],
+            ),
+          });
+    const names = spec.graphs ?? ['model'];
+    const results: SuiteResult[] = [];
+    for (const graph of names) {
+      results.push(
+        await compareBuiltGraph(spec, quick, names.length === 1 ? '' : ` ${graph}.onnx`, feeds, [
+          [EXPORTED_GRAPH, join(model, 'onnx', `${graph}.onnx`)],
+          [BUILT_FP32, built('fp32', graph)],
+          [BUILT_Q8, built('q8', graph)],
+        ]),
+      );
+    }
+    results[0]!.ratios = {
+      ...results[0]!.ratios,
+      [`build ms, fp32 (${round(checkpointMB)} MB ${spec.checkpoint})`]: round(builds.fp32!.ms),
+      'build ms, q8': round(builds.q8!.ms),
+      'build peak RSS MiB, fp32 (own process)': builds.fp32!.peakRssMiB,
+      'build process baseline RSS MiB (before building)': builds.fp32!.baselineRssMiB,
+      'build peak RSS MiB, q8 (own process)': builds.q8!.peakRssMiB,
+    };
+    results[0]!.notes!.push(...(spec.notes ?? []));
+    if (spec.more) results.push(...(await spec.more(dir, quick)));
+    return results;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** One graph of `builtGraphSuite`: session creation and session.run of the exported, fp32 and q8 graphs. */
+async function compareBuiltGraph(
+  spec: BuiltGraphSuite,
+  quick: boolean,
+  which: string,
+  feeds: Record<string, ort.Tensor>,
+  graphs: readonly (readonly [name: string, path: string])[],
+): Promise<SuiteResult> {
+  const sessions: ort.InferenceSession[] = [];
+  try {
+    // Session creation, interleaved; the last session of each graph is kept for the run comparison.
+    const createMs: number[][] = graphs.map(() => []);
+    const creations = quick ? 1 : 3;
+    for (let i = 0; i < creations; i++) {
+      for (const [g, [, path]] of graphs.entries()) {
+        const start = performance.now();
+        const session = await ort.InferenceSession.create(path, sessionOptions);
+        createMs[g]!.push(performance.now() - start);
+        if (i === creations - 1) sessions.push(session);
+        else await session.release();
+      }
+    }
+    const variants = graphs.map(([name], g) => {
+      const session = sessions[g]!;
+      const own = Object.fromEntries(session.inputNames.map((input) => [input, feeds[input]!]));
+      return { name, run: () => session.run(own) };
+    });
+    const result = await compare(
+      spec.suite,
+      `${spec.label}${which} session.run: built vs exported graph`,
+      variants,
+      spec.slow
+        ? benchOptions(quick, { slow: true })
+        : { ...benchOptions(quick), ...(quick ? {} : { iterations: 20 }) },
+    );
+    const fp32 = medianOf(result, BUILT_FP32);
+    result.ratios = {
+      'built fp32 / exported (goal <= 1.02)': round(ratio(fp32, medianOf(result, EXPORTED_GRAPH))),
+      [`q8 / built fp32${spec.q8Goal === undefined ? '' : ` (goal <= ${spec.q8Goal})`}`]: round(
+        ratio(medianOf(result, BUILT_Q8), fp32),
+      ),
+      ...Object.fromEntries(
+        graphs.map(([name], g) => [`session create ms, ${name} (median)`, round(median(createMs[g]!))]),
+      ),
+    };
+    result.notes = [
+      'weights from weights-shapes.json (benchWeights); the exported graph regenerates its weights at session creation, so its creation time is not a real export’s; its session.run is',
+    ];
+    return result;
+  } finally {
+    for (const session of sessions) await session.release();
+  }
 }

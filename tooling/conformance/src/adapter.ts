@@ -5,8 +5,8 @@ import type {
   PipelineCase,
   PostprocessCase,
   ProcessorCase,
+  ResultValue,
 } from '@ortvision/core/testing';
-import type { ResultValue } from './compare-json.js';
 
 /** What an adapter gets besides the case: the fixture and path helpers. */
 export interface CaseContext {

@@ -5,14 +5,15 @@ import {
   type Fixture,
   type JsonValue,
   type ModelCase,
+  type ResultValue,
   type Tolerance,
+  compareJson,
   compareTensors,
   describeComparison,
   loadFixture,
   readNpy,
 } from '@ortvision/core/testing';
 import { type CaseContext, type ConformanceAdapter, UnsupportedCaseError } from './adapter.js';
-import { type ResultValue, compareJson } from './compare-json.js';
 
 export type CaseStatus = 'ok' | 'fail' | 'no-adapter';
 

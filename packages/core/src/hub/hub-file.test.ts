@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, DownloadError, ModelNotFoundError } from '../errors.js';
@@ -111,6 +112,24 @@ describe('hubDownload', () => {
     expect(gets('/cdn/').map((r) => r.range)).toEqual(['bytes=1234-']);
   });
 
+  it('without flock, continues the partial file of a dead process (its own name, taken over by rename)', async () => {
+    const sha = server.sha256('onnx/model.onnx');
+    const host = createHash('sha1').update(hostname()).digest('hex').slice(0, 8);
+    // pid 2^22 + 1 is above Linux's pid_max default, so no process has it.
+    const orphan = join(repoDir(), 'blobs', `${sha}.${host}-4194305.incomplete`);
+    await mkdir(join(repoDir(), 'blobs'), { recursive: true });
+    await writeFile(orphan, source('onnx/model.onnx').subarray(0, 1234));
+    process.env.ORTVISION_HUB_LOCK = 'none';
+    try {
+      const path = await hubDownload(REPO, 'onnx/model.onnx', options);
+      expect(readFileSync(path!)).toEqual(source('onnx/model.onnx'));
+    } finally {
+      Reflect.deleteProperty(process.env, 'ORTVISION_HUB_LOCK');
+    }
+    expect(gets('/cdn/').map((r) => r.range)).toEqual(['bytes=1234-']);
+    expect(readdirSync(join(repoDir(), 'blobs'))).toEqual([sha]);
+  });
+
   it('retries a 500 and succeeds', async () => {
     server.faults.set('config.json', { kind: 'status', status: 500, times: 2 });
     const path = await hubDownload(REPO, 'config.json', options);
@@ -145,18 +164,33 @@ describe('hubDownload', () => {
     expect(
       await hubDownload(REPO, 'tokenizer.json', { ...options, optional: true, localFilesOnly: true }),
     ).toBeUndefined();
+    // Without a token the Hub answers 401 RepoNotFound for a repository that does not exist (or is private).
     await expect(
       hubDownload('ortvision/missing', 'config.json', { ...options, optional: true }),
-    ).rejects.toThrow('model repository ortvision/missing not found on the Hub');
+    ).rejects.toThrowError(
+      new ModelNotFoundError(
+        "the Hub has no public repository 'ortvision/missing' (if it is private, set HF_TOKEN to a Hugging Face access token with access to it: https://huggingface.co/settings/tokens)",
+      ),
+    );
+    await expect(
+      hubDownload('ortvision/missing', 'config.json', { ...options, token: 'hf_x' }),
+    ).rejects.toThrowError(
+      new ModelNotFoundError(
+        "the Hub has no repository 'ortvision/missing' that the token in HF_TOKEN can see",
+      ),
+    );
   });
 
   it('401: says a token is needed, and sends HF_TOKEN to the Hub', async () => {
     await server.close();
     server = await HubServer.start({ repoId: REPO, folder, token: 'hf_secret' });
     options.endpoint = server.endpoint;
+    // A private repository looks like a missing one without a token: the error says both.
     const attempt = hubDownload(REPO, 'config.json', options);
-    await expect(attempt).rejects.toThrow(AuthenticationError);
-    await expect(attempt).rejects.toThrow('set HF_TOKEN to a Hugging Face access token');
+    await expect(attempt).rejects.toThrow(ModelNotFoundError);
+    await expect(attempt).rejects.toThrow(
+      "the Hub has no public repository 'ortvision/vit-cls' (if it is private, set HF_TOKEN to a Hugging Face access token",
+    );
     process.env.HF_TOKEN = 'hf_secret';
     try {
       const { token: _, ...withoutToken } = options;

@@ -1,14 +1,22 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { DownloadError, InvalidArgumentError, ModelNotFoundError, OrtVisionError } from '../errors.js';
-import { HubCache, isCommitHash } from './cache.js';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import {
+  AuthenticationError,
+  DownloadError,
+  InvalidArgumentError,
+  ModelNotFoundError,
+  OrtVisionError,
+} from '../errors.js';
+import { HubCache, checkRevision, isBlobName, isCommitHash } from './cache.js';
 import { checksumKind, fileChecksum, normalizeEtag } from './checksum.js';
 import { defaultCacheDir, hubEndpoint, hubToken, isOffline } from './environment.js';
 import {
   type RetryOptions,
   type StatusContext,
-  TransientError,
+  describe,
   request,
   statusError,
   withRetries,
@@ -30,14 +38,30 @@ export interface HubDownloadOptions extends RetryOptions {
   onProgress?: (progress: DownloadProgress) => void;
   /** Abandon and retry a transfer that receives nothing for this long (default 60 s). */
   idleTimeoutMs?: number;
+  /**
+   * Give up on a question to the Hub (a file's metadata, a repository's file list) that gets no answer for this long,
+   * then use the cache where it has the files (default: HF_HUB_ETAG_TIMEOUT seconds as in huggingface_hub, else 10 s).
+   */
+  metadataTimeoutMs?: number;
 }
 
-interface FileMetadata {
+export interface FileMetadata {
   commit: string;
   etag: string;
   size: number | undefined;
   /** Where the bytes are: the resolve URL, or the CDN URL an LFS file redirects to. */
   location: string;
+}
+
+/** One repository on one Hub with one cache: what every request of a load shares. */
+export interface HubContext {
+  repoId: string;
+  /** The revision as the caller gave it (default 'main'). */
+  revision: string;
+  cache: HubCache;
+  endpoint: string;
+  token: string | undefined;
+  options: HubDownloadOptions;
 }
 
 const REPO_ID = /^[\w.-]+(\/[\w.-]+)?$/;
@@ -46,12 +70,55 @@ export function isValidRepoId(value: string): boolean {
   return REPO_ID.test(value) && !value.includes('..') && !value.startsWith('.') && !value.endsWith('.');
 }
 
-function checkFileName(file: string): void {
-  if (file === '' || file.startsWith('/') || file.split('/').some((part) => part === '..' || part === '')) {
+export function checkFileName(file: string): void {
+  if (
+    typeof file !== 'string' ||
+    file === '' ||
+    file.startsWith('/') ||
+    file.includes('\\') ||
+    file.split('/').some((part) => part === '..' || part === '.' || part === '')
+  ) {
     throw new InvalidArgumentError(
       `invalid file name ${JSON.stringify(file)} (expected a relative path in the repository)`,
     );
   }
+}
+
+/** Validates the repository id and revision and gathers the settings of one load. */
+export function hubContext(repoId: string, options: HubDownloadOptions): HubContext {
+  if (!isValidRepoId(repoId)) {
+    throw new InvalidArgumentError(
+      `invalid model id ${JSON.stringify(repoId)} (expected 'org/name' or a local folder)`,
+    );
+  }
+  const revision = options.revision ?? 'main';
+  checkRevision(revision);
+  return {
+    repoId,
+    revision,
+    cache: new HubCache(options.cacheDir ?? defaultCacheDir()),
+    endpoint: (options.endpoint ?? hubEndpoint()).replace(/\/+$/, ''),
+    token: options.token ?? hubToken(),
+    options,
+  };
+}
+
+export function statusContext(hub: HubContext, file: string, revision = hub.revision): StatusContext {
+  return { repoId: hub.repoId, revision, file, tokenSent: hub.token !== undefined };
+}
+
+/** The metadata timeout: the option, else HF_HUB_ETAG_TIMEOUT (seconds, as huggingface_hub reads it), else 10 s. */
+export function metadataTimeoutMs(options: HubDownloadOptions, env = process.env): number {
+  if (options.metadataTimeoutMs !== undefined) return options.metadataTimeoutMs;
+  const seconds = Number(env.HF_HUB_ETAG_TIMEOUT);
+  return env.HF_HUB_ETAG_TIMEOUT && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000;
+}
+
+/** Why this call must not use the network, or undefined when it may. */
+export function offlineReason(options: HubDownloadOptions): string | undefined {
+  if (options.localFilesOnly) return 'localFilesOnly is set';
+  if (isOffline()) return 'HF_HUB_OFFLINE is set';
+  return undefined;
 }
 
 function resolveUrl(endpoint: string, repoId: string, revision: string, file: string): string {
@@ -59,39 +126,70 @@ function resolveUrl(endpoint: string, repoId: string, revision: string, file: st
   return `${endpoint}/${repoId}/resolve/${encodeURIComponent(revision)}/${path}`;
 }
 
-type MetadataResult =
-  | { found: true; metadata: FileMetadata }
-  | { found: false; error: ModelNotFoundError; commit?: string };
+/** A header value for an error message: quoted, and short even when a hostile server sends a long one. */
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+}
 
-async function fetchMetadata(
-  url: string,
-  token: string | undefined,
-  context: StatusContext,
-  options: HubDownloadOptions,
+export type MetadataResult =
+  | { kind: 'found'; metadata: FileMetadata }
+  | { kind: 'absent'; error: ModelNotFoundError; commit?: string }
+  | { kind: 'no-revision'; error: ModelNotFoundError };
+
+/**
+ * Asks the Hub for one file's metadata (HEAD on its resolve URL at `revision`): the commit, the etag that names its
+ * blob, its size and where its bytes are. Header values become paths in the cache, so a commit must be 40 hex
+ * characters and an etag a hex digest, else the answer is refused (DownloadError). Absence is an answer, not an
+ * error; every failure is thrown.
+ */
+export async function fetchMetadata(
+  hub: HubContext,
+  file: string,
+  revision: string,
+  retryOptions: RetryOptions,
 ): Promise<MetadataResult> {
+  const url = resolveUrl(hub.endpoint, hub.repoId, revision, file);
+  const context = statusContext(hub, file, revision);
   return withRetries(
-    `asking ${new URL(url).origin} for ${context.file} of ${context.repoId}`,
+    `asking ${new URL(url).origin} for ${file} of ${hub.repoId}`,
     async () => {
       const { response, url: finalUrl } = await request(url, {
         method: 'HEAD',
         follow: 'relative',
-        token,
-        signal: options.signal,
+        token: hub.token,
+        timeoutMs: metadataTimeoutMs(hub.options),
+        signal: hub.options.signal,
       });
       const headers = response.headers;
-      const commit = headers.get('x-repo-commit') ?? undefined;
-      if (
-        response.status === 404 &&
-        headers.get('x-error-code') !== 'RepoNotFound' &&
-        headers.get('x-error-code') !== 'RevisionNotFound'
-      ) {
-        return { found: false, error: statusError(response, context) as ModelNotFoundError, commit };
+      const code = headers.get('x-error-code');
+      const commitHeader = headers.get('x-repo-commit') ?? undefined;
+      if (response.status === 404 && code === 'RevisionNotFound') {
+        return { kind: 'no-revision', error: statusError(response, context) as ModelNotFoundError };
+      }
+      if (response.status === 404 && code !== 'RepoNotFound') {
+        const commit = commitHeader && isCommitHash(commitHeader) ? commitHeader : undefined;
+        return { kind: 'absent', error: statusError(response, context) as ModelNotFoundError, commit };
       }
       if (response.status >= 400) throw statusError(response, context);
       const etag = normalizeEtag(headers.get('x-linked-etag') ?? headers.get('etag'));
-      if (!commit || !etag) {
+      if (!commitHeader || !etag) {
         throw new DownloadError(
-          `${finalUrl} answered without ${commit ? 'an ETag' : 'an X-Repo-Commit'} header; is ${new URL(url).origin} a Hugging Face Hub (HF_ENDPOINT)?`,
+          `${finalUrl} answered without ${commitHeader ? 'an ETag' : 'an X-Repo-Commit'} header; is ${new URL(url).origin} a Hugging Face Hub (HF_ENDPOINT)?`,
+        );
+      }
+      if (!isCommitHash(commitHeader)) {
+        throw new DownloadError(
+          `${finalUrl} answered with X-Repo-Commit ${quoted(commitHeader)}, which is not a 40-character hex commit hash; refusing it`,
+        );
+      }
+      if (isCommitHash(revision) && commitHeader !== revision) {
+        throw new DownloadError(
+          `${finalUrl} answered for commit ${commitHeader} when asked for commit ${revision}; refusing it`,
+        );
+      }
+      if (!isBlobName(etag)) {
+        throw new DownloadError(
+          `${finalUrl} answered with ETag ${quoted(etag)}, which is not a sha256 or git-sha1 hex digest; refusing it as a file name`,
         );
       }
       const location =
@@ -100,11 +198,16 @@ async function fetchMetadata(
           : finalUrl;
       const size = Number(headers.get('x-linked-size') ?? headers.get('content-length') ?? Number.NaN);
       return {
-        found: true,
-        metadata: { commit, etag, size: Number.isFinite(size) ? size : undefined, location },
+        kind: 'found',
+        metadata: {
+          commit: commitHeader,
+          etag,
+          size: Number.isSafeInteger(size) && size >= 0 ? size : undefined,
+          location,
+        },
       };
     },
-    options,
+    { ...hub.options, ...retryOptions },
   );
 }
 
@@ -126,97 +229,198 @@ async function verify(
   return undefined;
 }
 
-async function downloadBlob(
-  cache: HubCache,
+/** Downloads into `partial` (continuing what it holds), checks it against the metadata, and renames it to `blob`. */
+async function downloadInto(
+  partial: string,
+  blob: string,
+  hub: HubContext,
+  file: string,
   metadata: FileMetadata,
-  token: string | undefined,
-  context: StatusContext,
-  options: HubDownloadOptions,
 ): Promise<void> {
-  const blob = cache.blobPath(context.repoId, metadata.etag);
-  if (existsSync(blob)) return;
-  const lock = await acquireLock(cache.lockPath(context.repoId, metadata.etag), { signal: options.signal });
+  const context = statusContext(hub, file);
+  // The token is for the Hub; an LFS file's CDN gets a signed URL instead and must not see it.
+  const sameOrigin = new URL(metadata.location).origin === new URL(hub.endpoint).origin;
+  await mkdir(dirname(blob), { recursive: true });
+  for (let fresh = false; ; fresh = true) {
+    const resumed = existsSync(partial);
+    await withRetries(
+      `downloading ${file} of ${hub.repoId}`,
+      () =>
+        transferToFile(metadata.location, partial, {
+          token: sameOrigin ? hub.token : undefined,
+          expectedSize: metadata.size,
+          context,
+          onProgress: hub.options.onProgress,
+          idleTimeoutMs: hub.options.idleTimeoutMs,
+          signal: hub.options.signal,
+        }),
+      hub.options,
+    );
+    const problem = await verify(partial, metadata, context);
+    if (!problem) break;
+    await rm(partial, { force: true });
+    // A partial left by an earlier run may be what is corrupt: one clean download decides.
+    if (!resumed || fresh) throw new DownloadError(`${problem}; the download was deleted, try again`);
+  }
+  await rename(partial, blob);
+}
+
+const HOST_TAG = createHash('sha1').update(hostname()).digest('hex').slice(0, 8);
+
+function isAlive(pid: number): boolean {
   try {
-    // Another process may have finished it while we waited for the lock.
-    if (existsSync(blob)) return;
-    const incomplete = `${blob}.incomplete`;
-    await mkdir(dirname(blob), { recursive: true });
-    for (let fresh = false; ; fresh = true) {
-      const resumed = existsSync(incomplete);
-      await withRetries(
-        `downloading ${context.file} of ${context.repoId}`,
-        () =>
-          transferToFile(metadata.location, incomplete, {
-            token,
-            expectedSize: metadata.size,
-            context,
-            onProgress: options.onProgress,
-            onChunk: () => lock.touch(),
-            idleTimeoutMs: options.idleTimeoutMs,
-            signal: options.signal,
-          }),
-        options,
-      );
-      const problem = await verify(incomplete, metadata, context);
-      if (!problem) break;
-      await rm(incomplete, { force: true });
-      // A partial left by an earlier run may be what is corrupt: one clean download decides.
-      if (!resumed || fresh) throw new DownloadError(`${problem}; the download was deleted, try again`);
-    }
-    await rename(incomplete, blob);
-  } finally {
-    await lock.release();
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 
-function notCached(repoId: string, revision: string, file: string, why: string): ModelNotFoundError {
-  return new ModelNotFoundError(
-    `${file} of ${repoId} (revision '${revision}') is not in the Hub cache, and ${why}; download it once with network access first`,
-  );
+/**
+ * Without a lock, each process downloads into a partial file of its own (`<blob>.<host>-<pid>.incomplete`), so that
+ * no two ever write one file; a dead process's partial on this host is taken over by renaming it, which only one
+ * process can do, and continued.
+ */
+async function ownPartial(blob: string): Promise<string> {
+  const prefix = `${basename(blob)}.${HOST_TAG}-`;
+  const mine = `${blob}.${HOST_TAG}-${process.pid}.incomplete`;
+  if (existsSync(mine)) return mine;
+  const dir = dirname(blob);
+  const names = existsSync(dir) ? readdirSync(dir) : [];
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.incomplete')) continue;
+    const pid = Number(name.slice(prefix.length, -'.incomplete'.length));
+    if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    try {
+      await rename(join(dir, name), mine);
+      return mine;
+    } catch {
+      // Another process took it over first.
+    }
+  }
+  return mine;
+}
+
+/**
+ * Puts the file's blob into the cache and links it into the commit's snapshot. Under huggingface_hub's lock where
+ * flock is available: one process downloads into `<blob>.incomplete` (continuing what a killed one left, Python's
+ * included) and links; the others wait and find it done. Without it, see `ownPartial`: a file may then be downloaded
+ * more than once at the same time, and the rename still leaves one intact blob.
+ */
+async function downloadBlob(hub: HubContext, file: string, metadata: FileMetadata): Promise<void> {
+  const { cache, repoId } = hub;
+  const blob = cache.blobPath(repoId, metadata.etag);
+  const lock = await acquireLock(cache.lockPath(repoId, metadata.etag), { signal: hub.options.signal });
+  try {
+    if (!existsSync(blob)) {
+      const partial = lock ? `${blob}.incomplete` : await ownPartial(blob);
+      await downloadInto(partial, blob, hub, file, metadata);
+    }
+    await cache.linkSnapshot(repoId, metadata.commit, file, metadata.etag);
+  } finally {
+    await lock?.release();
+  }
+}
+
+// One download per blob at a time in this process: concurrent callers wait for the first.
+const inFlight = new Map<string, Promise<void>>();
+
+/**
+ * The snapshot entry of `file` at the metadata's commit, downloading its blob when the cache does not have it. A
+ * snapshot entry that exists is returned as it is.
+ */
+export async function storeFile(hub: HubContext, file: string, metadata: FileMetadata): Promise<string> {
+  const { cache, repoId } = hub;
+  const pointer = cache.snapshotPath(repoId, metadata.commit, file);
+  if (existsSync(pointer)) return pointer;
+  try {
+    const blob = cache.blobPath(repoId, metadata.etag);
+    if (existsSync(blob)) return await cache.linkSnapshot(repoId, metadata.commit, file, metadata.etag);
+    let download = inFlight.get(blob);
+    if (!download) {
+      download = downloadBlob(hub, file, metadata).finally(() => inFlight.delete(blob));
+      inFlight.set(blob, download);
+    }
+    await download;
+    return await cache.linkSnapshot(repoId, metadata.commit, file, metadata.etag);
+  } catch (error) {
+    throw cacheWriteError(error, file, hub);
+  }
+}
+
+/** A file the cache does not have while the Hub cannot be asked (offline, or the question failed). */
+export function notCachedError(
+  hub: HubContext,
+  file: string,
+  why: { offline: string } | { failure: unknown },
+): OrtVisionError {
+  const head = `${file} of ${hub.repoId} (revision '${hub.revision}') is not in the Hub cache`;
+  if ('offline' in why) {
+    return new ModelNotFoundError(`${head}, and ${why.offline}; download it once with network access first`);
+  }
+  const { failure } = why;
+  // A refusal keeps its type (a token to fix, a repository that does not exist); a network failure says both.
+  if (failure instanceof AuthenticationError || failure instanceof ModelNotFoundError) return failure;
+  return new DownloadError(`${head}, and asking the Hub failed: ${describe(failure)}`, { cause: failure });
+}
+
+const warned = new Set<string>();
+
+/** Says once per process and cause that a load uses the cache because the Hub could not be asked. */
+export function warnCacheFallback(hub: HubContext, commit: string, failure: unknown): void {
+  const refused = failure instanceof AuthenticationError || failure instanceof ModelNotFoundError;
+  const message = `${hub.repoId} (revision '${hub.revision}'): using the cached snapshot ${commit.slice(0, 12)}, because ${
+    refused ? 'the Hub refused the request' : 'the Hub could not be reached'
+  }: ${describe(failure)}`;
+  const key = `${hub.endpoint} ${hub.repoId} ${hub.revision} ${refused}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  process.emitWarning(message, { type: 'OrtVisionWarning', code: 'ORTVISION_HUB_CACHE_FALLBACK' });
 }
 
 /**
  * The local path of one file of a Hub model repository, downloading it into the cache when needed (what
- * huggingface_hub's `hf_hub_download` does). With `optional`, a file the repository does not have gives undefined.
+ * huggingface_hub's `hf_hub_download` does: one HEAD request for the file at the revision). When the Hub cannot be
+ * asked (unreachable, no answer within `metadataTimeoutMs`, 5xx, or a refused token), a cached copy at the
+ * revision's last known commit is used, with a warning. With `optional`, a file the repository does not have gives
+ * undefined. To load several files of one model at one commit, use `openModelRepo`.
+ *
+ * @example
+ * const path = await hubDownload('Xenova/vit-base-patch16-224', 'config.json');
  */
 export async function hubDownload(
   repoId: string,
   file: string,
   options: HubDownloadOptions & { optional?: boolean } = {},
 ): Promise<string | undefined> {
-  if (!isValidRepoId(repoId)) {
-    throw new InvalidArgumentError(
-      `invalid model id ${JSON.stringify(repoId)} (expected 'org/name' or a local folder)`,
-    );
-  }
+  const hub = hubContext(repoId, options);
   checkFileName(file);
-  const revision = options.revision ?? 'main';
-  const cacheRoot = options.cacheDir ?? defaultCacheDir();
-  const cache = new HubCache(cacheRoot);
+  const { cache, revision } = hub;
   const cached = cache.lookup(repoId, revision, file);
   // A commit's files never change, so a cached one needs no question to the Hub (as in huggingface_hub).
   if (cached.state === 'cached' && isCommitHash(revision)) return cached.path;
-  if (options.localFilesOnly || isOffline()) {
+  const offline = offlineReason(options);
+  if (offline) {
     if (cached.state === 'cached') return cached.path;
     if (cached.state === 'absent' && options.optional) return undefined;
-    const why = options.localFilesOnly ? 'localFilesOnly is set' : 'HF_HUB_OFFLINE is set';
-    throw notCached(repoId, revision, file, why);
+    throw notCachedError(hub, file, { offline });
   }
-  const endpoint = (options.endpoint ?? hubEndpoint()).replace(/\/+$/, '');
-  const token = options.token ?? hubToken();
-  const context: StatusContext = { repoId, revision, file, tokenSent: token !== undefined };
   let result: MetadataResult;
   try {
-    result = await fetchMetadata(resolveUrl(endpoint, repoId, revision, file), token, context, options);
+    // With a cached copy to fall back on, one attempt: an outage costs one timeout, not six with backoff.
+    result = await fetchMetadata(hub, file, revision, cached.state === 'unknown' ? {} : { retries: 0 });
   } catch (error) {
-    // Offline or the Hub is down: a cached copy is as good as huggingface_hub considers it.
-    const unreachable = error instanceof DownloadError || error instanceof TransientError;
-    if (unreachable && cached.state === 'cached') return cached.path;
-    if (unreachable && cached.state === 'absent' && options.optional) return undefined;
+    options.signal?.throwIfAborted();
+    if (cached.state === 'cached') {
+      warnCacheFallback(hub, cache.commitFor(repoId, revision)!, error);
+      return cached.path;
+    }
+    if (cached.state === 'absent' && options.optional) return undefined;
     throw error;
   }
+  if (result.kind === 'no-revision') throw result.error;
   try {
-    if (!result.found) {
+    if (result.kind === 'absent') {
       if (result.commit) {
         await cache.writeRef(repoId, revision, result.commit);
         await cache.markAbsent(repoId, result.commit, file);
@@ -224,29 +428,23 @@ export async function hubDownload(
       if (options.optional) return undefined;
       throw result.error;
     }
-    const { metadata } = result;
-    await cache.writeRef(repoId, revision, metadata.commit);
-    const pointer = cache.snapshotPath(repoId, metadata.commit, file);
-    if (existsSync(pointer)) return pointer;
-    // The token is for the Hub; an LFS file's CDN gets a signed URL instead and must not see it.
-    const sameOrigin = new URL(metadata.location).origin === new URL(endpoint).origin;
-    await downloadBlob(cache, metadata, sameOrigin ? token : undefined, context, options);
-    return await cache.linkSnapshot(repoId, metadata.commit, file, metadata.etag);
+    await cache.writeRef(repoId, revision, result.metadata.commit);
   } catch (error) {
-    throw cacheWriteError(error, context, cacheRoot);
+    throw cacheWriteError(error, file, hub);
   }
+  return storeFile(hub, file, result.metadata);
 }
 
 /**
  * A file-system failure while writing the cache (a full disk, a read-only folder) as a DownloadError naming the
  * file and the folder; a partial download stays as `.incomplete`, which no lookup takes for a finished file.
  */
-function cacheWriteError(error: unknown, context: StatusContext, cacheRoot: string): unknown {
+export function cacheWriteError(error: unknown, file: string, hub: HubContext): unknown {
   const { code, syscall } = (error ?? {}) as NodeJS.ErrnoException;
   if (error instanceof OrtVisionError || typeof code !== 'string' || typeof syscall !== 'string')
     return error;
   return new DownloadError(
-    `cannot write ${context.file} of ${context.repoId} into the Hub cache ${cacheRoot}: ${(error as Error).message}`,
+    `cannot write ${file} of ${hub.repoId} into the Hub cache ${hub.cache.root}: ${(error as Error).message}`,
     { cause: error },
   );
 }

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthenticationError, DownloadError } from '../errors.js';
 import { fixturePath } from '../testing/fixtures.js';
 import { HubServer } from '../testing/hub-server.js';
+import { runChild } from './__fixtures__/node-child.js';
 import { type HubDownloadOptions, hubDownload } from './hub-file.js';
 
 // Faults the Hub and the disk can throw at a download (issue #12). The server faults (cut, status, corrupt, stall)
@@ -169,11 +170,7 @@ describe('two processes downloading the same file while the Hub cuts the connect
   it('leave one intact cache entry', async () => {
     server.faults.set(MODEL, { kind: 'cut', afterBytes: 30_000, times: 2 });
     const args = [child, server.endpoint, cacheDir, REPO, MODEL];
-    const results = await Promise.all(
-      [0, 1].map(() =>
-        run(process.execPath, ['--import', 'tsx', ...args], { cwd: process.cwd(), timeout: 30_000 }),
-      ),
-    );
+    const results = await Promise.all([0, 1].map(() => runChild(args[0]!, args.slice(1))));
     const paths = results.map((result) => result.stdout.trim());
     expect(paths).toEqual([snapshot(MODEL), snapshot(MODEL)]);
     expect(readFileSync(paths[0]!)).toEqual(source(MODEL));

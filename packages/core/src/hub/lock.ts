@@ -1,87 +1,166 @@
-import { mkdir, open, readFile, rm, stat, utimes } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { DownloadError } from '../errors.js';
 
-export interface LockOptions {
-  /** A lock whose file was not touched for this long is taken over (its owner died). Default 60 s. */
-  staleMs?: number;
-  /** How often a waiting process looks again. Default 100 ms. */
-  pollMs?: number;
-  signal?: AbortSignal;
-}
+// huggingface_hub guards each download with filelock's FileLock on `<cache>/.locks/<repo folder>/<etag>.lock`,
+// which on Linux and macOS is flock(2) on that file (0.20.3 and 0.36 alike). Node's standard library has no flock,
+// and the npm packages that lock files either need a native build (fs-ext), take POSIX record or OFD locks that
+// do not exclude flock on Linux (os-lock, fs-native-extensions), or are lock files of their own (proper-lockfile).
+// So a small helper process takes the flock for us: util-linux flock(1) (present wherever util-linux or busybox
+// is) through sh, else perl's flock (shipped with macOS). It holds the lock while its stdin, a pipe from us, stays
+// open: when we release, or die, the pipe closes, the helper exits and the kernel drops the lock. A lock never
+// outlives its holder, whoever it is, so there is no staleness to guess.
+
+/** How this machine takes the Hub cache's download locks. */
+export type LockKind = 'flock' | 'perl' | 'none';
 
 export interface FileLock {
-  /** Marks the lock as alive; the holder calls it while working so waiters never take it over. */
-  touch(): void;
+  /** Releases the lock; resolves once it is free for others. */
   release(): Promise<void>;
 }
 
-interface LockOwner {
-  pid: number;
-  host: string;
+export interface LockOptions {
+  signal?: AbortSignal;
 }
 
-function ownerIsDead(owner: LockOwner | undefined): boolean {
-  if (!owner || owner.host !== hostname()) return false;
-  try {
-    process.kill(owner.pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+// Open (create) the lock file without truncating it, flock it, and check that the locked file is still the one at
+// the path: filelock >= 3.x deletes the lock file when it releases, so a lock on a just-deleted file excludes no
+// one and must be taken again on the new one.
+// flock waits in the background so that a TERM (an abort) reaches the shell at once and ends the wait too.
+const FLOCK_SCRIPT = `
+lock=$1
+trap 'kill "$waiter" 2>/dev/null; exit 5' TERM
+while :; do
+  exec 9>>"$lock" || exit 3
+  flock -x 9 & waiter=$!
+  wait "$waiter" || exit 4
+  [ /dev/fd/9 -ef "$lock" ] && break
+  exec 9>&-
+done
+echo locked
+while read -r _; do :; done
+`;
+
+const PERL_SCRIPT = `
+use Fcntl qw(:flock);
+my $path = shift;
+for (;;) {
+  open(my $fh, '>>', $path) or die "cannot open $path: $!\\n";
+  flock($fh, LOCK_EX) or die "cannot lock $path: $!\\n";
+  my @held = stat($fh);
+  my @now = stat($path);
+  if (@now && $held[0] == $now[0] && $held[1] == $now[1]) {
+    $| = 1;
+    print "locked\\n";
+    1 while <STDIN>;
+    exit 0;
   }
+  close($fh);
 }
+`;
 
-async function readOwner(path: string): Promise<LockOwner | undefined> {
+const run = promisify(execFile);
+let detected: Promise<LockKind> | undefined;
+
+async function succeeds(file: string, args: string[]): Promise<boolean> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as LockOwner;
+    await run(file, args, { timeout: 10_000 });
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
+}
+
+async function detect(): Promise<LockKind> {
+  if (await succeeds('sh', ['-c', 'command -v flock'])) return 'flock';
+  // Perl's flock() is flock(2) only where its build says so (d_flock); otherwise it emulates it with fcntl.
+  if (await succeeds('perl', ['-MConfig', '-e', 'exit($Config{d_flock} ? 0 : 1)'])) return 'perl';
+  return 'none';
+}
+
+const KINDS = new Set<string>(['flock', 'perl', 'none']);
+
+/**
+ * How download locks are taken here: 'flock' (util-linux flock(1)), 'perl', or 'none' (Windows, or neither
+ * found): then downloads do without a lock, each into a partial file of its own. ORTVISION_HUB_LOCK=flock|perl|none
+ * chooses instead of the detection.
+ */
+export function lockKind(env: NodeJS.ProcessEnv = process.env): Promise<LockKind> {
+  const chosen = env.ORTVISION_HUB_LOCK;
+  if (chosen && KINDS.has(chosen)) return Promise.resolve(chosen as LockKind);
+  if (process.platform === 'win32') return Promise.resolve('none');
+  detected ??= detect();
+  return detected;
+}
+
+function spawnHelper(kind: 'flock' | 'perl', path: string): ChildProcess {
+  const [file, args] =
+    kind === 'flock'
+      ? ['sh', ['-c', FLOCK_SCRIPT, 'ortvision-lock', path]]
+      : ['perl', ['-e', PERL_SCRIPT, path]];
+  return spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /**
- * An exclusive lock between processes: a file created with O_EXCL holding its owner's pid, kept fresh while held.
- * A waiter takes the lock over when its owner is a dead process on this host or the file went stale.
+ * Takes the exclusive lock huggingface_hub takes on `path` (flock), waiting as long as another process holds it;
+ * resolves to undefined where no flock is available (see `lockKind`) or it cannot be taken on this file (with a
+ * warning).
  */
-export async function acquireLock(path: string, options: LockOptions = {}): Promise<FileLock> {
-  const { staleMs = 60_000, pollMs = 100, signal } = options;
+export async function acquireLock(path: string, { signal }: LockOptions = {}): Promise<FileLock | undefined> {
+  const kind = await lockKind();
+  if (kind === 'none') return undefined;
+  signal?.throwIfAborted();
   await mkdir(dirname(path), { recursive: true });
-  for (;;) {
-    signal?.throwIfAborted();
-    try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname() } satisfies LockOwner));
-      await handle.close();
-      return heldLock(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    let stale = false;
-    try {
-      const info = await stat(path);
-      stale = Date.now() - info.mtimeMs > staleMs || ownerIsDead(await readOwner(path));
-    } catch {
-      continue; // released between our attempts
-    }
-    if (stale) await rm(path, { force: true });
-    else await sleep(pollMs, undefined, { signal });
+  const helper = spawnHelper(kind, path);
+  const exited = new Promise<void>((resolve) => helper.once('exit', () => resolve()));
+  let stderr = '';
+  helper.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  // A write to a helper that already exited must not crash us; its exit is reported below.
+  helper.stdin!.on('error', () => {});
+  const onAbort = () => helper.kill();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      helper.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('locked\n')) resolve();
+      });
+      helper.once('error', reject);
+      helper.once('exit', (code, killedBy) => {
+        if (signal?.aborted) return reject(signal.reason);
+        reject(
+          new DownloadError(
+            `cannot lock ${path} (${kind} exited with ${killedBy ?? code})${stderr ? `: ${stderr.trim()}` : ''}`,
+          ),
+        );
+      });
+    });
+  } catch (error) {
+    helper.kill();
+    if (signal?.aborted) throw signal.reason;
+    // A file system without flock (huggingface_hub then falls back to a lock file of its own): download without a
+    // lock, which is safe (see `lockKind`), rather than not at all.
+    process.emitWarning(`${(error as Error).message}; downloading without the lock`, {
+      type: 'OrtVisionWarning',
+      code: 'ORTVISION_HUB_NO_LOCK',
+    });
+    return undefined;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
-}
-
-function heldLock(path: string): FileLock {
-  let last = Date.now();
   let released = false;
   return {
-    touch() {
-      const now = Date.now();
-      if (released || now - last < 1000) return;
-      last = now;
-      utimes(path, now / 1000, now / 1000).catch(() => {});
-    },
     async release() {
-      released = true;
-      await rm(path, { force: true });
+      if (!released) {
+        released = true;
+        helper.stdin!.end();
+      }
+      await exited;
     },
   };
 }

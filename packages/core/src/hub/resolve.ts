@@ -1,12 +1,36 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { InvalidArgumentError, ModelNotFoundError } from '../errors.js';
-import { type HubDownloadOptions, hubDownload, isValidRepoId } from './hub-file.js';
+import { existsSync } from 'node:fs';
+import { ModelNotFoundError } from '../errors.js';
+import { optionNames } from '../validation/option-names.js';
+import {
+  type ModelRepo,
+  type OpenModelRepoOptions,
+  describeFolder,
+  openModelRepo,
+  summarizeFiles,
+} from './model-repo.js';
 
 /** A file to resolve: its path in the repository, optionally allowed to be missing. */
 export type FileRequest = string | { path: string; optional?: boolean };
 
-export interface ResolveOptions extends HubDownloadOptions {}
+/** How a model's files are found: Hub and cache settings, or an already opened `repo` to share its snapshot. */
+export interface ResolveOptions extends OpenModelRepoOptions {}
+
+/** The keys of `ResolveOptions`: what every `fromPretrained` of a config, processor or tokenizer accepts. */
+export const RESOLVE_OPTIONS = optionNames<ResolveOptions>({
+  revision: true,
+  cacheDir: true,
+  localFilesOnly: true,
+  token: true,
+  endpoint: true,
+  onProgress: true,
+  idleTimeoutMs: true,
+  metadataTimeoutMs: true,
+  retries: true,
+  retryDelayMs: true,
+  maxRetryDelayMs: true,
+  signal: true,
+  repo: true,
+});
 
 export interface ResolvedModelFiles {
   /** 'local' for a folder on disk, 'hub' for a repository downloaded into the cache. */
@@ -17,33 +41,11 @@ export interface ResolvedModelFiles {
   files: Record<string, string | undefined>;
 }
 
-function looksLikePath(value: string): boolean {
-  return (
-    value.startsWith('.') ||
-    value.startsWith('/') ||
-    value.startsWith('~') ||
-    value.includes('\\') ||
-    /^[a-zA-Z]:/.test(value) ||
-    value.split('/').length > 2
-  );
-}
+export { describeFolder };
 
 /** Whether `idOrPath` names a local folder (it exists) rather than a Hub id. */
 export function isLocalModel(idOrPath: string): boolean {
   return existsSync(idOrPath);
-}
-
-/** A short listing of a local folder for error messages (files and `onnx/` files). */
-export function describeFolder(dir: string): string {
-  const list = (sub: string) => {
-    const path = join(dir, sub);
-    if (!existsSync(path) || !statSync(path).isDirectory()) return [];
-    return readdirSync(path, { withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => (sub ? `${sub}/${entry.name}` : entry.name));
-  };
-  const files = [...list(''), ...list('onnx')].sort();
-  return files.length ? files.join(', ') : 'nothing';
 }
 
 function normalizeRequest(request: FileRequest): { path: string; optional: boolean } {
@@ -54,46 +56,33 @@ function normalizeRequest(request: FileRequest): { path: string; optional: boole
 
 /**
  * Local paths for files of a model: a folder on disk is used as is; anything else is a Hub id (`org/name`)
- * whose files come from the Hub cache, downloaded when missing (unless `localFilesOnly` / HF_HUB_OFFLINE=1).
+ * whose files come from the Hub cache at one commit, downloaded when missing (unless `localFilesOnly` /
+ * HF_HUB_OFFLINE=1). Pass `repo` (from `openModelRepo`) to take them from a snapshot already opened.
  *
  * @example
- * const { files } = await resolveModelFiles('google/vit-base-patch16-224', ['config.json', 'onnx/model.onnx']);
+ * const { files } = await resolveModelFiles('Xenova/vit-base-patch16-224', ['config.json', 'onnx/model.onnx']);
  */
 export async function resolveModelFiles(
   idOrPath: string,
   requests: readonly FileRequest[],
   options: ResolveOptions = {},
 ): Promise<ResolvedModelFiles> {
-  if (typeof idOrPath !== 'string' || idOrPath === '') {
-    throw new InvalidArgumentError(`expected a model id or folder path, got ${JSON.stringify(idOrPath)}`);
-  }
+  const repo = await openModelRepo(idOrPath, options);
   const files: Record<string, string | undefined> = {};
-  if (isLocalModel(idOrPath)) {
-    const dir = resolve(idOrPath);
-    if (!statSync(dir).isDirectory()) {
-      throw new ModelNotFoundError(`${idOrPath} is a file; expected a model folder or a Hub id`);
-    }
-    for (const { path, optional } of requests.map(normalizeRequest)) {
-      const file = join(dir, ...path.split('/'));
-      if (existsSync(file)) files[path] = file;
-      else if (optional) files[path] = undefined;
-      else
-        throw new ModelNotFoundError(
-          `${path} not found in the model folder ${dir} (it has: ${describeFolder(dir)})`,
-        );
-    }
-    return { source: 'local', idOrPath, files };
-  }
-  if (looksLikePath(idOrPath) || !isValidRepoId(idOrPath)) {
-    throw new ModelNotFoundError(
-      `${idOrPath} is neither an existing folder nor a Hub model id ('org/name'); check the path`,
-    );
-  }
-  // One file after another: the first also records the revision's commit, which the others then reuse.
   for (const { path, optional } of requests.map(normalizeRequest)) {
-    files[path] = await hubDownload(idOrPath, path, { ...options, optional });
+    files[path] = await repo.file(path, { optional });
   }
-  return { source: 'hub', idOrPath, files };
+  return { source: repo.source, idOrPath, files };
+}
+
+/** The first of several candidate paths the repository has (e.g. `onnx/model.onnx`, then `model.onnx`). */
+export async function firstModelFile(repo: ModelRepo, candidates: readonly string[]): Promise<string> {
+  const found = candidates.find((candidate) => repo.has(candidate));
+  if (found !== undefined) return repo.file(found);
+  // Offline, a candidate the cache lacks may still exist on the Hub: say what is missing and why it was not asked.
+  if (!repo.complete) await repo.file(candidates[0]!);
+  const listing = repo.source === 'local' ? describeFolder(repo.idOrPath) : summarizeFiles(repo.files);
+  throw new ModelNotFoundError(`${repo.idOrPath} has none of ${candidates.join(', ')} (it has: ${listing})`);
 }
 
 /** Resolves the first of several candidate paths that exists (e.g. `onnx/model.onnx`, then `model.onnx`). */
@@ -102,10 +91,5 @@ export async function resolveFirstModelFile(
   candidates: readonly string[],
   options: ResolveOptions = {},
 ): Promise<string> {
-  for (const candidate of candidates) {
-    const { files } = await resolveModelFiles(idOrPath, [{ path: candidate, optional: true }], options);
-    if (files[candidate]) return files[candidate]!;
-  }
-  const listing = isLocalModel(idOrPath) ? ` (it has: ${describeFolder(resolve(idOrPath))})` : '';
-  throw new ModelNotFoundError(`${idOrPath} has none of ${candidates.join(', ')}${listing}`);
+  return firstModelFile(await openModelRepo(idOrPath, options), candidates);
 }

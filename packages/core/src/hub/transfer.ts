@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
+import { DownloadError } from '../errors.js';
 import { type RequestOptions, TransientError, request, statusError } from './http.js';
 import type { StatusContext } from './http.js';
 
@@ -16,8 +17,6 @@ export interface TransferOptions {
   expectedSize?: number;
   context: StatusContext;
   onProgress?: (progress: DownloadProgress) => void;
-  /** Called on every chunk so a lock holder can show it is alive. */
-  onChunk?: () => void;
   /** A transfer that receives nothing for this long is abandoned and retried (default 60 s). */
   idleTimeoutMs?: number;
   signal?: AbortSignal;
@@ -78,17 +77,31 @@ export async function transferToFile(url: string, path: string, options: Transfe
       throw new TransientError(`the server resumed ${context.file} at the wrong byte`);
     }
     let loaded = resumed ? start : 0;
-    const length = Number(response.headers.get('content-length'));
-    const total = expectedSize ?? (Number.isFinite(length) && length >= 0 ? loaded + length : undefined);
+    const lengthHeader = response.headers.get('content-length');
+    const length = lengthHeader === null ? undefined : Number(lengthHeader);
+    const sent =
+      length !== undefined && Number.isSafeInteger(length) && length >= 0 ? loaded + length : undefined;
+    if (expectedSize !== undefined && sent !== undefined && sent !== expectedSize) {
+      // Not a broken transfer but two answers that disagree: no retry can reconcile them.
+      await response.body?.cancel();
+      throw new DownloadError(
+        `${context.file} of ${context.repoId}: the Hub announced ${expectedSize} bytes, its download has ${sent}`,
+      );
+    }
+    const total = expectedSize ?? sent;
     const handle = await open(path, resumed ? 'a' : 'w');
     try {
       options.onProgress?.({ file: context.file, loaded, total });
       if (response.body) {
         for await (const chunk of response.body) {
           armIdleTimer();
+          if (total !== undefined && loaded + chunk.byteLength > total) {
+            throw new DownloadError(
+              `${context.file} of ${context.repoId}: the download goes past the ${total} bytes the Hub announced`,
+            );
+          }
           await handle.write(chunk);
           loaded += chunk.byteLength;
-          options.onChunk?.();
           options.onProgress?.({ file: context.file, loaded, total });
         }
       }

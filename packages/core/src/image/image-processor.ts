@@ -2,7 +2,9 @@ import { stat } from 'node:fs/promises';
 import { ConfigError, InvalidArgumentError, OrtVisionError } from '../errors.js';
 import { readJsonObject } from '../hub/read-json.js';
 import { type ResolveOptions, resolveModelFiles } from '../hub/resolve.js';
+import { loadPretrained } from '../modeling/load-pretrained.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionNames } from '../validation/option-names.js';
 import type { Image } from './image.js';
 import { type ImageInput, type LoadImageOptions, loadImages } from './load.js';
 import { type ResampleFilter, type ResampleInput, toResampleFilter } from './resample.js';
@@ -58,6 +60,23 @@ export interface PreprocessOptions {
   /** How inputs that are not yet decoded are loaded (pixel limit, abort signal). */
   load?: LoadImageOptions;
 }
+
+/** The keys of `PreprocessOptions`; a subclass with more overrides lists them in its `preprocessOptions`. */
+export const PREPROCESS_OPTIONS = optionNames<PreprocessOptions>({
+  doResize: true,
+  size: true,
+  resample: true,
+  doCenterCrop: true,
+  cropSize: true,
+  doRescale: true,
+  rescaleFactor: true,
+  doNormalize: true,
+  imageMean: true,
+  imageStd: true,
+  doConvertRgb: true,
+  doPad: true,
+  load: true,
+});
 
 /** The settings one `preprocess` call runs with: config, then overrides, resolved and validated. */
 export interface ResolvedPreprocessOptions {
@@ -197,6 +216,9 @@ export class ImageProcessor {
   /** How a bare int `size` is read (`get_size_dict(default_to_square=...)`); crop sizes are always square. */
   static readonly sizeDefaultToSquare: boolean = true;
 
+  /** The valid keys of `preprocess` overrides (an unknown key is an error naming the closest one). */
+  static readonly preprocessOptions: readonly string[] = PREPROCESS_OPTIONS;
+
   /** The config as loaded, with the class defaults filled in. */
   readonly config: Readonly<ImageProcessorConfig>;
   /** Where the config came from (its file for `fromPretrained`), as `ConfigError` messages name it. */
@@ -231,8 +253,16 @@ export class ImageProcessor {
     idOrPath: string,
     options: ResolveOptions = {},
   ): Promise<T> {
-    const path = await findPreprocessorConfig(idOrPath, options);
-    return new this((await readJsonObject(path)) as ImageProcessorConfig, path);
+    const { config, path } = await loadPretrained(
+      `${this.name}.fromPretrained`,
+      idOrPath,
+      options,
+      async (checked) => {
+        const path = await findPreprocessorConfig(idOrPath, checked);
+        return { config: (await readJsonObject(path)) as ImageProcessorConfig, path };
+      },
+    );
+    return new this(config, path);
   }
 
   private resolveConfig(config: ImageProcessorConfig): ResolvedPreprocessOptions {
@@ -256,7 +286,7 @@ export class ImageProcessor {
   /** The config merged with call-time overrides, validated. */
   resolveOptions(overrides: PreprocessOptions = {}): ResolvedPreprocessOptions {
     const ctor = this.constructor as typeof ImageProcessor;
-    const o = overrides;
+    const o = checkOptions(overrides, ctor.preprocessOptions, `${ctor.name}.preprocess`);
     const pick = <K extends keyof ResolvedPreprocessOptions>(
       key: K,
       value: unknown,

@@ -15,14 +15,14 @@ export { configSizeDict, resizeOutputSize, shortestEdgeSize, toSizeDict } from '
 export type { SizeDict, SizeInput } from './size.js';
 export { centerCrop, padImage, pixelLookup, stackPlanar, toPlanar, writePlanar } from './transforms.js';
 export type { ImageSize, ImagePadding, PixelScaling, PlanarImage } from './transforms.js';
-export { ImageProcessor, readPreprocessorConfig } from './image-processor.js';
+export { ImageProcessor, PREPROCESS_OPTIONS, readPreprocessorConfig } from './image-processor.js';
 export type {
   ImageProcessorConfig,
   ImageProcessorOutput,
   PreprocessOptions,
   ResolvedPreprocessOptions,
 } from './image-processor.js';
-export { preprocessOptionsFromKwargs } from './kwargs.js';
+export { preprocessKwargNames, preprocessOptionsFromKwargs } from './kwargs.js';
 export { annotateImage, palette } from './draw.js';
 export type { Annotations, LabelledBox, LabelledMask, PictureOptions } from './draw.js';
 export { layoutBoxes } from './box-layout.js';

@@ -1,7 +1,8 @@
-import { InvalidArgumentError } from '../errors.js';
+import { optionsFromKwargs } from '../validation/kwargs.js';
 import type { PreprocessOptions } from './image-processor.js';
 
-const NAMES: Record<string, keyof PreprocessOptions> = {
+/** Python image-processor keyword arguments and the `preprocess` override each one is. */
+export const preprocessKwargNames: Readonly<Record<string, keyof PreprocessOptions & string>> = {
   do_resize: 'doResize',
   size: 'size',
   resample: 'resample',
@@ -21,15 +22,5 @@ const NAMES: Record<string, keyof PreprocessOptions> = {
  * a Python snippet writes them) as `preprocess` overrides. Unknown names throw, so nothing is silently ignored.
  */
 export function preprocessOptionsFromKwargs(kwargs: Readonly<Record<string, unknown>>): PreprocessOptions {
-  const options: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(kwargs)) {
-    const name = NAMES[key];
-    if (!name) {
-      throw new InvalidArgumentError(
-        `unknown image processor argument "${key}" (known: ${Object.keys(NAMES).join(', ')})`,
-      );
-    }
-    if (value !== null && value !== undefined) options[name] = value;
-  }
-  return options as PreprocessOptions;
+  return optionsFromKwargs<PreprocessOptions>(kwargs, preprocessKwargNames, 'image processor');
 }

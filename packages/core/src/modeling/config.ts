@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { readJsonObject } from '../hub/read-json.js';
 import { type ResolveOptions, resolveModelFiles } from '../hub/resolve.js';
+import { loadPretrained } from './load-pretrained.js';
 
 /** A value as JSON holds it. */
 export type ConfigValue = null | boolean | number | string | ConfigValue[] | { [key: string]: ConfigValue };
@@ -151,10 +152,15 @@ export class PretrainedConfig {
     idOrPath: string,
     options: ConfigOptions = {},
   ): Promise<C> {
-    const { files } = await resolveModelFiles(idOrPath, [{ path: 'config.json', optional: true }], options);
-    const path = files['config.json'];
-    if (!path) throw new ConfigError(`${idOrPath} has no config.json`);
-    return (PretrainedConfig.fromFile as (this: ConfigClass<C>, path: string) => Promise<C>).call(this, path);
+    return loadPretrained(`${this.name}.fromPretrained`, idOrPath, options, async (checked) => {
+      const { files } = await resolveModelFiles(idOrPath, [{ path: 'config.json', optional: true }], checked);
+      const path = files['config.json'];
+      if (!path) throw new ConfigError(`${idOrPath} has no config.json`);
+      return (PretrainedConfig.fromFile as (this: ConfigClass<C>, path: string) => Promise<C>).call(
+        this,
+        path,
+      );
+    });
   }
 
   /** Number of labels (id2label's size), 0 when the model has none. */

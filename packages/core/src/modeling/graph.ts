@@ -1,7 +1,18 @@
-import { type ResolveOptions, resolveModelFiles } from '../hub/resolve.js';
+import { abortable } from '../abort.js';
+import { RESOLVE_OPTIONS, type ResolveOptions, resolveModelFiles } from '../hub/resolve.js';
 import { type CreateSessionOptions, ModelSession } from '../runtime/session.js';
+import { checkOptions, optionNames, pickOptions } from '../validation/option-names.js';
 
 export interface LoadGraphOptions extends ResolveOptions, Omit<CreateSessionOptions, 'probes'> {}
+
+const LOAD_GRAPH_OPTIONS = [
+  ...RESOLVE_OPTIONS,
+  ...optionNames<Omit<LoadGraphOptions, keyof ResolveOptions>>({
+    device: true,
+    deviceId: true,
+    sessionOptions: true,
+  }),
+];
 
 /**
  * Loads one ONNX graph of a model folder or Hub id by its path in the repository (e.g. `onnx/model.onnx`) and
@@ -18,7 +29,10 @@ export async function loadGraph(
   file: string,
   options: LoadGraphOptions = {},
 ): Promise<ModelSession> {
-  const { files } = await resolveModelFiles(idOrPath, [file], options);
+  checkOptions(options, LOAD_GRAPH_OPTIONS, 'loadGraph');
+  const { files } = await abortable(options.signal, `loadGraph(${JSON.stringify(idOrPath)}, '${file}')`, () =>
+    resolveModelFiles(idOrPath, [file], pickOptions<ResolveOptions>(options, RESOLVE_OPTIONS)),
+  );
   return ModelSession.create(files[file]!, {
     device: options.device,
     deviceId: options.deviceId,

@@ -8,14 +8,39 @@ export type {
   ConfigSchema,
   ConfigValue,
 } from './config.js';
-export { PreTrainedModel } from './pretrained-model.js';
+export { PRETRAINED_OPTIONS, PreTrainedModel } from './pretrained-model.js';
 export type { ModelInit, PreTrainedModelClass, PretrainedOptions } from './pretrained-model.js';
+export { fromPretrainedByArchitecture } from './architectures.js';
+export { loadPretrained } from './load-pretrained.js';
 export { loadGraph } from './graph.js';
 export type { LoadGraphOptions } from './graph.js';
 export type { IsGiven } from './processor-outputs.js';
 export { makePipeline, resolveModel } from './pipeline.js';
 export type { ModelSource, Pipeline } from './pipeline.js';
 export {
+  batchedTaskCall,
+  defineTask,
+  imageInputs,
+  prepareInputs,
+  taskCall,
+  textInputs,
+} from './task.js';
+export type {
+  BatchedTaskCallSpec,
+  BatchedTaskFunction,
+  LoadedTask,
+  Loader,
+  TaskCallOptions,
+  TaskCallSpec,
+  TaskContext,
+  TaskDefinition,
+  TaskFunction,
+  TaskHelper,
+  TaskInputKind,
+  TaskLoadOptions,
+} from './task.js';
+export {
+  FEATURE_EXTRACTION_OPTIONS,
   classifyImages,
   extractImageFeatures,
   imageClassificationTask,
@@ -23,11 +48,14 @@ export {
 } from './image-tasks.js';
 export type {
   FeatureExtractionOptions,
+  ImageClassificationFunction,
   ImageClassificationTask,
+  ImageFeatureExtractionFunction,
   ImageFeatureExtractionTask,
   ImagePreprocessing,
   ImagesInput,
   ImageTaskOptions,
+  ImageTaskParts,
   LoadablePixelModel,
   PixelModel,
 } from './image-tasks.js';

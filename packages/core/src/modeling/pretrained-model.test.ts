@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AbortedError,
   ConfigError,
   DisposedError,
   InputShapeError,
   InvalidArgumentError,
   ModelNotFoundError,
 } from '../errors.js';
+import { ImageProcessor } from '../image/image-processor.js';
 import { systemProbes } from '../runtime/device.js';
 import { Tensor } from '../tensor/tensor.js';
 import { compareTensors, describeComparison } from '../testing/compare.js';
@@ -17,6 +19,7 @@ import { HubServer } from '../testing/hub-server.js';
 import { readNpy } from '../testing/npy.js';
 import { PretrainedConfig } from './config.js';
 import { loadGraph } from './graph.js';
+import { imageClassificationTask } from './image-tasks.js';
 import { PreTrainedModel } from './pretrained-model.js';
 
 class VitConfig extends PretrainedConfig {
@@ -134,6 +137,24 @@ describe('PreTrainedModel and loadGraph from a Hub id', () => {
     await rm(cacheDir, { recursive: true, force: true });
   });
 
+  it('a download that stalls stops when the signal fires: AbortedError, not a raw DOMException', async () => {
+    const stalled = await mkdtemp(join(tmpdir(), 'ortvision-model-stall-'));
+    server.faults.set('onnx/model.onnx', { kind: 'stall', afterBytes: 100, times: 1 });
+    try {
+      const attempt = ViTForImageClassification.fromPretrained('ortvision/vit-cls', {
+        endpoint: server.endpoint,
+        cacheDir: stalled,
+        retryDelayMs: 5,
+        signal: AbortSignal.timeout(500),
+      });
+      await expect(attempt).rejects.toThrow(AbortedError);
+      await expect(attempt).rejects.toMatchObject({ timedOut: true });
+    } finally {
+      server.faults.clear();
+      await rm(stalled, { recursive: true, force: true });
+    }
+  });
+
   it('downloads, then loads offline from the cache', async () => {
     const progress: string[] = [];
     const options = {
@@ -161,6 +182,105 @@ describe('PreTrainedModel and loadGraph from a Hub id', () => {
     await expectMatchesPytorch((feeds) => graph.run(feeds));
     await graph.dispose();
     expect(server.requests.length).toBe(requests);
+  });
+
+  it('one load asks the Hub once for the file list; graph variants and the processor need no more questions', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'ortvision-model-'));
+    try {
+      server.requests.length = 0;
+      const options = { endpoint: server.endpoint, cacheDir: fresh, retryDelayMs: 5 };
+      const classify = await imageClassificationTask(
+        (id, o) => EitherViT.fromPretrained(id, o),
+        (id, o) => ImageProcessor.fromPretrained(id, o),
+      )('ortvision/vit-cls', options);
+      const questions = server.requests.filter((r) => r.method === 'HEAD' || r.url.startsWith('/api/'));
+      // The list, then one HEAD per file downloaded, at the listed commit: none for the absent extra_model.onnx.
+      expect(questions.map((r) => `${r.method} ${r.url}`).sort()).toEqual(
+        [
+          'GET /api/models/ortvision/vit-cls/revision/main',
+          `HEAD /ortvision/vit-cls/resolve/${server.commit}/config.json`,
+          `HEAD /ortvision/vit-cls/resolve/${server.commit}/onnx/model.onnx`,
+          `HEAD /ortvision/vit-cls/resolve/${server.commit}/preprocessor_config.json`,
+        ].sort(),
+      );
+      await classify.dispose();
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
+});
+
+class EitherViT extends ViTForImageClassification {
+  static override readonly graphs = { model: 'model', extra: 'extra_model' };
+  static override readonly graphGroups = [['extra'], ['model']];
+}
+
+describe('fromPretrained options and signal', () => {
+  it('refuses misspelled options, naming the closest one, and null options', async () => {
+    await expect(
+      ViTForImageClassification.fromPretrained(dir, { devce: 'cpu' } as never),
+    ).rejects.toThrowError(
+      new InvalidArgumentError(
+        "unknown option 'devce' for ViTForImageClassification.fromPretrained (did you mean 'device'?)",
+      ),
+    );
+    await expect(ViTForImageClassification.fromPretrained(dir, { dType: 'fp16' } as never)).rejects.toThrow(
+      "(did you mean 'dtype'?)",
+    );
+    await expect(ViTForImageClassification.fromPretrained(dir, null as never)).rejects.toThrowError(
+      new InvalidArgumentError(
+        'the options of ViTForImageClassification.fromPretrained must be an object (or left out), got null',
+      ),
+    );
+    await expect(
+      ViTForImageClassification.fromPretrained(dir, { loading: 'later' as never }),
+    ).rejects.toThrow("loading must be 'eager' or 'lazy'");
+    await expect(
+      ViTForImageClassification.fromPretrained(dir, { sessionOptions: { intraOpNumThreads: -5 } }),
+    ).rejects.toThrowError(
+      new InvalidArgumentError('sessionOptions.intraOpNumThreads must be an integer >= 0, got -5'),
+    );
+    // configs take every loading option (one options object serves all loaders) but catch a misspelled one
+    expect((await VitConfig.fromPretrained(dir, { device: 'cpu' } as never)).model_type).toBe('vit');
+    await expect(VitConfig.fromPretrained(dir, { devcie: 'cpu' } as never)).rejects.toThrow(
+      "unknown option 'devcie' for VitConfig.fromPretrained (did you mean 'device'?)",
+    );
+  });
+
+  it('loadGraph checks its options and takes a signal too', async () => {
+    await expect(loadGraph(dir, 'onnx/model.onnx', { devic: 'cpu' } as never)).rejects.toThrow(
+      "unknown option 'devic' for loadGraph (did you mean 'device'?)",
+    );
+    await expect(loadGraph(dir, 'onnx/model.onnx', { signal: AbortSignal.abort() })).rejects.toThrow(
+      AbortedError,
+    );
+  });
+
+  it('an aborted signal: AbortedError before anything loads', async () => {
+    await expect(
+      ViTForImageClassification.fromPretrained(dir, { signal: AbortSignal.abort() }),
+    ).rejects.toThrowError(
+      new AbortedError(`ViTForImageClassification.fromPretrained(${JSON.stringify(dir)}) was aborted`),
+    );
+  });
+
+  it('a signal that fires while the graphs load: AbortedError, and the model is not returned', async () => {
+    const controller = new AbortController();
+    const loading = ViTForImageClassification.fromPretrained(dir, { signal: controller.signal });
+    setImmediate(() => controller.abort());
+    await expect(loading).rejects.toThrow(AbortedError);
+  });
+
+  it('the signal of fromPretrained does not reach graphs loaded later, on first use', async () => {
+    const controller = new AbortController();
+    const model = await ViTForImageClassification.fromPretrained(dir, {
+      signal: controller.signal,
+      loading: 'lazy',
+    });
+    controller.abort();
+    const pixel_values = await readNpy(fixturePath('vit-cls', 'reference/model-batch2-in.pixel_values.npy'));
+    expect((await model.forward({ pixel_values })).logits!.dims).toEqual([2, 5]);
+    await model.dispose();
   });
 });
 

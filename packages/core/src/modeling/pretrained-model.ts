@@ -1,34 +1,26 @@
-import type * as ort from 'onnxruntime-node';
+import { abortable, currentAbortSignal, throwIfAborted } from '../abort.js';
 import { DisposedError, InvalidArgumentError, ModelNotFoundError } from '../errors.js';
-import type { ResolveOptions } from '../hub/resolve.js';
-import { resolveFirstModelFile } from '../hub/resolve.js';
-import { type Device, type DeviceOption, selectDevice } from '../runtime/device.js';
+import { type ModelRepo, openModelRepo } from '../hub/model-repo.js';
+import { RESOLVE_OPTIONS, type ResolveOptions, firstModelFile } from '../hub/resolve.js';
+import { type Device, selectDevice } from '../runtime/device.js';
 import { type ModelDtype, graphFileCandidates, isModelDtype } from '../runtime/model-file.js';
+import { checkSessionOptions } from '../runtime/session-options.js';
 import { ModelSession, type NamedTensors, type RunOptions } from '../runtime/session.js';
+import { describeValue } from '../validation/describe-value.js';
+import { checkOptions, pickOptions } from '../validation/option-names.js';
 import type { CheckpointGraphs } from './checkpoint-graphs.js';
 import { type ConfigClass, PretrainedConfig } from './config.js';
+import { PRETRAINED_OPTIONS, type PretrainedOptions } from './pretrained-options.js';
 
-export interface PretrainedOptions extends ResolveOptions {
-  /** 'cpu' (default), 'cuda', or 'auto' (CUDA when it can run, else CPU; see `model.device`). */
-  device?: DeviceOption;
-  /** Which GPU (default 0). */
-  deviceId?: number;
-  /** Graph variant: 'fp32' (model.onnx, default), 'fp16' (model_fp16.onnx), 'q8' (model_quantized.onnx); or one per graph. */
-  dtype?: ModelDtype | Readonly<Record<string, ModelDtype>>;
-  /** ONNX Runtime session options over ortvision's defaults. */
-  sessionOptions?: ort.InferenceSession.SessionOptions;
-  /**
-   * 'eager' (default) downloads and loads the graphs now (with `graphGroups`, the first complete set; the others
-   * when first run); 'lazy' waits until a graph is first run.
-   */
-  loading?: 'eager' | 'lazy';
-}
+export { PRETRAINED_OPTIONS, type PretrainedOptions };
 
 /** What `fromPretrained` hands a model's constructor. */
 export interface ModelInit {
   config: PretrainedConfig;
   /** The Hub id or folder the model was loaded from (task helpers load the matching processor from it). */
   nameOrPath: string;
+  /** The files it was loaded from: the folder, or the Hub repository at one commit. */
+  repo?: ModelRepo;
   device: Device;
   loadGraph: (graph: string) => Promise<ModelSession>;
 }
@@ -83,6 +75,11 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
   readonly config: C;
   /** The Hub id or folder this model was loaded from, like transformers' `config._name_or_path`. */
   readonly nameOrPath: string;
+  /**
+   * The files this model was loaded from (`repo.commit`: the Hub commit, like transformers' `config._commit_hash`).
+   * Pass it as the `repo` option to load the processor or tokenizer from the same snapshot without asking the Hub.
+   */
+  readonly repo: ModelRepo | undefined;
   #device: Device;
   #loadGraph: (graph: string) => Promise<ModelSession>;
   #sessions = new Map<string, Promise<ModelSession>>();
@@ -92,25 +89,51 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
   constructor(init: ModelInit) {
     this.config = init.config as C;
     this.nameOrPath = init.nameOrPath;
+    this.repo = init.repo;
     this.#device = init.device;
     this.#loadGraph = init.loadGraph;
   }
 
-  /** Loads a model from a folder or a Hub id: config.json, then the graphs (eagerly unless `loading: 'lazy'`). */
+  /**
+   * Loads a model from a folder or a Hub id: config.json, then the graphs (eagerly unless `loading: 'lazy'`), all
+   * from one snapshot (a Hub revision is resolved to one commit first, with the repository's file list).
+   * `signal` stops the loading between files and graphs (`AbortedError`; what was loaded is released); it does not
+   * apply to graphs loaded later, on first use.
+   */
   static async fromPretrained<M extends PreTrainedModel>(
     this: PreTrainedModelClass<M>,
     idOrPath: string,
     options: PretrainedOptions = {},
   ): Promise<M> {
+    const where = `${this.name}.fromPretrained`;
+    checkOptions(options, PRETRAINED_OPTIONS, where);
+    checkSessionOptions(options.sessionOptions);
+    if (options.loading !== undefined && options.loading !== 'eager' && options.loading !== 'lazy') {
+      throw new InvalidArgumentError(
+        `loading must be 'eager' or 'lazy', got ${describeValue(options.loading)}`,
+      );
+    }
     const selection = selectDevice(options.device ?? 'cpu', { deviceId: options.deviceId });
-    const config = await (this.configClass as unknown as typeof PretrainedConfig).fromPretrained.call(
-      this.configClass,
-      idOrPath,
-      options,
+    const operation = `${where}(${JSON.stringify(idOrPath)})`;
+    const { signal } = options;
+    const resolveOptions = pickOptions<ResolveOptions>(options, RESOLVE_OPTIONS);
+    const repo = await abortable(signal, operation, () => openModelRepo(idOrPath, resolveOptions));
+    const config = await abortable(signal, operation, () =>
+      (this.configClass as unknown as typeof PretrainedConfig).fromPretrained.call(
+        this.configClass,
+        idOrPath,
+        {
+          ...resolveOptions,
+          repo,
+        },
+      ),
     );
     const graphs = this.graphs;
     let model: M | undefined;
     let device = selection.device;
+    // fromPretrained's signal covers the graphs it loads; a graph loaded later, on first use, follows the signal of
+    // the task call that runs it (if any), not this one, which may have long expired.
+    let loadSignal: AbortSignal | undefined = signal;
     const loadGraph = async (graph: string): Promise<ModelSession> => {
       const name = graphs[graph];
       if (name === undefined) {
@@ -118,10 +141,10 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
           `${this.name} has no graph '${graph}' (it has: ${Object.keys(graphs).join(', ')})`,
         );
       }
-      const path = await resolveFirstModelFile(
-        idOrPath,
-        graphFileCandidates(name, dtypeFor(options.dtype, graph)),
-        options,
+      const graphSignal = loadSignal ?? currentAbortSignal();
+      // The file list answers which variant exists (no request per candidate); a folder is asked on disk.
+      const path = await abortable(graphSignal, `${operation}: loading graph '${graph}'`, () =>
+        firstModelFile(repo, graphFileCandidates(name, dtypeFor(options.dtype, graph))),
       );
       const session = await ModelSession.create(path, {
         // Once 'auto' fell back to the CPU, every further graph follows, so that one model runs on one device.
@@ -133,17 +156,20 @@ export class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> {
       if (model) model.#device = session.device;
       return session;
     };
-    model = new this({ config, nameOrPath: idOrPath, device, loadGraph });
+    model = new this({ config, nameOrPath: idOrPath, repo, device, loadGraph });
     if ((options.loading ?? 'eager') === 'eager') {
       try {
         const groups = (this as unknown as typeof PreTrainedModel).graphGroups;
         if (groups === undefined) await Promise.all(Object.keys(graphs).map((graph) => model!.graph(graph)));
         else await model.#loadFirstCompleteGroup(groups, idOrPath);
+        // Session creation cannot be interrupted: an abort during it takes effect here.
+        throwIfAborted(signal, operation);
       } catch (error) {
         await model.dispose();
         throw error;
       }
     }
+    loadSignal = undefined;
     return model;
   }
 

@@ -20,6 +20,7 @@ export type { WeightsLayout, WriteOnnxModelOptions, WrittenOnnxModel } from './w
 export {
   float32ToFloat16Bits,
   foldBatchNorm,
+  foldInputBatchNorm,
   quantizeLinearWeight,
   roundHalfEven,
   toFloat16,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   float32ToFloat16Bits,
   foldBatchNorm,
+  foldInputBatchNorm,
   quantizeLinearWeight,
   roundHalfEven,
   toFloat16,
@@ -121,5 +122,38 @@ describe('foldBatchNorm', () => {
     const { weight, bias } = foldBatchNorm(kernel, undefined, bn);
     expect([...weight]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]); // scales 2/sqrt(4) = 1 and 1/sqrt(1) = 1
     expect([...bias]).toEqual([-1, 1]);
+  });
+});
+
+describe('foldInputBatchNorm', () => {
+  const bn = {
+    weight: Float32Array.of(1.5, 0.5, -2),
+    bias: Float32Array.of(-0.3, 0.7, 0.1),
+    runningMean: Float32Array.of(0.2, -0.4, 1.1),
+    runningVar: Float32Array.of(0.9, 2.5, 0.3),
+    eps: 1e-5,
+  };
+  // A Linear 3 -> 2 ([out, in] as torch stores it) after BatchNorm1d(3).
+  const weight = Float32Array.of(0.5, -1, 2, 0.25, 3, -0.75);
+  const x = [0.7, -1.3, 0.4];
+  const normalized = x.map(
+    (v, i) =>
+      ((v - bn.runningMean[i]!) / Math.sqrt(bn.runningVar[i]! + bn.eps)) * bn.weight[i]! + bn.bias[i]!,
+  );
+
+  it.each([
+    ['with bias', Float32Array.of(0.1, -0.2)],
+    ['without bias', undefined],
+  ])('gives the same outputs as the BatchNorm followed by the layer (%s)', (_, bias) => {
+    const folded = foldInputBatchNorm(weight, bias, bn);
+    for (let o = 0; o < 2; o++) {
+      let expected = bias?.[o] ?? 0;
+      let actual = folded.bias[o]!;
+      for (let i = 0; i < 3; i++) {
+        expected += weight[o * 3 + i]! * normalized[i]!;
+        actual += folded.weight[o * 3 + i]! * x[i]!;
+      }
+      expect(actual).toBeCloseTo(expected, 5);
+    }
   });
 });

@@ -134,3 +134,40 @@ export function foldBatchNorm(
   }
   return { weight: folded, bias: foldedBias };
 }
+
+/**
+ * Folds an eval-mode BatchNorm that comes before a Linear (its channels are the Linear's input features, as in
+ * LeViT's classification heads) into the Linear: W·((x - mean)·s + beta) + b becomes x·W' + b' with
+ * W'[o, i] = W[o, i]·s[i] and b'[o] = b[o] + Σᵢ W[o, i]·(beta[i] - mean[i]·s[i]), s = gamma / sqrt(var + eps).
+ * `weight` is [out, in] as torch stores it; sums and scales are computed in float64 and rounded once to float32.
+ * (A BatchNorm before a padded Conv cannot be folded this way: the padding would not be normalized.)
+ *
+ * @example
+ * const folded = foldInputBatchNorm(headWeight, headBias, { weight, bias, runningMean, runningVar, eps: 1e-5 });
+ */
+export function foldInputBatchNorm(
+  weight: Float32Array,
+  bias: Float32Array | undefined,
+  bn: BatchNormParams,
+): { weight: Float32Array; bias: Float32Array } {
+  const inFeatures = bn.weight.length;
+  const out = weight.length / inFeatures;
+  const scale = new Float64Array(inFeatures);
+  const shift = new Float64Array(inFeatures);
+  for (let i = 0; i < inFeatures; i++) {
+    scale[i] = bn.weight[i]! / Math.sqrt(bn.runningVar[i]! + bn.eps);
+    shift[i] = bn.bias[i]! - bn.runningMean[i]! * scale[i]!;
+  }
+  const folded = new Float32Array(weight.length);
+  const foldedBias = new Float32Array(out);
+  for (let o = 0; o < out; o++) {
+    let sum = bias?.[o] ?? 0;
+    for (let i = 0; i < inFeatures; i++) {
+      const w = weight[o * inFeatures + i]!;
+      folded[o * inFeatures + i] = w * scale[i]!;
+      sum += w * shift[i]!;
+    }
+    foldedBias[o] = sum;
+  }
+  return { weight: folded, bias: foldedBias };
+}

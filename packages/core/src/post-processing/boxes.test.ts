@@ -63,6 +63,12 @@ describe('greedyNms', () => {
     expect(greedyNms(boxes, [0.9, 0.8, 0.7, 0.6], 0.5)).toEqual([0, 2]);
   });
 
+  it('checks its IoU threshold with the one threshold rule', () => {
+    expect(() => greedyNms(boxes, [0.9, 0.8, 0.7, 0.6], Number.NaN)).toThrow(
+      'iouThreshold must be a finite number, got NaN',
+    );
+  });
+
   it('suppresses only above the threshold (strict)', () => {
     const iou = boxIou(boxes, 0, boxes, 4);
     expect(greedyNms(boxes.slice(0, 8), [0.9, 0.8], iou)).toEqual([0, 1]);

@@ -1,4 +1,5 @@
 import { InputShapeError, InvalidArgumentError } from '../errors.js';
+import { checkThreshold } from '../validation/numbers.js';
 
 /**
  * Box geometry for detection post-processing, with PyTorch's float32 arithmetic: every operation is rounded to
@@ -150,9 +151,7 @@ export function greedyNms(
   if (scores.length !== count) {
     throw new InputShapeError(`greedyNms got ${count} boxes but ${scores.length} scores`);
   }
-  if (typeof iouThreshold !== 'number' || Number.isNaN(iouThreshold)) {
-    throw new InvalidArgumentError(`iouThreshold must be a number, got ${String(iouThreshold)}`);
-  }
+  checkThreshold(iouThreshold, 'iouThreshold', 0);
   const suppressed = new Uint8Array(count);
   const keep: number[] = [];
   for (const i of argsortDescending(scores)) {

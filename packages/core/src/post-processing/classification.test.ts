@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputShapeError, InvalidArgumentError } from '../errors.js';
+import { InputShapeError, InvalidArgumentError, ModelRunError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
   classifyLogits,
@@ -46,7 +46,33 @@ describe('classifyLogits', () => {
     expect(() => classifyLogits(logits([1, 2]), {}, { topK: 0 })).toThrowError(InvalidArgumentError);
     expect(() =>
       classifyLogits(logits([1, 2]), {}, { functionToApply: 'relu' as unknown as 'none' }),
-    ).toThrowError(/functionToApply must be one of softmax, sigmoid, none, got "relu"/);
+    ).toThrowError(/functionToApply must be one of 'softmax', 'sigmoid', 'none', got 'relu'/);
+    // a value keeps its type in the message: the string '3' is not the number 3
+    expect(() => classifyLogits(logits([1, 2]), {}, { topK: '3' as unknown as number })).toThrowError(
+      new InvalidArgumentError("topK must be an integer >= 1, got '3'"),
+    );
+    expect(() => classifyLogits(logits([1, 2]), {}, { topk: 3 } as never)).toThrowError(
+      new InvalidArgumentError("unknown option 'topk' for classifyLogits (did you mean 'topK'?)"),
+    );
+    expect(() => classifyLogits(logits([1, 2]), {}, null as never)).toThrowError(
+      new InvalidArgumentError('the options of classifyLogits must be an object (or left out), got null'),
+    );
+  });
+
+  it('ranks logits far beyond exp range without NaN (softmax subtracts the maximum)', () => {
+    const [ranked] = classifyLogits(logits([1e30, 1e30, -1e30]), {});
+    expect(ranked!.map((r) => r.score)).toEqual([0.5, 0.5, 0]);
+  });
+
+  it('refuses NaN or infinite logits with ModelRunError instead of returning score NaN', () => {
+    expect(() => classifyLogits(logits([1, Number.NaN]), {})).toThrowError(ModelRunError);
+    expect(() => classifyLogits(logits([1, Number.NaN]), {})).toThrowError(
+      /the softmax scores of row 0 hold NaN at index 0: the model produced non-finite values/,
+    );
+    expect(() => classifyLogits(logits([Number.POSITIVE_INFINITY, 1]), {})).toThrowError(ModelRunError);
+    expect(() => classifyLogits(logits([1, Number.NaN]), {}, { functionToApply: 'sigmoid' })).toThrowError(
+      /the sigmoid scores of row 0 hold NaN at index 1/,
+    );
   });
 });
 

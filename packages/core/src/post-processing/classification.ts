@@ -1,5 +1,11 @@
 import { InputShapeError, InvalidArgumentError } from '../errors.js';
+import { sigmoidOf, softmaxOf } from '../tensor/activation.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { describeValue } from '../validation/describe-value.js';
+import { optionsFromKwargs } from '../validation/kwargs.js';
+import { checkInteger } from '../validation/numbers.js';
+import { checkOptions, optionNames } from '../validation/option-names.js';
+import { checkFinite } from './finite.js';
 
 /** What turns logits into scores, as the Hugging Face classification pipelines name it. */
 export type ClassificationFunction = 'softmax' | 'sigmoid' | 'none';
@@ -25,6 +31,9 @@ export interface ClassifyOptions {
   functionToApply?: ClassificationFunction;
 }
 
+/** The keys of `ClassifyOptions`. */
+export const CLASSIFY_OPTIONS = optionNames<ClassifyOptions>({ topK: true, functionToApply: true });
+
 const functions: readonly ClassificationFunction[] = ['softmax', 'sigmoid', 'none'];
 
 /** The pipelines' default scoring function for a model config. */
@@ -41,22 +50,9 @@ export function defaultClassificationFunction(
 }
 
 function scoreRow(row: Float32Array, fn: ClassificationFunction): Float64Array {
-  const scores = new Float64Array(row.length);
-  if (fn === 'softmax') {
-    let max = Number.NEGATIVE_INFINITY;
-    for (const value of row) max = Math.max(max, value);
-    let sum = 0;
-    for (let i = 0; i < row.length; i++) {
-      scores[i] = Math.exp(row[i]! - max);
-      sum += scores[i]!;
-    }
-    for (let i = 0; i < row.length; i++) scores[i] = scores[i]! / sum;
-  } else if (fn === 'sigmoid') {
-    for (let i = 0; i < row.length; i++) scores[i] = 1 / (1 + Math.exp(-row[i]!));
-  } else {
-    scores.set(row);
-  }
-  return scores;
+  if (fn === 'softmax') return softmaxOf(row);
+  if (fn === 'sigmoid') return Float64Array.from(row, sigmoidOf);
+  return Float64Array.from(row);
 }
 
 /** The label of class `index`: `id2label` when the config has it, `LABEL_<i>` otherwise (transformers' default). */
@@ -72,19 +68,18 @@ export function labelOf(config: ClassificationConfig, index: number): string {
 export function classifyLogits(
   logits: Tensor<'float32'>,
   config: ClassificationConfig,
-  { topK = 5, functionToApply }: ClassifyOptions = {},
+  options: ClassifyOptions = {},
 ): LabelScore[][] {
+  const { topK = 5, functionToApply } = checkOptions(options, CLASSIFY_OPTIONS, 'classifyLogits');
   if (logits.rank !== 2) {
     throw new InputShapeError(
       `classification logits must be [batch, num_labels], got [${logits.dims.join(', ')}]`,
     );
   }
-  if (!Number.isInteger(topK) || topK < 1) {
-    throw new InvalidArgumentError(`topK must be an integer >= 1, got ${topK}`);
-  }
+  checkInteger(topK, 'topK', { min: 1 });
   if (functionToApply !== undefined && !functions.includes(functionToApply)) {
     throw new InvalidArgumentError(
-      `functionToApply must be one of ${functions.join(', ')}, got ${JSON.stringify(functionToApply)}`,
+      `functionToApply must be one of ${functions.map((f) => `'${f}'`).join(', ')}, got ${describeValue(functionToApply)}`,
     );
   }
   const [batch, numLabels] = logits.dims as [number, number];
@@ -92,6 +87,7 @@ export function classifyLogits(
   const results: LabelScore[][] = [];
   for (let b = 0; b < batch; b++) {
     const scores = scoreRow(logits.data.subarray(b * numLabels, (b + 1) * numLabels), fn);
+    checkFinite(scores, `the ${fn === 'none' ? 'logits' : `${fn} scores`} of row ${b}`);
     const order = Array.from(scores.keys()).sort((i, j) => scores[j]! - scores[i]! || i - j);
     results.push(
       order
@@ -107,14 +103,9 @@ export function classifyLogits(
  * fixture manifests write them) as `ClassifyOptions`. Unknown names throw, so nothing is silently ignored.
  */
 export function classifyOptionsFromKwargs(kwargs: Readonly<Record<string, unknown>>): ClassifyOptions {
-  const options: ClassifyOptions = {};
-  for (const [key, value] of Object.entries(kwargs)) {
-    if (key === 'top_k') options.topK = value as number;
-    else if (key === 'function_to_apply') options.functionToApply = value as ClassificationFunction;
-    else
-      throw new InvalidArgumentError(
-        `unknown classification argument "${key}" (known: top_k, function_to_apply)`,
-      );
-  }
-  return options;
+  return optionsFromKwargs<ClassifyOptions>(
+    kwargs,
+    { top_k: 'topK', function_to_apply: 'functionToApply' },
+    'classification',
+  );
 }

@@ -1,4 +1,5 @@
 export {
+  CLASSIFY_OPTIONS,
   classifyLogits,
   classifyOptionsFromKwargs,
   defaultClassificationFunction,
@@ -28,3 +29,6 @@ export {
   segmentationToRle,
   uniqueValues,
 } from './masks.js';
+export { targetSizePairs } from './target-sizes.js';
+export type { TargetSizeRules, TargetSizes } from './target-sizes.js';
+export { checkFinite } from './finite.js';

@@ -10,7 +10,7 @@ export type {
   ProbeResult,
   SelectDeviceOptions,
 } from './device.js';
-export { defaultSessionOptions, physicalCoreCount } from './session-options.js';
+export { checkSessionOptions, defaultSessionOptions, physicalCoreCount } from './session-options.js';
 export { graphFileCandidates, graphFileName, isModelDtype } from './model-file.js';
 export type { ModelDtype } from './model-file.js';
 export { checkFeeds } from './input-check.js';

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type * as ort from 'onnxruntime-node';
+import { InvalidArgumentError } from '../errors.js';
+import { describeValue } from '../validation/describe-value.js';
+import { checkInteger } from '../validation/numbers.js';
+import { checkOptions, optionNames } from '../validation/option-names.js';
 
 let physicalCores: number | undefined;
 
@@ -37,15 +41,103 @@ export function physicalCoreCount(): number {
  *   Perceiver (interleaved medians, tooling/bench `session-options` and a side-by-side run); 'all' adds layout
  *   transformations that cost more than they save on these transformer graphs;
  * - memory arena left on (turning it off changed nothing measurable);
- * - warnings and above logged.
+ * - log severity 3: ONNX Runtime prints errors (and fatal errors) to stderr, not warnings; the errors also reach the
+ *   caller as typed ortvision errors.
  */
 export function defaultSessionOptions(
   overrides: ort.InferenceSession.SessionOptions = {},
 ): ort.InferenceSession.SessionOptions {
+  checkSessionOptions(overrides);
   return {
     intraOpNumThreads: physicalCoreCount(),
     graphOptimizationLevel: 'extended',
     logSeverityLevel: 3,
     ...overrides,
   };
+}
+
+/** Every key of ONNX Runtime's SessionOptions (a new ONNX Runtime option is a type error here until it is listed). */
+const SESSION_OPTIONS = optionNames<ort.InferenceSession.SessionOptions>({
+  executionProviders: true,
+  intraOpNumThreads: true,
+  interOpNumThreads: true,
+  freeDimensionOverrides: true,
+  graphOptimizationLevel: true,
+  enableCpuMemArena: true,
+  enableMemPattern: true,
+  executionMode: true,
+  optimizedModelFilePath: true,
+  enableProfiling: true,
+  profileFilePrefix: true,
+  logId: true,
+  logSeverityLevel: true,
+  logVerbosityLevel: true,
+  preferredOutputLocation: true,
+  enableGraphCapture: true,
+  extra: true,
+  externalData: true,
+});
+
+function checkOneOf(value: unknown, name: string, allowed: readonly unknown[]): void {
+  if (value !== undefined && !allowed.includes(value)) {
+    throw new InvalidArgumentError(
+      `sessionOptions.${name} must be one of ${allowed.map((v) => describeValue(v)).join(', ')}, got ${describeValue(value)}`,
+    );
+  }
+}
+
+function checkType(value: unknown, name: string, type: 'boolean' | 'string' | 'object'): void {
+  const actual = value === null ? 'null' : typeof value;
+  if (value !== undefined && actual !== type) {
+    throw new InvalidArgumentError(`sessionOptions.${name} must be a ${type}, got ${describeValue(value)}`);
+  }
+}
+
+/**
+ * Checks ONNX Runtime session options before native code sees them: unknown keys, thread counts that are not
+ * integers >= 0 (0 = ONNX Runtime's default), levels outside their ranges, and `executionProviders` (the `device`
+ * option decides those) are `InvalidArgumentError`s naming the option, rather than a native failure that reads as
+ * a broken graph.
+ *
+ * @example
+ * checkSessionOptions({ intraOpNumThreads: -5 }); // InvalidArgumentError: sessionOptions.intraOpNumThreads must be an integer >= 0, got -5
+ */
+export function checkSessionOptions(options: ort.InferenceSession.SessionOptions | undefined): void {
+  const o = checkOptions(options, SESSION_OPTIONS, 'sessionOptions');
+  for (const name of ['intraOpNumThreads', 'interOpNumThreads', 'logVerbosityLevel'] as const) {
+    if (o[name] !== undefined) checkInteger(o[name], `sessionOptions.${name}`, { min: 0 });
+  }
+  if (o.logSeverityLevel !== undefined) {
+    checkInteger(o.logSeverityLevel, 'sessionOptions.logSeverityLevel', { min: 0, max: 4 });
+  }
+  checkOneOf(o.graphOptimizationLevel, 'graphOptimizationLevel', [
+    'disabled',
+    'basic',
+    'extended',
+    'layout',
+    'all',
+  ]);
+  checkOneOf(o.executionMode, 'executionMode', ['sequential', 'parallel']);
+  // ortvision reads every output on the CPU: a GPU-resident output would not reach the caller.
+  checkOneOf(o.preferredOutputLocation, 'preferredOutputLocation', ['cpu']);
+  for (const name of [
+    'enableCpuMemArena',
+    'enableMemPattern',
+    'enableProfiling',
+    'enableGraphCapture',
+  ] as const) {
+    checkType(o[name], name, 'boolean');
+  }
+  for (const name of ['optimizedModelFilePath', 'profileFilePrefix', 'logId'] as const)
+    checkType(o[name], name, 'string');
+  checkType(o.extra, 'extra', 'object');
+  checkType(o.freeDimensionOverrides, 'freeDimensionOverrides', 'object');
+  for (const [dimension, size] of Object.entries(o.freeDimensionOverrides ?? {})) {
+    checkInteger(size, `sessionOptions.freeDimensionOverrides.${dimension}`, { min: 1 });
+  }
+  if (o.executionProviders !== undefined) {
+    throw new InvalidArgumentError(
+      "sessionOptions.executionProviders is decided by the device option: pass device: 'cpu', 'cuda' or 'auto' (and deviceId) instead",
+    );
+  }
 }

@@ -1,13 +1,16 @@
 import { existsSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
+import { checkAbortSignal, currentAbortSignal, throwIfAborted } from '../abort.js';
 import {
   DeviceUnavailableError,
   DisposedError,
   InputShapeError,
   InvalidModelError,
   ModelNotFoundError,
+  ModelRunError,
 } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionNames } from '../validation/option-names.js';
 import {
   CUDA_INSTALL_HINT,
   type Device,
@@ -19,7 +22,7 @@ import {
 } from './device.js';
 import { type GraphInput, checkFeeds, describeInputs } from './input-check.js';
 import { fromOrtTensor, toOrtTensor } from './ort-tensor.js';
-import { defaultSessionOptions } from './session-options.js';
+import { checkSessionOptions, defaultSessionOptions } from './session-options.js';
 
 export interface CreateSessionOptions {
   /** 'cpu' (default), 'cuda', or 'auto' (CUDA when it can run, else CPU). */
@@ -38,6 +41,45 @@ export type NamedTensors = Record<string, Tensor>;
 export interface RunOptions {
   /** Drop feeds the graph does not declare instead of refusing them (processors may produce extra inputs). */
   ignoreUnknownFeeds?: boolean;
+  /**
+   * Checked before the run and after it (ONNX Runtime cannot interrupt a run once started: an abort during a run
+   * takes effect when it ends, and its result is dropped). Default: the signal of the task call in progress
+   * (`withAbortSignal`), if any.
+   */
+  signal?: AbortSignal;
+}
+
+const CREATE_SESSION_OPTIONS = optionNames<CreateSessionOptions>({
+  device: true,
+  deviceId: true,
+  sessionOptions: true,
+  probes: true,
+});
+
+const RUN_OPTIONS = optionNames<RunOptions>({ ignoreUnknownFeeds: true, signal: true });
+
+/**
+ * The kinds of ONNX Runtime run failures that mean the feeds do not fit the graph in a way its declared inputs
+ * cannot say: an index past a table (token ids past the vocabulary, a sequence longer than the position
+ * embeddings), shapes that do not broadcast or reshape.
+ */
+const INPUT_FAILURE =
+  /out of (data )?bounds|out of range|must be within|invalid (input )?(shape|dim|rank)|shape mismatch|incompatible (shape|dim)|broadcast|reshape|dimension/i;
+
+/** ONNX Runtime's error from `session.run`, classified: the inputs (InputShapeError) or the run itself (ModelRunError). */
+export function runFailure(path: string, device: Device, error: unknown): Error {
+  const message = (error as Error)?.message ?? String(error);
+  if (INPUT_FAILURE.test(message)) {
+    return new InputShapeError(
+      `ONNX Runtime could not run ${path} on these inputs (they do not fit the graph; does it belong to this model?): ${message}`,
+      { cause: error },
+    );
+  }
+  const memory = /alloc|out of memory|\boom\b/i.test(message);
+  return new ModelRunError(
+    `ONNX Runtime failed while running ${path} on ${device}${memory ? ' (out of memory: try a smaller batch, or another device)' : ''}: ${message}`,
+    { cause: error },
+  );
 }
 
 async function createOrtSession(
@@ -90,6 +132,8 @@ export class ModelSession {
   }
 
   static async create(path: string, options: CreateSessionOptions = {}): Promise<ModelSession> {
+    checkOptions(options, CREATE_SESSION_OPTIONS, 'createSession');
+    checkSessionOptions(options.sessionOptions);
     if (!existsSync(path) || !statSync(path).isFile()) {
       throw new ModelNotFoundError(`ONNX graph not found: ${path}`);
     }
@@ -123,9 +167,14 @@ export class ModelSession {
 
   /**
    * Runs the graph. Every declared input must be fed with its dtype and rank (fixed dimensions must match); a
-   * mismatch throws `InputShapeError` naming the input before ONNX Runtime is called.
+   * mismatch throws `InputShapeError` naming the input before ONNX Runtime is called. A failure inside the run is
+   * `InputShapeError` when the feeds do not fit the graph (an index out of bounds...), else `ModelRunError`. An
+   * aborted `signal` throws `AbortedError` before the run, or after it when it fired during the run.
    */
   async run(feeds: NamedTensors, options: RunOptions = {}): Promise<NamedTensors> {
+    checkOptions(options, RUN_OPTIONS, 'ModelSession.run');
+    const signal = checkAbortSignal(options.signal, 'ModelSession.run') ?? currentAbortSignal();
+    throwIfAborted(signal, `running ${this.path}`);
     const session = this.#live();
     const used = options.ignoreUnknownFeeds
       ? Object.fromEntries(session.inputNames.filter((n) => n in feeds).map((n) => [n, feeds[n]!]))
@@ -137,13 +186,9 @@ export class ModelSession {
     this.#inFlight.add(running);
     try {
       const results = await running.catch((error: unknown) => {
-        // The feeds passed checkFeeds, so a failure inside the graph means they do not fit it in a way its declared
-        // inputs cannot say (token ids past a vocabulary, a sequence longer than the position embeddings).
-        throw new InputShapeError(
-          `ONNX Runtime could not run ${this.path} on these inputs (does this graph belong to this model?): ${(error as Error)?.message ?? String(error)}`,
-          { cause: error },
-        );
+        throw runFailure(this.path, this.device, error);
       });
+      throwIfAborted(signal, `running ${this.path}`);
       const outputs: NamedTensors = {};
       for (const name of session.outputNames) {
         const value = results[name];

@@ -1,6 +1,6 @@
 export { Tensor, isDataType, shapeSize } from './tensor.js';
 export type { AnyTypedArray, DataType, DataTypeMap, NestedNumbers, TypedArrayOf } from './tensor.js';
-export { sigmoid, softmax } from './activation.js';
+export { sigmoid, sigmoidOf, softmax, softmaxOf } from './activation.js';
 export { argmax, l2Normalize, mean } from './reduction.js';
 export type { L2NormalizeOptions, ReduceOptions } from './reduction.js';
 export { topK } from './top-k.js';

@@ -1,60 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CheckpointError, FixtureFormatError, InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
   type GraphCaseResult,
   fixtureCheckpointWith,
   relativeErrors,
   runFixtureModelCases,
-  worstRelativeError,
 } from './checkpoint-graphs.js';
-import { weightsShapesCheckpoint } from './shapes-checkpoint.js';
-
-describe('weightsShapesCheckpoint', () => {
-  const checkpoint = weightsShapesCheckpoint(
-    {
-      tensors: {
-        'fc.weight': { dtype: 'float32', shape: [3, 2] },
-        'bn.num_batches_tracked': { dtype: 'int64', shape: [] },
-      },
-    },
-    'real.json',
-  );
-
-  it('answers keys, dtypes and shapes like a checkpoint file', () => {
-    expect(checkpoint.keys()).toEqual(['fc.weight', 'bn.num_batches_tracked']);
-    expect(checkpoint.has('fc.weight')).toBe(true);
-    expect(checkpoint.info('fc.weight')).toEqual({
-      key: 'fc.weight',
-      dtype: 'float32',
-      shape: [3, 2],
-      file: 'real.json',
-    });
-    expect(() => checkpoint.info('fc.bias')).toThrowError(
-      new CheckpointError("real.json has no weight 'fc.bias'"),
-    );
-  });
-
-  it('refuses every read: describing a graph must not need one', async () => {
-    await expect(checkpoint.readFloat32('fc.weight')).rejects.toThrowError(
-      new CheckpointError("real.json holds shapes only: 'fc.weight' cannot be read"),
-    );
-  });
-
-  it('refuses a dtype no checkpoint holds', () => {
-    expect(() =>
-      weightsShapesCheckpoint({ tensors: { z: { dtype: 'complex64', shape: [1] } } }),
-    ).toThrowError(FixtureFormatError);
-  });
-});
-
-describe('worstRelativeError', () => {
-  it('is the largest difference over the largest magnitude of the first', () => {
-    expect(worstRelativeError(Float32Array.of(2, -4), Float32Array.of(2.5, -4))).toBe(0.125);
-    expect(worstRelativeError([0, 0], [0, 0])).toBe(0);
-    expect(() => worstRelativeError([1], [1, 2])).toThrowError(InvalidArgumentError);
-  });
-});
 
 describe('runFixtureModelCases', () => {
   it('refuses to leave a case out when its graph was not built, unless asked for a partial run', async () => {

@@ -8,13 +8,12 @@ import {
   writeDescribedGraph,
 } from '../modeling/build-checkpoint-graphs.js';
 import type { GraphDtype } from '../onnx/module.js';
-import { ModelSession, type NamedTensors } from '../runtime/session.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { type Comparison, describeComparison } from './compare.js';
+import { describeComparison, differenceRelativeToLargest } from './compare.js';
 import { fixturePath } from './fixtures.js';
 import { loadFixture } from './manifest.js';
 import { memoryCheckpoint } from './memory-checkpoint.js';
-import { checkModelCase } from './model-cases.js';
+import { type ModelCaseResult, checkGraphModelCases } from './model-cases.js';
 
 /**
  * Builds every graph a model class declares in `checkpointGraphs` from the checkpoint in `folder` (all graphs
@@ -52,21 +51,17 @@ export async function writeCheckpointGraphs<C>(
   }
 }
 
-/** One output of one model case, run on a built graph. */
-export interface GraphCaseResult {
-  readonly case: string;
+/** One output of one model case, run on a built graph (`checkGraphModelCases`' result with its graph). */
+export interface GraphCaseResult extends ModelCaseResult {
+  /** The manifest's graph name, `onnx/text_model.onnx`. */
   readonly graph: string;
-  readonly output: string;
-  readonly comparison: Comparison;
-  /** What the graph returned for this output. */
-  readonly actual: Tensor | undefined;
 }
 
 /**
  * Runs every model case of a fixture's manifest on the graphs given (manifest graph name -> file, as
- * `writeCheckpointGraphs` returns), each case on the graph it names, and compares every expected output at the
- * case's tolerance. A case whose graph is not among `graphs` is an error, so that none is left out, unless
- * `partial` (a tower class that builds some of the fixture's graphs): those cases are then skipped.
+ * `writeCheckpointGraphs` returns), each case on the graph it names (`checkGraphModelCases`), and compares every
+ * expected output at the case's tolerance. A case whose graph is not among `graphs` is an error, so that none is
+ * left out, unless `partial` (a tower class that builds some of the fixture's graphs): those cases are skipped.
  *
  * @example
  * ```ts
@@ -79,44 +74,17 @@ export async function runFixtureModelCases(
   { partial = false }: { partial?: boolean } = {},
 ): Promise<GraphCaseResult[]> {
   const { manifest } = await loadFixture(fixturePath(fixture));
-  const sessions = new Map<string, ModelSession>();
-  const results: GraphCaseResult[] = [];
-  try {
-    for (const testCase of manifest.model) {
-      const file = graphs[testCase.graph];
-      if (file === undefined && partial) continue;
-      if (file === undefined) {
-        throw new InvalidArgumentError(
-          `model case '${testCase.name}' runs ${testCase.graph}, which was not built (built: ${Object.keys(graphs).join(', ')})`,
-        );
-      }
-      let session = sessions.get(file);
-      if (!session) {
-        session = await ModelSession.create(file);
-        sessions.set(file, session);
-      }
-      let outputs: NamedTensors = {};
-      const run = session;
-      const model = {
-        forward: async (feeds: NamedTensors) => {
-          outputs = await run.run(feeds);
-          return outputs;
-        },
-      };
-      for (const { output, comparison } of await checkModelCase(model, fixture, testCase)) {
-        results.push({
-          case: testCase.name,
-          graph: testCase.graph,
-          output,
-          comparison,
-          actual: outputs[output],
-        });
-      }
-    }
-    return results;
-  } finally {
-    for (const session of sessions.values()) await session.dispose();
+  const missing = manifest.model.find((c) => graphs[c.graph] === undefined);
+  if (missing && !partial) {
+    throw new InvalidArgumentError(
+      `model case '${missing.name}' runs ${missing.graph}, which was not built (built: ${Object.keys(graphs).join(', ')})`,
+    );
   }
+  const results: GraphCaseResult[] = [];
+  for (const [graph, file] of Object.entries(graphs)) {
+    for (const result of await checkGraphModelCases(fixture, file, graph)) results.push({ ...result, graph });
+  }
+  return results;
 }
 
 /** A model class's graphs built from a fixture's checkpoint, and what they gave on the fixture's model cases. */
@@ -163,7 +131,7 @@ export async function checkFixtureGraphs<C>(
 
 /**
  * How far each output of `variant` strays from the same output of `reference` (the same cases run on graphs of
- * another dtype), as `worstRelativeError`; elements where `skip` holds for the reference value (a fill value such
+ * another dtype), as `differenceRelativeToLargest`; elements where `skip` holds for the reference value (a fill value such
  * as OWLv2's -1e6 masked logits) are left out.
  *
  * @example
@@ -187,9 +155,10 @@ export function relativeErrors(
     const a = r.actual!.data as Float32Array;
     const b = other.actual!.data as Float32Array;
     const kept = [...a.keys()].filter((j) => !skip(a[j]!));
-    const error = worstRelativeError(
-      kept.map((j) => a[j]!),
+    if (kept.length === 0) return { case: r.case, output: r.output, error: 0 };
+    const error = differenceRelativeToLargest(
       kept.map((j) => b[j]!),
+      kept.map((j) => a[j]!),
     );
     return { case: r.case, output: r.output, error };
   });
@@ -221,28 +190,6 @@ export async function fixtureCheckpointWith(
   } finally {
     await source.close();
   }
-}
-
-/**
- * max |a - b| / max |a|: how far `b` strays from `a`, relative to `a`'s largest value (how the q8 and fp16 builds
- * are bounded against fp32). 0 for two all-zero tensors.
- *
- * @example
- * ```ts
- * worstRelativeError(Float32Array.of(2, -4), Float32Array.of(2.1, -4)); // 0.025
- * ```
- */
-export function worstRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) {
-    throw new InvalidArgumentError(`cannot compare ${a.length} values with ${b.length}`);
-  }
-  let largest = 0;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    largest = Math.max(largest, Math.abs(a[i]!));
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  }
-  return largest === 0 ? worst : worst / largest;
 }
 
 /** A graph input or output as ONNX Runtime reports it. */

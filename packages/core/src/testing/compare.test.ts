@@ -6,6 +6,7 @@ import {
   compareArrays,
   compareTensors,
   describeComparison,
+  differenceRelativeToLargest,
 } from './compare.js';
 
 describe('compareArrays', () => {
@@ -68,5 +69,19 @@ describe('compareTensors', () => {
       'logits differs (atol 0.1, rtol 0): worst 0.500 at [2] (got 3.5, expected 3), 1/3 beyond tolerance',
     );
     expect(() => assertTensorClose(a, b, { atol: 0.5 })).not.toThrow();
+  });
+});
+
+describe('differenceRelativeToLargest', () => {
+  it('divides the worst difference by the largest expected magnitude', () => {
+    expect(differenceRelativeToLargest(Float32Array.of(1, -3.5, 0), Float32Array.of(1, -4, 0.25))).toBe(
+      0.125,
+    );
+  });
+
+  it('is infinite when the lengths differ', () => {
+    expect(differenceRelativeToLargest(Float32Array.of(1), Float32Array.of(1, 2))).toBe(
+      Number.POSITIVE_INFINITY,
+    );
   });
 });

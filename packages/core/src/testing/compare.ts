@@ -88,6 +88,22 @@ export function compareArrays(
   return result;
 }
 
+/**
+ * The worst absolute difference over the largest magnitude of `expected`: how far a variant of a graph (q8, fp16)
+ * strays from the float32 one, on the output's own scale. Infinity when the lengths differ.
+ *
+ * @example
+ * ```ts
+ * differenceRelativeToLargest(Float32Array.of(1, 2.1), Float32Array.of(1, 2)); // 0.05
+ * ```
+ */
+export function differenceRelativeToLargest(actual: Numeric, expected: Numeric): number {
+  const { worstAbsError } = compareArrays(actual, expected);
+  let largest = 0;
+  for (let i = 0; i < expected.length; i++) largest = Math.max(largest, Math.abs(Number(expected[i])));
+  return worstAbsError / largest;
+}
+
 /** Compares two tensors: shapes must be equal, then values within the tolerance. */
 export function compareTensors(actual: Tensor, expected: Tensor, tolerance: Tolerance = {}): Comparison {
   const sameShape =

@@ -4,9 +4,12 @@ export {
   compareArrays,
   compareTensors,
   describeComparison,
+  differenceRelativeToLargest,
   ToleranceError,
 } from './compare.js';
 export type { Comparison, Tolerance } from './compare.js';
+export { assertJsonClose, compareJson } from './compare-json.js';
+export type { JsonComparison, ResultValue } from './compare-json.js';
 export { caseKinds, isNpyReference, loadFixture, validateManifest } from './manifest.js';
 export type {
   CaseKind,
@@ -28,10 +31,10 @@ export {
   preprocessCaseImages,
 } from './image-processor-cases.js';
 export type { ImagePreprocessor } from './image-processor-cases.js';
-export { HubServer, fileSize } from './hub-server.js';
-export type { Fault, HubServerOptions, RecordedRequest } from './hub-server.js';
-export { checkModelCase } from './model-cases.js';
-export type { ForwardModel } from './model-cases.js';
+export { FILE_LIST, HubServer, closedEndpoint, fileSize } from './hub-server.js';
+export type { Fault, HubServerOptions, MetadataFault, RecordedRequest } from './hub-server.js';
+export { checkGraphModelCases, checkModelCase } from './model-cases.js';
+export type { ForwardModel, ModelCaseResult } from './model-cases.js';
 export { crc32, writeZip } from './zip-writer.js';
 export type { ZipRecord, ZipWriteOptions } from './zip-writer.js';
 export {
@@ -42,7 +45,12 @@ export {
   writeTorchCheckpoint,
 } from './torch-checkpoint.js';
 export type { TorchStorageSpec, TorchTensorSpec, TorchZipOptions } from './torch-checkpoint.js';
-export { randomWeights, readWeightsShapes, writeRandomCheckpoint } from './random-checkpoint.js';
+export {
+  randomWeights,
+  readWeightsShapes,
+  weightsShapesCheckpoint,
+  writeRandomCheckpoint,
+} from './random-checkpoint.js';
 export type { RandomWeightsOptions, WeightsShapes } from './random-checkpoint.js';
 export { readOnnxModel } from './onnx-reader.js';
 export type {
@@ -60,8 +68,6 @@ export {
   graphBoundary,
   relativeErrors,
   runFixtureModelCases,
-  worstRelativeError,
   writeCheckpointGraphs,
 } from './checkpoint-graphs.js';
 export type { BoundaryValueInfo, FixtureGraphsCheck, GraphCaseResult } from './checkpoint-graphs.js';
-export { weightsShapesCheckpoint } from './shapes-checkpoint.js';

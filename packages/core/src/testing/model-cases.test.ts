@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Tensor } from '../tensor/tensor.js';
 import { fixturePath } from './fixtures.js';
 import { loadFixture } from './manifest.js';
-import { checkModelCase } from './model-cases.js';
+import { checkGraphModelCases, checkModelCase } from './model-cases.js';
 import { readNpy } from './npy.js';
 
 describe('checkModelCase', async () => {
@@ -35,5 +35,28 @@ describe('checkModelCase', async () => {
     expect(off[0]!.comparison.worstAbsError).toBeCloseTo(0.5, 5);
     const missing = await checkModelCase({ forward: async () => ({}) }, 'vit-cls', testCase);
     expect(missing[0]!.comparison.shapeMismatch).toBe("no output 'logits' (got nothing)");
+  });
+});
+
+describe('checkGraphModelCases', () => {
+  it('runs every case of the graph on the given file: the exported graph passes its own cases', async () => {
+    const results = await checkGraphModelCases('vit-cls', fixturePath('vit-cls', 'onnx', 'model.onnx'));
+    const { manifest } = await loadFixture(fixturePath('vit-cls'));
+    expect(results.map((r) => `${r.case} ${r.output}`)).toEqual(
+      manifest.model.map((c) => `${c.name} logits`),
+    );
+    expect(results.every((r) => r.comparison.ok)).toBe(true);
+  });
+
+  it('fails the cases on another model’s graph (vit-cls’s 5 logits for vit-digits’s 10)', async () => {
+    const results = await checkGraphModelCases('vit-digits', fixturePath('vit-cls', 'onnx', 'model.onnx'));
+    expect(results.length).toBeGreaterThan(0);
+    expect(results.every((r) => !r.comparison.ok)).toBe(true);
+  });
+
+  it('gives no result for a graph key no case targets', async () => {
+    expect(
+      await checkGraphModelCases('vit-cls', fixturePath('vit-cls', 'onnx', 'model.onnx'), 'onnx/x.onnx'),
+    ).toEqual([]);
   });
 });

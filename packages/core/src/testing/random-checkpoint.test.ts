@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../checkpoint/open-checkpoint.js';
-import { FixtureFormatError } from '../errors.js';
+import { CheckpointError, FixtureFormatError } from '../errors.js';
 import {
   type WeightsShapes,
   randomWeights,
   readWeightsShapes,
+  weightsShapesCheckpoint,
   writeRandomCheckpoint,
 } from './random-checkpoint.js';
 
@@ -70,6 +71,29 @@ describe('random checkpoints from weights-shapes.json', () => {
     await safetensors.close();
     await torch.close();
     expect((await readFile(join(dir, 'model.safetensors'))).length).toBeGreaterThan(4 * 108);
+  });
+
+  it('serves the index as a Checkpoint without writing it, reads giving the float32 values randomWeights writes', async () => {
+    const checkpoint = weightsShapesCheckpoint(shapes, { seed: 2, name: 'levit.safetensors' });
+    expect(checkpoint.keys()).toEqual(Object.keys(shapes.tensors));
+    expect(checkpoint.info('half.weight')).toEqual({
+      key: 'half.weight',
+      dtype: 'float16',
+      shape: [8],
+      file: 'levit.safetensors',
+    });
+    const written = randomWeights(shapes, { seed: 2 }).find((e) => e.key === 'conv.weight')!;
+    const read = await checkpoint.readFloat32('conv.weight');
+    expect(read.dims).toEqual([4, 3, 3, 3]);
+    expect(read.data).toEqual(typeof written.data === 'function' ? await written.data() : written.data);
+    expect(() => checkpoint.info('missing')).toThrow(
+      new CheckpointError("levit.safetensors has no weight 'missing'"),
+    );
+    await expect(checkpoint.read('bn.num_batches_tracked')).rejects.toThrow(
+      "levit.safetensors: 'bn.num_batches_tracked' is int64, not a floating weight",
+    );
+    await checkpoint.close();
+    await expect(checkpoint.readFloat32('conv.weight')).rejects.toThrow(CheckpointError);
   });
 
   it('refuses a file that is not a weights-shapes.json, and dtypes a checkpoint cannot hold', async () => {

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import type { WeightDtype } from '../checkpoint/checkpoint.js';
+import type { Checkpoint, WeightDtype, WeightInfo } from '../checkpoint/checkpoint.js';
 import { isWeightDtype } from '../checkpoint/dtypes.js';
 import { writeSafetensors } from '../checkpoint/safetensors-writer.js';
 import type { WeightData, WeightEntry } from '../checkpoint/weight-entries.js';
-import { FixtureFormatError } from '../errors.js';
+import { CheckpointError, FixtureFormatError } from '../errors.js';
+import { Tensor } from '../tensor/tensor.js';
 import { writeTorchCheckpoint } from './torch-checkpoint.js';
 
 /** `weights-shapes.json` beside each bench model: the keys, dtypes and shapes of its full-size checkpoint. */
@@ -155,4 +156,53 @@ export async function writeRandomCheckpoint(
   );
   if ((options.format ?? 'safetensors') === 'safetensors') await writeSafetensors(path, entries);
   else await writeTorchCheckpoint(path, entries);
+}
+
+/**
+ * A `Checkpoint` over a `weights-shapes.json` without writing it: every key with its dtype and shape, and the
+ * floating weights `randomWeights` would write, made when read (as float32). For tests that describe a full-size
+ * graph (which reads only the index) in milliseconds; integer weights cannot be read.
+ *
+ * @example
+ * ```ts
+ * const shapes = await readWeightsShapes('tooling/bench/models/deepmind/vision-perceiver-learned/weights-shapes.json');
+ * const { graph } = buildPerceiverForImageClassificationLearned(config, weightsShapesCheckpoint(shapes));
+ * ```
+ */
+export function weightsShapesCheckpoint(
+  shapes: WeightsShapes,
+  options: RandomWeightsOptions & { name?: string } = {},
+): Checkpoint {
+  const name = options.name ?? 'weights-shapes.safetensors';
+  const entries = new Map(randomWeights(shapes, options).map((entry) => [entry.key, entry]));
+  let closed = false;
+  const entry = (key: string): WeightEntry => {
+    const found = entries.get(key);
+    if (!found) throw new CheckpointError(`${name} has no weight '${key}'`);
+    return found;
+  };
+  const readFloat32 = async (key: string): Promise<Tensor<'float32'>> => {
+    if (closed) throw new CheckpointError(`${name} was closed; open it again to read '${key}'`);
+    const { dtype, shape } = entry(key);
+    if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'float16' && dtype !== 'bfloat16') {
+      throw new CheckpointError(`${name}: '${key}' is ${dtype}, not a floating weight`);
+    }
+    // The float32 draw for every floating dtype: the same values randomWeights writes as float32.
+    const count = shape.reduce((a, b) => a * b, 1);
+    return new Tensor('float32', randomData(key, 'float32', count, options) as Float32Array, shape);
+  };
+  return {
+    files: [name],
+    keys: () => [...entries.keys()],
+    has: (key) => entries.has(key),
+    info(key): WeightInfo {
+      const { dtype, shape } = entry(key);
+      return { key, dtype, shape, file: name };
+    },
+    read: readFloat32,
+    readFloat32,
+    async close() {
+      closed = true;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-export { Tokenizer } from './tokenizer.js';
+export { ENCODE_OPTIONS, Tokenizer } from './tokenizer.js';
 export type { DecodeOptions, EncodeOptions, TokenIds, TokenizerBackend } from './tokenizer.js';
 export { checkRoomForSpecialTokens, padIds, resolveStrategy, truncateIds } from './batch-encoding.js';
 export type {

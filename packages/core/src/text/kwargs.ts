@@ -1,8 +1,8 @@
-import { InvalidArgumentError } from '../errors.js';
+import { optionsFromKwargs } from '../validation/kwargs.js';
 import type { EncodeOptions } from './tokenizer.js';
 
 /** Python tokenizer keyword arguments and the `encode` option each one is. */
-export const tokenizerKwargNames: Readonly<Record<string, keyof EncodeOptions>> = {
+export const tokenizerKwargNames: Readonly<Record<string, keyof EncodeOptions & string>> = {
   padding: 'padding',
   truncation: 'truncation',
   max_length: 'maxLength',
@@ -14,17 +14,7 @@ export const tokenizerKwargNames: Readonly<Record<string, keyof EncodeOptions>> 
  * Python snippets write them) as `encode` options. Unknown names throw, so nothing is silently ignored.
  */
 export function encodeOptionsFromKwargs(kwargs: Readonly<Record<string, unknown>>): EncodeOptions {
-  const options: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(kwargs)) {
-    const name = tokenizerKwargNames[key];
-    if (!name) {
-      throw new InvalidArgumentError(
-        `unknown tokenizer argument "${key}" (known: ${Object.keys(tokenizerKwargNames).join(', ')})`,
-      );
-    }
-    if (value !== null && value !== undefined) options[name] = value;
-  }
-  return options as EncodeOptions;
+  return optionsFromKwargs<EncodeOptions>(kwargs, tokenizerKwargNames, 'tokenizer');
 }
 
 /** Splits a multimodal processor's Python kwargs into the tokenizer's and the rest (the image processor's). */

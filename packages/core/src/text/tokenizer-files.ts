@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ModelNotFoundError } from '../errors.js';
+import { openModelRepo } from '../hub/model-repo.js';
 import { readJsonObject } from '../hub/read-json.js';
 import { type ResolveOptions, resolveModelFiles } from '../hub/resolve.js';
 import { clipTokenizerJson } from './clip-tokenizer-json.js';
@@ -146,8 +147,10 @@ async function buildFromSlowFiles(
  */
 export async function readTokenizerFiles(
   idOrPath: string,
-  options: ResolveOptions = {},
+  resolveOptions: ResolveOptions = {},
 ): Promise<TokenizerFiles> {
+  // One snapshot for every file this reads (tokenizer.json, else config.json and the slow files).
+  const options = { ...resolveOptions, repo: await openModelRepo(idOrPath, resolveOptions) };
   const { files } = await resolveModelFiles(
     idOrPath,
     [

@@ -293,6 +293,15 @@ describe('Tokenizer.encode', () => {
 describe('Tokenizer.decode / batchDecode', () => {
   const ids = [BOS, 320, 1125, 539, 320, 2368, EOS];
 
+  it('refuses misspelled encode and decode options, naming the closest one', () => {
+    expect(() => clip.decode(ids, { skipSpecialToken: true } as never)).toThrow(
+      "unknown option 'skipSpecialToken' for Tokenizer.decode (did you mean 'skipSpecialTokens'?)",
+    );
+    expect(() => clip.encode('a cat', { max_length: 4 } as never)).toThrow(
+      "unknown option 'max_length' for Tokenizer.encode (did you mean 'maxLength'?)",
+    );
+  });
+
   it('decodes numbers, bigints and 1-D tensors', () => {
     expect(clip.decode(ids, { skipSpecialTokens: true })).toBe('a photo of a cat');
     expect(clip.decode(ids.map(BigInt), { skipSpecialTokens: true })).toBe('a photo of a cat');

@@ -1,6 +1,8 @@
 import { ConfigError, InputShapeError, InvalidArgumentError } from '../errors.js';
 import type { ResolveOptions } from '../hub/resolve.js';
+import { loadPretrained } from '../modeling/load-pretrained.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionNames } from '../validation/option-names.js';
 import {
   type BatchEncoding,
   type PaddingTruncationOptions,
@@ -18,12 +20,26 @@ export interface EncodeOptions extends PaddingTruncationOptions {
   addSpecialTokens?: boolean;
 }
 
+/** The keys of `EncodeOptions`. */
+export const ENCODE_OPTIONS = optionNames<EncodeOptions>({
+  padding: true,
+  truncation: true,
+  maxLength: true,
+  addSpecialTokens: true,
+});
+
 export interface DecodeOptions {
   /** Drop special tokens (pad, bos, eos, unk, ...). Default false. */
   skipSpecialTokens?: boolean;
   /** Remove spaces before punctuation and in English contractions; default: the tokenizer config's setting. */
   cleanUpTokenizationSpaces?: boolean;
 }
+
+/** The keys of `DecodeOptions`. */
+const DECODE_OPTIONS = optionNames<DecodeOptions>({
+  skipSpecialTokens: true,
+  cleanUpTokenizationSpaces: true,
+});
 
 /**
  * What core calls on `@huggingface/tokenizers`' `Tokenizer` (which satisfies it; the constructor's assignment checks
@@ -137,7 +153,11 @@ export class Tokenizer {
    * `special_tokens_map.json` (see `readTokenizerFiles`).
    */
   static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<Tokenizer> {
-    return new Tokenizer(await readTokenizerFiles(idOrPath, options));
+    return new Tokenizer(
+      await loadPretrained('Tokenizer.fromPretrained', idOrPath, options, (checked) =>
+        readTokenizerFiles(idOrPath, checked),
+      ),
+    );
   }
 
   /** Number of tokens, added tokens included (Python's `len(tokenizer)`). */
@@ -166,6 +186,7 @@ export class Tokenizer {
    * one). Truncation cuts the text's tokens and keeps the special tokens (CLIP's final `<|endoftext|>` stays).
    */
   encode(text: string | readonly string[], options: EncodeOptions = {}): BatchEncoding {
+    checkOptions(options, ENCODE_OPTIONS, 'Tokenizer.encode');
     const texts = checkTexts(text);
     const addSpecialTokens = options.addSpecialTokens ?? true;
     if (typeof addSpecialTokens !== 'boolean') {
@@ -192,6 +213,7 @@ export class Tokenizer {
 
   /** Turns ids back into text, as transformers' `decode`. */
   decode(ids: TokenIds, options: DecodeOptions = {}): string {
+    checkOptions(options, DECODE_OPTIONS, 'Tokenizer.decode');
     if (!Array.isArray(ids) && (ids as Tensor).dims.length !== 1) {
       throw new InputShapeError(
         `decode takes one sequence of ids (a 1-D tensor), got shape [${(ids as Tensor).dims.join(', ')}]; use batchDecode for [batch, seq]`,

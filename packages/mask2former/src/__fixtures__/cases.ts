@@ -9,7 +9,7 @@ import {
   readNpy,
 } from '@ortvision/core/testing';
 import type { Mask2FormerImageProcessor } from '../image-processing.js';
-import { segmentationOptionsFromPythonKwargs } from '../kwargs.js';
+import { segmentationOptionsFromKwargs } from '../kwargs.js';
 import type { Mask2FormerOutputs } from '../post-processing.js';
 
 export const FIXTURE = 'mask2former';
@@ -31,7 +31,7 @@ export async function caseOutputs(testCase: PostprocessCase): Promise<Mask2Forme
 /** Runs a post-process case through the processor's methods named by its `call`. */
 export async function runPostprocessCase(processor: Mask2FormerImageProcessor, testCase: PostprocessCase) {
   const outputs = await caseOutputs(testCase);
-  const options = segmentationOptionsFromPythonKwargs(testCase.kwargs);
+  const options = segmentationOptionsFromKwargs(testCase.kwargs);
   const method = testCase.call.split('.').pop();
   if (method === 'post_process_semantic_segmentation') {
     return processor.postProcessSemanticSegmentation(outputs, options);

@@ -6,9 +6,8 @@ import {
   type Tensor,
   classifyOptionsFromKwargs,
 } from '@ortvision/core';
-import type { ModelCase, PipelineCase } from '@ortvision/core/testing';
+import type { ModelCase, PipelineCase, ResultValue } from '@ortvision/core/testing';
 import type { CaseContext } from '../adapter.js';
-import type { ResultValue } from '../compare-json.js';
 
 /** A model class's `fromPretrained` + `forward`, as every image model package has them. */
 interface ModelClass {

@@ -12,9 +12,14 @@ import {
   type Truncation,
   preprocessOptionsFromKwargs,
 } from '@ortvision/core';
-import { type JsonValue, type ModelCase, type PipelineCase, isNpyReference } from '@ortvision/core/testing';
+import {
+  type JsonValue,
+  type ModelCase,
+  type PipelineCase,
+  type ResultValue,
+  isNpyReference,
+} from '@ortvision/core/testing';
 import type { CaseContext, ConformanceAdapter } from '../adapter.js';
-import type { ResultValue } from '../compare-json.js';
 
 // Loaded once per fixture folder and reused across its cases; released by dispose().
 interface Loaded {

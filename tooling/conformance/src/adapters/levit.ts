@@ -1,3 +1,4 @@
+import type { ResultValue } from '@ortvision/core/testing';
 import {
   LevitForImageClassification,
   LevitForImageClassificationWithTeacher,
@@ -7,7 +8,6 @@ import {
   imageFeatureExtraction,
 } from '@ortvision/levit';
 import type { ConformanceAdapter } from '../adapter.js';
-import type { ResultValue } from '../compare-json.js';
 import { runClassificationCase, runModelCase } from './classification-cases.js';
 import { runImageProcessorCase } from './image-processor-case.js';
 

@@ -1,17 +1,16 @@
 import { type NamedTensors, Tensor } from '@ortvision/core';
-import type { JsonValue, PostprocessCase } from '@ortvision/core/testing';
+import type { JsonValue, PostprocessCase, ResultValue } from '@ortvision/core/testing';
 import {
   Mask2FormerForUniversalSegmentation,
   Mask2FormerImageProcessor,
   type Mask2FormerOutputs,
   type Segment,
   imageSegmentation,
-  imageSegmentationOptionsFromPythonKwargs,
-  preprocessOptionsFromPythonKwargs,
-  segmentationOptionsFromPythonKwargs,
+  imageSegmentationOptionsFromKwargs,
+  preprocessOptionsFromKwargs,
+  segmentationOptionsFromKwargs,
 } from '@ortvision/mask2former';
 import { type CaseContext, type ConformanceAdapter, UnsupportedCaseError } from '../adapter.js';
-import type { ResultValue } from '../compare-json.js';
 
 // Loaded once per fixture folder and reused across its cases; released by `dispose`.
 const models = new Map<string, Promise<Mask2FormerForUniversalSegmentation>>();
@@ -69,7 +68,7 @@ const adapter: ConformanceAdapter = {
       const images = imageNames(testCase.inputs.images).map((name) => context.imagePath(name));
       const { pixel_values, pixel_mask } = await processor.preprocess(
         images,
-        preprocessOptionsFromPythonKwargs(testCase.kwargs),
+        preprocessOptionsFromKwargs(testCase.kwargs),
       );
       return { pixel_values, pixel_mask };
     },
@@ -88,17 +87,17 @@ const adapter: ConformanceAdapter = {
     'Mask2FormerImageProcessor.post_process_semantic_segmentation': async (testCase, context) =>
       (await processorOf(context)).postProcessSemanticSegmentation(
         await caseOutputs(testCase, context),
-        segmentationOptionsFromPythonKwargs(testCase.kwargs),
+        segmentationOptionsFromKwargs(testCase.kwargs),
       ) as unknown as JsonValue,
     'Mask2FormerImageProcessor.post_process_instance_segmentation': async (testCase, context) =>
       (await processorOf(context)).postProcessInstanceSegmentation(
         await caseOutputs(testCase, context),
-        segmentationOptionsFromPythonKwargs(testCase.kwargs),
+        segmentationOptionsFromKwargs(testCase.kwargs),
       ) as unknown as JsonValue,
     'Mask2FormerImageProcessor.post_process_panoptic_segmentation': async (testCase, context) =>
       (await processorOf(context)).postProcessPanopticSegmentation(
         await caseOutputs(testCase, context),
-        segmentationOptionsFromPythonKwargs(testCase.kwargs),
+        segmentationOptionsFromKwargs(testCase.kwargs),
       ) as unknown as JsonValue,
   },
   pipeline: {
@@ -109,7 +108,7 @@ const adapter: ConformanceAdapter = {
       }
       const segment = await imageSegmentation(await modelOf(context));
       return segmentsJson(
-        await segment(context.imagePath(image), imageSegmentationOptionsFromPythonKwargs(testCase.kwargs)),
+        await segment(context.imagePath(image), imageSegmentationOptionsFromKwargs(testCase.kwargs)),
       ) as JsonValue;
     },
   },

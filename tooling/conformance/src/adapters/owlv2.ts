@@ -5,7 +5,7 @@ import {
   loadImage,
   preprocessOptionsFromKwargs,
 } from '@ortvision/core';
-import type { JsonValue, ProcessorCase } from '@ortvision/core/testing';
+import type { JsonValue, ProcessorCase, ResultValue } from '@ortvision/core/testing';
 import {
   Owlv2ForObjectDetection,
   Owlv2ImageProcessor,
@@ -18,7 +18,6 @@ import {
   zeroShotObjectDetection,
 } from '@ortvision/owlv2';
 import { type CaseContext, type ConformanceAdapter, UnsupportedCaseError } from '../adapter.js';
-import type { ResultValue } from '../compare-json.js';
 import { runImageProcessorCase } from './image-processor-case.js';
 
 // Loaded once per fixture folder and reused across its cases; released by `dispose`.

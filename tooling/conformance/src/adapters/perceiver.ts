@@ -5,7 +5,7 @@ import {
   classifyOptionsFromKwargs,
   loadImage,
 } from '@ortvision/core';
-import type { JsonValue, PipelineCase } from '@ortvision/core/testing';
+import type { JsonValue, PipelineCase, ResultValue } from '@ortvision/core/testing';
 import {
   PerceiverConfig,
   PerceiverForImageClassificationConvProcessing,
@@ -29,7 +29,6 @@ import {
   textClassification,
 } from '@ortvision/perceiver';
 import { type CaseContext, type ConformanceAdapter, UnsupportedCaseError } from '../adapter.js';
-import type { ResultValue } from '../compare-json.js';
 import { runImageProcessorCase } from './image-processor-case.js';
 
 /** Model classes by the first word of a graph's `describes` in the manifest. */

@@ -4,7 +4,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { memoryCheckpoint } from '../../testing/memory-checkpoint.js';
 import { runOnnxGraph } from '../../testing/run-graph.js';
 import { buildModelGraph } from '../model-graph.js';
-import { FLOAT32_MIN, causalMaskBias, paddingMaskBias } from './attention-mask.js';
+import { causalMaskBias, invertAttentionMask } from './attention.js';
 import {
   type CLIPTextPooling,
   type CLIPTextTowerConfig,
@@ -37,12 +37,12 @@ describe('attention masks', () => {
   it('add up as transformers’ CLIP text masks: 0 to attend, float32 min once masked, -inf when masked twice', async () => {
     const built = buildModelGraph('masks', memoryCheckpoint({}), {}, (root) => {
       const mask = root.graph.input('attention_mask', 'int64', [2, 3]);
-      const bias = root.op('Add', [paddingMaskBias(root, mask), causalMaskBias(root, mask)]);
+      const bias = root.op('Add', [invertAttentionMask(root, mask), causalMaskBias(root, mask)]);
       root.graph.output(bias, 'bias', 'float32', [2, 1, 3, 3]);
     });
     const { bias } = await runOnnxGraph(built.graph, { attention_mask: int64([1, 1, 1, 1, 1, 0], [2, 3]) });
     expect(bias!.dims).toEqual([2, 1, 3, 3]);
-    const m = FLOAT32_MIN;
+    const m = -3.4028234663852886e38; // torch.finfo(torch.float32).min
     // Row = query, column = key; the second text's last token is padding.
     expect([...(bias!.data as Float32Array)]).toEqual([
       ...[0, m, m, 0, 0, m, 0, 0, 0],

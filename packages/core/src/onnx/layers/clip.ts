@@ -2,8 +2,7 @@ import { ConfigError } from '../../errors.js';
 import type { Value } from '../graph.js';
 import type { Module } from '../module.js';
 import { activation } from './activation.js';
-import { causalMaskBias, paddingMaskBias } from './attention-mask.js';
-import { selfAttention } from './attention.js';
+import { causalMaskBias, invertAttentionMask, selfAttention } from './attention.js';
 import { conv } from './conv.js';
 import { embedding } from './embedding.js';
 import { layerNorm } from './layer-norm.js';
@@ -226,7 +225,7 @@ export function clipTextTransformer(
   const embedded = clipTextEmbeddings(m.child('embeddings'), ids, config);
   const masks = m.op(
     'Add',
-    [paddingMaskBias(m, attentionMask), causalMaskBias(m, ids)],
+    [invertAttentionMask(m, attentionMask), causalMaskBias(m, ids)],
     {},
     { label: 'Add_masks' },
   );

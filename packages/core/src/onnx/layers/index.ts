@@ -1,7 +1,12 @@
 export { activation, ACTIVATION_NAMES } from './activation.js';
-export { scaledDotProductAttention, selfAttention } from './attention.js';
-export type { AttentionOptions, SelfAttentionOptions } from './attention.js';
-export { FLOAT32_MIN, causalMaskBias, paddingMaskBias } from './attention-mask.js';
+export {
+  attendHeads,
+  causalMaskBias,
+  invertAttentionMask,
+  scaledDotProductAttention,
+  selfAttention,
+} from './attention.js';
+export type { AttendHeadsOptions, AttentionOptions, SelfAttentionOptions } from './attention.js';
 export {
   clipAttention,
   clipContrastiveLogits,
@@ -32,6 +37,7 @@ export type { ConvOptions, ConvTransposeOptions } from './conv.js';
 export { embedding } from './embedding.js';
 export type { EmbeddingOptions } from './embedding.js';
 export { layerNorm } from './layer-norm.js';
+export { storedWeight } from './precision.js';
 export type { LayerNormOptions } from './layer-norm.js';
 export { linear } from './linear.js';
 export type { LinearOptions } from './linear.js';

@@ -14,7 +14,7 @@ import { type BuiltGraph, buildModelGraph } from '../model-graph.js';
 import type { GraphDtype, Module } from '../module.js';
 import { writeOnnxModel } from '../write-model.js';
 import { ACTIVATION_NAMES, activation } from './activation.js';
-import { scaledDotProductAttention, selfAttention } from './attention.js';
+import { invertAttentionMask, scaledDotProductAttention, selfAttention } from './attention.js';
 import { conv, convTranspose } from './conv.js';
 import { embedding } from './embedding.js';
 import { layerNorm } from './layer-norm.js';
@@ -121,6 +121,34 @@ describe('linear', () => {
     expect(built.graph.opsetImports.get('com.microsoft')).toBe(1);
   });
 
+  it('keeps a q8 layer over a constant input in float (constantInput), for ONNX Runtime to fold', async () => {
+    const { y, built } = await runLayer(
+      memoryCheckpoint(weights),
+      x,
+      [2, 3, 6],
+      (root, input) =>
+        linear(root.child('fc'), input, { inFeatures: 5, outFeatures: 6, constantInput: true }),
+      'q8',
+    );
+    expectClose(y.data, expected, 1e-6);
+    expect(built.graph.nodes.map((n) => n.opType)).toEqual(['MatMul', 'Add']);
+    expect(built.graph.initializers.map((i) => [i.value.name, i.dtype])).toEqual([
+      ['fc.weight/transposed', 'float32'],
+      ['fc.bias', 'float32'],
+    ]);
+  });
+
+  it('multiplies by another module’s weight with weightFrom (an output layer reusing an embedding table)', async () => {
+    const tied = { 'emb.weight': weights['fc.weight'], 'head.bias': weights['fc.bias'] };
+    const { y, built } = await runLayer(memoryCheckpoint(tied), x, [2, 3, 6], (root, input) =>
+      linear(root.child('head'), input, { inFeatures: 5, outFeatures: 6, weightFrom: root.child('emb') }),
+    );
+    expectClose(y.data, expected, 1e-6);
+    expect(built.graph.initializers.map((i) => i.value.name)).toEqual(['emb.weight/transposed', 'head.bias']);
+    expect(built.graph.nodes.map((n) => n.name)).toEqual(['head/MatMul', 'head/Add']);
+    expect(built.unusedKeys).toEqual([]);
+  });
+
   it('works without bias, on 2-D input', async () => {
     const x2 = tensor([4, 5], 7);
     const { y } = await runLayer(
@@ -170,6 +198,57 @@ describe('linear', () => {
       // The folded scale is at most 1/sqrt(0.5): q8's bound grows by that factor.
       expectClose(y.data, expectedBn, dtype === 'fp32' ? 1e-5 : 1.5 * 5 * (1 / 254 + 1 / 255));
       expect(built.unusedKeys).toEqual([]);
+    },
+  );
+
+  it.each(['fp32', 'q8'] as const)(
+    'folds a preceding BatchNorm1d over the input features into the weight and bias (%s)',
+    async (dtype) => {
+      const bn = {
+        'head.batch_norm.weight': tensor([5], 4),
+        'head.batch_norm.bias': tensor([5], 5),
+        'head.batch_norm.running_mean': tensor([5], 6, 0.5),
+        'head.batch_norm.running_var': new Tensor(
+          'float32',
+          Float32Array.from({ length: 5 }, (_, i) => 0.5 + i / 4),
+          [5],
+        ),
+        'head.linear.weight': weights['fc.weight'],
+        'head.linear.bias': weights['fc.bias'],
+      };
+      const { y, built } = await runLayer(
+        memoryCheckpoint(bn),
+        x,
+        [2, 3, 6],
+        (root, input) =>
+          linear(root.child('head', 'linear'), input, {
+            inFeatures: 5,
+            outFeatures: 6,
+            inputBatchNorm: { module: root.child('head', 'batch_norm'), eps: 1e-5 },
+          }),
+        dtype,
+      );
+      const normalized = x.data.map((v, i) => {
+        const c = i % 5;
+        const s =
+          bn['head.batch_norm.weight'].data[c]! /
+          Math.sqrt(bn['head.batch_norm.running_var'].data[c]! + 1e-5);
+        return (v - bn['head.batch_norm.running_mean'].data[c]!) * s + bn['head.batch_norm.bias'].data[c]!;
+      });
+      const expectedBn = linearReference(normalized, weights['fc.weight'].data, weights['fc.bias'].data, 6);
+      // The normalized inputs reach about 2.5 in magnitude (|x| <= 1, scale <= 1/sqrt(0.5), shift <= 1.7): q8's
+      // activation step grows with that range.
+      expectClose(y.data, expectedBn, dtype === 'fp32' ? 1e-5 : 3 * 5 * (1 / 254 + 1 / 255));
+      expect(built.unusedKeys).toEqual([]);
+      expect(built.graph.initializers.map((i) => i.value.name)).toEqual(
+        dtype === 'fp32'
+          ? ['head.linear.weight/folded_transposed', 'head.linear.weight/folded_bias']
+          : [
+              'head.linear.weight/folded_int8',
+              'head.linear.weight/folded_scale',
+              'head.linear.weight/folded_bias',
+            ],
+      );
     },
   );
 
@@ -577,6 +656,49 @@ describe('attention', () => {
       attentionReference(q.data, k.data, v.data, [1, 3, 4, 2, 3], bias.data),
       1e-5,
     );
+  });
+});
+
+describe('invertAttentionMask', () => {
+  it('turns a 0/1 padding mask [batch, keys] into the additive bias [batch, 1, 1, keys] transformers adds', async () => {
+    const built = buildModelGraph('mask', memoryCheckpoint({}), {}, (root) => {
+      const mask = root.graph.input('mask', 'int64', [2, 3]);
+      root.graph.output(invertAttentionMask(root, mask), 'y', 'float32', [2, 1, 1, 3]);
+    });
+    const mask = new Tensor('int64', BigInt64Array.of(1n, 1n, 0n, 1n, 0n, 0n), [2, 3]);
+    const { y } = await runOnnxGraph(built.graph, { mask });
+    expect(y!.dims).toEqual([2, 1, 1, 3]);
+    const min = -3.4028234663852886e38; // torch.finfo(torch.float32).min
+    // (1 - 1)·min is -0, as in PyTorch: adding it leaves a score as it is.
+    expect([...(y!.data as Float32Array)]).toEqual([-0, -0, min, -0, min, min]);
+  });
+
+  it('gives masked keys no weight after the softmax', async () => {
+    const q = tensor([1, 2, 4], 1);
+    const k = tensor([1, 3, 4], 2);
+    const v = tensor([1, 3, 4], 3);
+    const built = buildModelGraph('masked', memoryCheckpoint({}), {}, (root) => {
+      const [qi, ki, vi] = (['q', 'k', 'v'] as const).map((n, i) =>
+        root.graph.input(n, 'float32', [1, i === 0 ? 2 : 3, 4]),
+      );
+      const mask = root.graph.input('mask', 'int64', [1, 3]);
+      const y = scaledDotProductAttention(root.child('attn'), qi!, ki!, vi!, {
+        numHeads: 1,
+        headDim: 4,
+        scoreBias: invertAttentionMask(root, mask),
+      });
+      root.graph.output(y, 'y', 'float32', [1, 2, 4]);
+    });
+    const mask = new Tensor('int64', BigInt64Array.of(1n, 1n, 0n), [1, 3]);
+    const { y } = await runOnnxGraph(built.graph, { q, k, v, mask });
+    // The same as attending to the first two keys only.
+    const expected = attentionReference(
+      q.data,
+      k.data.subarray(0, 8),
+      v.data.subarray(0, 8),
+      [1, 2, 2, 1, 4],
+    );
+    expectClose(y!.data as Float32Array, expected, 1e-6);
   });
 });
 

@@ -1,6 +1,11 @@
 import type { Value } from '../graph.js';
 import type { Module } from '../module.js';
-import { foldBatchNorm, quantizeLinearWeight, transposeMatrix } from '../weight-transforms.js';
+import {
+  foldBatchNorm,
+  foldInputBatchNorm,
+  quantizeLinearWeight,
+  transposeMatrix,
+} from '../weight-transforms.js';
 import { type FoldedBatchNorm, batchNormKeys, readBatchNorm } from './batch-norm.js';
 import { storedFloat, storedSuffix, toStored, widened } from './precision.js';
 
@@ -11,6 +16,23 @@ export interface LinearOptions {
   readonly bias?: boolean;
   /** An eval-mode BatchNorm1d over the output features, folded into the weight and bias (LeViT's Linear+BN). */
   readonly batchNorm?: FoldedBatchNorm;
+  /**
+   * An eval-mode BatchNorm1d over the input features, applied before the layer (LeViT's classification heads,
+   * BN then Linear), folded into the weight and bias.
+   */
+  readonly inputBatchNorm?: FoldedBatchNorm;
+  /**
+   * The module whose `weight` [out, in] the layer multiplies by, when it is another module's (a decoder that
+   * reuses an input embedding table, as Perceiver's `embedding_decoder` multiplies by
+   * `input_preprocessor.embeddings.weight`ᵀ and keeps only its own bias); default `m`.
+   */
+  readonly weightFrom?: Module;
+  /**
+   * The input is a function of weights alone (a learned position table): ONNX Runtime computes the layer once when
+   * the session starts, so a q8 build keeps it in float. Quantized, it would lose precision and run every time,
+   * as ONNX Runtime does not fold DynamicQuantizeMatMul.
+   */
+  readonly constantInput?: boolean;
 }
 
 /**
@@ -26,7 +48,7 @@ export interface LinearOptions {
  *   the same kernel) and MatMulNBits (8 bits) by measurement on ViT-B/16 (see the core README).
  *
  * With `batchNorm`, BatchNorm1d(Linear(x)) is folded into one Linear (weight and bias `/folded...`): the same
- * function in eval mode, rounded once instead of twice.
+ * function in eval mode, rounded once instead of twice; with `inputBatchNorm`, Linear(BatchNorm1d(x)) likewise.
  *
  * @example
  * ```ts
@@ -34,27 +56,31 @@ export interface LinearOptions {
  * ```
  */
 export function linear(m: Module, x: Value, options: LinearOptions): Value {
-  const { inFeatures, outFeatures, batchNorm } = options;
+  const { inFeatures, outFeatures, batchNorm, inputBatchNorm } = options;
   const hasBias = options.bias ?? true;
-  const weightKey = m.weight('weight', [outFeatures, inFeatures]).key;
+  const weightKey = (options.weightFrom ?? m).weight('weight', [outFeatures, inFeatures]).key;
   const biasKey = hasBias ? m.weight('bias', [outFeatures]).key : undefined;
-  const bnKeys = batchNorm ? batchNormKeys(batchNorm, outFeatures) : undefined;
-  const sources = [weightKey, ...(biasKey ? [biasKey] : []), ...(bnKeys ?? [])];
-  const fold = batchNorm !== undefined;
+  const inputBnKeys = inputBatchNorm ? batchNormKeys(inputBatchNorm, inFeatures) : [];
+  const bnKeys = batchNorm ? batchNormKeys(batchNorm, outFeatures) : [];
+  const sources = [weightKey, ...(biasKey ? [biasKey] : []), ...inputBnKeys, ...bnKeys];
+  const fold = batchNorm !== undefined || inputBatchNorm !== undefined;
   const prefix = fold ? 'folded_' : '';
-
   // The weight (and, when folded, the bias) as written, computed in one pass over the checkpoint's tensors.
   const weightAndBias = async (read: (key: string) => Promise<Float32Array>) => {
-    const weight = await read(weightKey);
-    const bias = biasKey ? await read(biasKey) : undefined;
-    if (!fold) return { weight, bias };
-    return foldBatchNorm(weight, bias, await readBatchNorm(read, bnKeys!, batchNorm!.eps));
+    let layer = { weight: await read(weightKey), bias: biasKey ? await read(biasKey) : undefined };
+    if (inputBatchNorm) {
+      const bn = await readBatchNorm(read, inputBnKeys, inputBatchNorm.eps);
+      layer = foldInputBatchNorm(layer.weight, layer.bias, bn);
+    }
+    if (batchNorm)
+      layer = foldBatchNorm(layer.weight, layer.bias, await readBatchNorm(read, bnKeys, batchNorm.eps));
+    return layer;
   };
   const foldedBias = (values: Value[]) =>
     fold ? values.at(-1) : biasKey ? m.param('bias', [outFeatures]) : undefined;
   const biasSpec = fold ? [{ suffix: 'folded_bias', dtype: 'float32' as const, dims: [outFeatures] }] : [];
 
-  if (m.dtype === 'q8') {
+  if (m.dtype === 'q8' && !options.constantInput) {
     const values = m.derived(
       sources,
       [

@@ -31,7 +31,13 @@ export function storedSuffix(m: Module, base: string): string {
 /**
  * Module `m`'s large weight `name` (a conv kernel, an embedding table) as stored for the build's dtype, widened to
  * float32 for its node: the checkpoint tensor itself for fp32 and q8, a float16 copy (`${key}/stored_fp16`) plus
- * Cast for fp16.
+ * Cast for fp16. For weights used as they are (learned latents, position tables); `linear`, `conv` and `embedding`
+ * store theirs this way already.
+ *
+ * @example
+ * ```ts
+ * const latents = storedWeight(embeddings, 'latents', [config.num_latents, config.d_latents]);
+ * ```
  */
 export function storedWeight(m: Module, name: string, shape: readonly number[]): Value {
   if (m.dtype !== 'fp16') return m.param(name, shape);

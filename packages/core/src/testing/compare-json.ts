@@ -1,5 +1,6 @@
-import type { Tensor } from '@ortvision/core';
-import { type JsonValue, isNpyReference } from '@ortvision/core/testing';
+import type { Tensor } from '../tensor/tensor.js';
+import { ToleranceError } from './compare.js';
+import { type JsonValue, isNpyReference } from './manifest.js';
 
 /** What an adapter may return where the manifest expects JSON: JSON, with Tensors or typed arrays for arrays. */
 export type ResultValue =
@@ -59,13 +60,14 @@ function describe(value: unknown): string {
 }
 
 /**
- * Compares an adapter's result with a manifest's expected JSON: numbers within `atol`, strings, booleans and
+ * The one comparator of results with fixture JSON (the conformance runner and every package test use it).
+ * Compares a result with a manifest's expected JSON: numbers within `atol`, strings, booleans and
  * nulls exactly, arrays by length then element, objects by their key sets then values. `{ "npy": path }` in the
  * expected value stands for an array stored in a .npy file: `loadNpy` reads it and the actual value (a Tensor,
  * typed array or nested number arrays) is compared element-wise.
  */
 export async function compareJson(
-  actual: ResultValue | undefined,
+  actual: unknown,
   expected: JsonValue,
   atol: number,
   loadNpy: (path: string) => Promise<Tensor>,
@@ -128,6 +130,10 @@ export async function compareJson(
   if (Array.isArray(expected)) {
     let items: ArrayLike<unknown>;
     if (Array.isArray(actual)) items = actual;
+    // A tensor of rank > 1 against nested lists compares row by row, as its JSON (toNested) would; against a
+    // flat list, element by element.
+    else if (isTensor(actual) && actual.dims.length > 1 && Array.isArray(expected[0]))
+      items = actual.toNested() as unknown[];
     else if (isTensor(actual)) items = Array.from(actual.data as ArrayLike<number | bigint>, Number);
     else if (isArrayLikeOfNumbers(actual)) items = Array.from(actual, Number);
     else return fail(`expected an array of ${expected.length}, got ${describe(actual)}`);
@@ -166,4 +172,21 @@ export async function compareJson(
     worst = Math.max(worst, result.worst);
   }
   return { ok: true, worst };
+}
+
+/**
+ * `compareJson` that throws `ToleranceError` naming the first mismatch (its JSON path, the values, the tolerance),
+ * for tests: `await assertJsonClose(result, testCase.expected, testCase.atol ?? 0, (p) => readNpy(fixturePath(name, p)))`.
+ */
+export async function assertJsonClose(
+  actual: unknown,
+  expected: JsonValue,
+  atol: number,
+  loadNpy: (path: string) => Promise<Tensor> = async (path) => {
+    throw new ToleranceError(`the expected value refers to ${path}, but no npy loader was given`);
+  },
+): Promise<void> {
+  const comparison = await compareJson(actual, expected, atol, loadNpy);
+  if (!comparison.ok)
+    throw new ToleranceError(`result differs from the expected JSON: ${comparison.mismatch}`);
 }

@@ -1,6 +1,7 @@
-import { Tensor } from '@ortvision/core';
 import { describe, expect, it } from 'vitest';
-import { compareJson } from './compare-json.js';
+import { Tensor } from '../tensor/tensor.js';
+import { assertJsonClose, compareJson } from './compare-json.js';
+import { ToleranceError } from './compare.js';
 
 const noNpy = async (): Promise<Tensor> => {
   throw new Error('no npy expected here');
@@ -99,5 +100,47 @@ describe('compareJson', () => {
         )
       ).ok,
     ).toBe(true);
+  });
+});
+
+describe('compareJson with tensors', () => {
+  it('compares a [2, 2] tensor with nested lists row by row, and with a flat list element by element', async () => {
+    const tensor = new Tensor('float32', Float32Array.from([1, 2, 3, 4]), [2, 2]);
+    expect(
+      (
+        await compareJson(
+          tensor,
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          0,
+          noNpy,
+        )
+      ).ok,
+    ).toBe(true);
+    expect((await compareJson(tensor, [1, 2, 3, 4], 0, noNpy)).ok).toBe(true);
+    expect(
+      (
+        await compareJson(
+          tensor,
+          [
+            [1, 2],
+            [3, 5],
+          ],
+          0,
+          noNpy,
+        )
+      ).mismatch,
+    ).toBe('$[1][1]: 4 != 5 (atol 0)');
+  });
+});
+
+describe('assertJsonClose', () => {
+  it('passes within atol and throws ToleranceError naming the path otherwise', async () => {
+    await assertJsonClose([{ label: 'cat', score: 0.5001 }], [{ label: 'cat', score: 0.5 }], 1e-3);
+    await expect(assertJsonClose([{ score: 0.6 }], [{ score: 0.5 }], 1e-3)).rejects.toThrowError(
+      new ToleranceError('result differs from the expected JSON: $[0].score: 0.6 != 0.5 (atol 0.001)'),
+    );
   });
 });
