@@ -41,8 +41,13 @@ const BATCH = 'batch_size';
  * processor's size, which config.json does not hold; the towers interpolate their position embeddings to any
  * input (CIDAS's processors resize to 352 for a tower trained at 224), so the built graphs leave both symbolic.
  */
-function pixelInput(root: Module, config: CLIPSegConfig, name = 'pixel_values'): Value {
-  return root.graph.input(name, 'float32', [BATCH, config.visionConfig.num_channels, 'height', 'width']);
+function pixelInput(root: Module, config: CLIPSegConfig): Value {
+  return root.graph.input('pixel_values', 'float32', [
+    BATCH,
+    config.visionConfig.num_channels,
+    'height',
+    'width',
+  ]);
 }
 
 /** input_ids and attention_mask, int64 [batch_size, sequence_length]. */
