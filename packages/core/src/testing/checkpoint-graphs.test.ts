@@ -3,10 +3,12 @@ import { InvalidArgumentError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
   type GraphCaseResult,
+  boundaryDifferences,
   fixtureCheckpointWith,
   relativeErrors,
   runFixtureModelCases,
 } from './checkpoint-graphs.js';
+import { fixturePath } from './fixtures.js';
 
 describe('runFixtureModelCases', () => {
   it('refuses to leave a case out when its graph was not built, unless asked for a partial run', async () => {
@@ -55,5 +57,17 @@ describe('fixtureCheckpointWith', () => {
       false,
     );
     expect(checkpoint.info('embeddings.cls_token').shape).toEqual([1, 1, 32]);
+  });
+});
+
+describe('boundaryDifferences', () => {
+  it('names every input and output that differs in name, type, rank, batch dimension or fixed size', async () => {
+    const cls = fixturePath('vit-cls', 'onnx', 'model.onnx');
+    expect(await boundaryDifferences(cls, cls)).toEqual([]);
+    expect(await boundaryDifferences(fixturePath('vit-mim', 'onnx', 'model.onnx'), cls)).toEqual([
+      "input 'bool_masked_pos' is not in the exported graph",
+      "output 'logits' is missing",
+      "output 'reconstruction' is not in the exported graph",
+    ]);
   });
 });

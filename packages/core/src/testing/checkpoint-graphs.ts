@@ -227,3 +227,43 @@ export async function graphBoundary(
     await session.release();
   }
 }
+
+/**
+ * How a built graph's inputs and outputs differ from an exported graph's, as lines (none when they agree): every
+ * name on both sides, and for each its element type, rank and first (batch) dimension, symbolic name included, so
+ * that a package cannot tell the two apart; with `inputSizes` (default true), also every size the exported graph
+ * fixes on an input.
+ *
+ * @example
+ * ```ts
+ * expect(await boundaryDifferences(built, 'fixtures/owlv2/onnx/model.onnx')).toEqual([]);
+ * ```
+ */
+export async function boundaryDifferences(
+  built: string,
+  exported: string,
+  { inputSizes = true }: { inputSizes?: boolean } = {},
+): Promise<string[]> {
+  const [ours, theirs] = [await graphBoundary(built), await graphBoundary(exported)];
+  const differences: string[] = [];
+  for (const side of ['inputs', 'outputs'] as const) {
+    const mine = new Map(ours[side].map((v) => [v.name, v]));
+    for (const want of theirs[side]) {
+      const got = mine.get(want.name);
+      mine.delete(want.name);
+      const where = `${side.slice(0, -1)} '${want.name}'`;
+      if (!got) differences.push(`${where} is missing`);
+      else if (got.type !== want.type) differences.push(`${where} is ${got.type}, exported ${want.type}`);
+      else if (got.dims.length !== want.dims.length || got.dims[0] !== want.dims[0]) {
+        differences.push(`${where} is [${got.dims.join(', ')}], exported [${want.dims.join(', ')}]`);
+      } else if (side === 'inputs' && inputSizes) {
+        const fixed = want.dims.findIndex((d, i) => typeof d === 'number' && got.dims[i] !== d);
+        if (fixed >= 0)
+          differences.push(`${where} is [${got.dims.join(', ')}], exported [${want.dims.join(', ')}]`);
+      }
+    }
+    for (const extra of mine.keys())
+      differences.push(`${side.slice(0, -1)} '${extra}' is not in the exported graph`);
+  }
+  return differences;
+}

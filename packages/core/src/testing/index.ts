@@ -63,6 +63,7 @@ export type {
 export { memoryCheckpoint } from './memory-checkpoint.js';
 export { runOnnxGraph } from './run-graph.js';
 export {
+  boundaryDifferences,
   checkFixtureGraphs,
   fixtureCheckpointWith,
   graphBoundary,
