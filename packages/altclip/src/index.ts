@@ -1,4 +1,11 @@
 export { AltCLIPConfig, AltCLIPTextConfig, AltCLIPVisionConfig, MODEL_TYPE } from './config.js';
+export {
+  ALTCLIP_GRAPH_VERSION,
+  altclipGraphBuilders,
+  buildAltCLIPImageFeatures,
+  buildAltCLIPModel,
+  buildAltCLIPTextFeatures,
+} from './graph.js';
 export { CLIPImageProcessor } from './image-processing.js';
 export { ALTCLIP_PROCESSOR_INPUTS, AltCLIPProcessor, processorOptionsFromKwargs } from './processing.js';
 export type { AltCLIPImages, AltCLIPProcessorInputs, AltCLIPProcessorOutput } from './processing.js';

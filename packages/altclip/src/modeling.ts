@@ -1,4 +1,5 @@
 import {
+  type CheckpointGraphs,
   InputShapeError,
   type ModelClassRegistry,
   OrtVisionError,
@@ -7,6 +8,22 @@ import {
   Tensor,
 } from '@ortvision/core';
 import { AltCLIPConfig } from './config.js';
+import { ALTCLIP_GRAPH_VERSION, altclipGraphBuilders } from './graph.js';
+
+// What each class builds from a checkpoint: every class reads AltCLIPModel's keys (BAAI/AltCLIP's
+// pytorch_model.bin); a tower class leaves the other tower, its projection and logit_scale unread.
+function checkpointGraphs(
+  graphs: CheckpointGraphs<AltCLIPConfig>['graphs'],
+  ignoreUnused: readonly RegExp[] = [],
+): CheckpointGraphs<AltCLIPConfig> {
+  return {
+    version: ALTCLIP_GRAPH_VERSION,
+    baseModelPrefix: 'altclip',
+    expectsPrefix: false,
+    ignoreUnused,
+    graphs,
+  };
+}
 
 // Inputs are type aliases, not interfaces: aliases are assignable to the base class's `NamedTensors` record.
 
@@ -127,6 +144,7 @@ function towerEmbeddings(
  */
 export class AltCLIPModel extends PreTrainedModel<AltCLIPConfig> {
   static override readonly configClass = AltCLIPConfig;
+  static override readonly checkpointGraphs = checkpointGraphs(altclipGraphBuilders.AltCLIPModel);
   static override readonly graphs = {
     model: 'model',
     text_model: 'text_model',
@@ -247,6 +265,11 @@ export class AltCLIPModel extends PreTrainedModel<AltCLIPConfig> {
  */
 export class AltCLIPTextModel extends PreTrainedModel<AltCLIPConfig> {
   static override readonly configClass = AltCLIPConfig;
+  static override readonly checkpointGraphs = checkpointGraphs(altclipGraphBuilders.AltCLIPTextModel, [
+    /^vision_model\./,
+    /^visual_projection\./,
+    /^logit_scale$/,
+  ]);
   static override readonly graphs = { text_model: 'text_model' };
 
   override async forward(
@@ -272,6 +295,11 @@ export class AltCLIPTextModel extends PreTrainedModel<AltCLIPConfig> {
  */
 export class AltCLIPVisionModel extends PreTrainedModel<AltCLIPConfig> {
   static override readonly configClass = AltCLIPConfig;
+  static override readonly checkpointGraphs = checkpointGraphs(altclipGraphBuilders.AltCLIPVisionModel, [
+    /^text_model\./,
+    /^text_projection\./,
+    /^logit_scale$/,
+  ]);
   static override readonly graphs = { vision_model: 'vision_model' };
 
   override async forward(

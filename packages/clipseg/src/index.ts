@@ -1,4 +1,12 @@
 export { CLIPSegConfig, CLIPSegTextConfig, CLIPSegVisionConfig, MODEL_TYPE } from './config.js';
+export {
+  CLIPSEG_GRAPH_VERSION,
+  buildCLIPSegConditionalModel,
+  buildCLIPSegForImageSegmentation,
+  buildCLIPSegImageFeatures,
+  buildCLIPSegTextFeatures,
+  clipsegGraphBuilders,
+} from './graph.js';
 export { CLIPSegImageProcessor } from './image-processing.js';
 export { CLIPSEG_PROCESSOR_INPUTS, CLIPSegProcessor } from './processing.js';
 export type {

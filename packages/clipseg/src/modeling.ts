@@ -1,4 +1,5 @@
 import {
+  type CheckpointGraphs,
   type DataType,
   InputShapeError,
   InvalidArgumentError,
@@ -13,6 +14,29 @@ import {
   withAbortSignal,
 } from '@ortvision/core';
 import { CLIPSegConfig } from './config.js';
+import { CLIPSEG_GRAPH_VERSION, clipsegGraphBuilders } from './graph.js';
+
+// What each class builds from a checkpoint. Keys are CLIPSegModel's (`text_model.*`, `vision_model.*`, the two
+// projections) or, for CLIPSegForImageSegmentation, the same under `clip.` plus `decoder.*`; a tower model reads
+// either kind of checkpoint (transformers' base_model_prefix 'clip'), the other tower's weights left unread. No
+// graph computes CLIPSegModel.forward's contrastive logits, so logit_scale is never read.
+const unusedLogitScale = /(^|\.)logit_scale$/;
+const unusedVisionTower = [/(^|\.)vision_model\./, /(^|\.)visual_projection\./];
+const unusedTextTower = [/(^|\.)text_model\./, /(^|\.)text_projection\./];
+
+function checkpointGraphs(
+  graphs: CheckpointGraphs<CLIPSegConfig>['graphs'],
+  expectsPrefix: boolean,
+  ignoreUnused: readonly RegExp[] = [],
+): CheckpointGraphs<CLIPSegConfig> {
+  return {
+    version: CLIPSEG_GRAPH_VERSION,
+    baseModelPrefix: 'clip',
+    expectsPrefix,
+    ignoreUnused: [unusedLogitScale, ...ignoreUnused],
+    graphs,
+  };
+}
 
 // Inputs are type aliases, not interfaces: aliases are assignable to the base class's `NamedTensors` record.
 
@@ -144,6 +168,11 @@ function unsqueezeLogits(logits: Tensor | undefined, batch: number): Tensor<'flo
  */
 export class CLIPSegTextModel extends PreTrainedModel<CLIPSegConfig> {
   static override readonly configClass = CLIPSegConfig;
+  static override readonly checkpointGraphs = checkpointGraphs(
+    clipsegGraphBuilders.CLIPSegTextModel,
+    false,
+    unusedVisionTower,
+  );
   static override readonly graphs = { text_model: 'text_model' };
 
   override async forward(
@@ -169,6 +198,11 @@ export class CLIPSegTextModel extends PreTrainedModel<CLIPSegConfig> {
  */
 export class CLIPSegVisionModel extends PreTrainedModel<CLIPSegConfig> {
   static override readonly configClass = CLIPSegConfig;
+  static override readonly checkpointGraphs = checkpointGraphs(
+    clipsegGraphBuilders.CLIPSegVisionModel,
+    false,
+    unusedTextTower,
+  );
   static override readonly graphs = { vision_model: 'vision_model' };
 
   override async forward(
@@ -197,6 +231,7 @@ export class CLIPSegVisionModel extends PreTrainedModel<CLIPSegConfig> {
  */
 export class CLIPSegModel extends PreTrainedModel<CLIPSegConfig> {
   static override readonly configClass = CLIPSegConfig;
+  static override readonly checkpointGraphs = checkpointGraphs(clipsegGraphBuilders.CLIPSegModel, false);
   static override readonly graphs = { text_model: 'text_model', vision_model: 'vision_model' };
 
   /** Text prompts -> `text_embeds` [batch, projection_dim] (not normalized). */
@@ -270,6 +305,10 @@ const SPLIT_GRAPHS = ['text_model', 'vision_model', 'conditional_model'] as cons
  */
 export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> {
   static override readonly configClass = CLIPSegConfig;
+  static override readonly checkpointGraphs = checkpointGraphs(
+    clipsegGraphBuilders.CLIPSegForImageSegmentation,
+    true,
+  );
   static override readonly graphs = {
     model: 'model',
     text_model: 'text_model',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type LoadProgress, classifyOptionsFromKwargs } from '@ortvision/core';
 import {
   HubServer,
+  type LoadableForwardModelClass,
   checkModelCases,
   checkPipelineCases,
   failedCases,
@@ -25,7 +26,11 @@ import { imageClassification, imageFeatureExtraction } from './tasks.js';
 // id in facebook/levit-256's layout (pytorch_model.bin only) loads, builds, caches, and loads again offline without
 // building.
 
-const classes = { LevitModel, LevitForImageClassification, LevitForImageClassificationWithTeacher };
+const classes: Record<string, LoadableForwardModelClass> = {
+  LevitModel,
+  LevitForImageClassification,
+  LevitForImageClassificationWithTeacher,
+};
 
 let dir: string;
 beforeAll(async () => {
@@ -46,7 +51,7 @@ describe('a LeViT folder with the checkpoint and no onnx/', () => {
     '%s: its class builds the graph and answers every model case',
     async (name) => {
       const { manifest } = await loadFixture(fixturePath(name));
-      const ModelClass = classes[manifest.graphs['onnx/model.onnx']!.describes as keyof typeof classes];
+      const ModelClass = classes[manifest.graphs['onnx/model.onnx']!.describes]!;
       const model = await ModelClass.fromPretrained(await checkpointFolder(name));
       try {
         expect(failedCases(await checkModelCases(model, name))).toEqual([]);

@@ -5,6 +5,15 @@ export {
   Owlv2Config,
 } from './config.js';
 export type { Owlv2TextConfig, Owlv2VisionConfig } from './config.js';
+export {
+  OWLV2_GRAPH_VERSION,
+  buildOwlv2ClassHead,
+  buildOwlv2ForObjectDetection,
+  buildOwlv2ImageEmbeds,
+  buildOwlv2TextEmbeds,
+  owlv2BoxBias,
+  owlv2GraphBuilders,
+} from './graph.js';
 export { Owlv2ImageProcessor } from './image-processing.js';
 export {
   OWLV2_PROCESS_INPUTS,

@@ -1,4 +1,5 @@
 import {
+  type CheckpointGraphs,
   InputShapeError,
   type ModelClassRegistry,
   ModelNotFoundError,
@@ -10,6 +11,30 @@ import {
   iouWithEach,
 } from '@ortvision/core';
 import { Owlv2Config } from './config.js';
+import { OWLV2_GRAPH_VERSION, owlv2GraphBuilders } from './graph.js';
+
+// What each class builds from a checkpoint: every class reads Owlv2ForObjectDetection's keys (the towers under
+// `owlv2.`, the heads at the top; a checkpoint of Owlv2Model alone serves the text tower). No graph computes
+// Owlv2Model.forward's contrastive logits, so visual_projection and logit_scale are never read; a class that builds
+// some of the graphs leaves the others' weights unread.
+const unusedContrastive = [/(^|\.)visual_projection\./, /(^|\.)logit_scale$/];
+const unusedVisionSide = [/(^|\.)vision_model\./, /^(class_head|box_head|objectness_head|layer_norm)\./];
+const unusedTextSide = [/(^|\.)text_model\./, /(^|\.)text_projection\./];
+// Without class_head.onnx, the class head's dense0 (vision_model's class_embeds) is all that is read of it.
+const unusedQueryScoring = [/^class_head\.logit_(shift|scale)\./];
+
+function checkpointGraphs(
+  graphs: CheckpointGraphs<Owlv2Config>['graphs'],
+  ignoreUnused: readonly RegExp[],
+): CheckpointGraphs<Owlv2Config> {
+  return {
+    version: OWLV2_GRAPH_VERSION,
+    baseModelPrefix: 'owlv2',
+    expectsPrefix: true,
+    ignoreUnused: [...unusedContrastive, ...ignoreUnused],
+    graphs,
+  };
+}
 
 /** The split graphs are not on the Hub: README.md ("ONNX graphs") has the export recipe. */
 const SPLIT_HINT =
@@ -192,6 +217,10 @@ abstract class Owlv2GraphModel extends PreTrainedModel<Owlv2Config> {
  * ```
  */
 export class Owlv2TextModel extends Owlv2GraphModel {
+  static override readonly checkpointGraphs = checkpointGraphs(
+    owlv2GraphBuilders.Owlv2TextModel,
+    unusedVisionSide,
+  );
   static override readonly graphs = { text_model: 'text_model' };
   static override readonly graphGroups = [['text_model']];
 
@@ -219,6 +248,10 @@ export class Owlv2TextModel extends Owlv2GraphModel {
  * ```
  */
 export class Owlv2VisionModel extends Owlv2GraphModel {
+  static override readonly checkpointGraphs = checkpointGraphs(owlv2GraphBuilders.Owlv2VisionModel, [
+    ...unusedTextSide,
+    ...unusedQueryScoring,
+  ]);
   static override readonly graphs = { vision_model: 'vision_model' };
   static override readonly graphGroups = [['vision_model']];
 
@@ -250,6 +283,10 @@ function visionOutputs(outputs: NamedTensors): Owlv2ImageEmbeddings {
  * ```
  */
 export class Owlv2Model extends Owlv2GraphModel {
+  static override readonly checkpointGraphs = checkpointGraphs(
+    owlv2GraphBuilders.Owlv2Model,
+    unusedQueryScoring,
+  );
   static override readonly graphs = { text_model: 'text_model', vision_model: 'vision_model' };
   static override readonly graphGroups = [['text_model', 'vision_model']];
 
@@ -293,6 +330,10 @@ export class Owlv2Model extends Owlv2GraphModel {
  * ```
  */
 export class Owlv2ForObjectDetection extends Owlv2GraphModel {
+  static override readonly checkpointGraphs = checkpointGraphs(
+    owlv2GraphBuilders.Owlv2ForObjectDetection,
+    [],
+  );
   static override readonly graphs = {
     model: 'model',
     text_model: 'text_model',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classifyOptionsFromKwargs } from '@ortvision/core';
 import {
+  type LoadableForwardModelClass,
   checkModelCases,
   checkPipelineCases,
   compareTensors,
@@ -24,7 +25,11 @@ import { imageClassification, imageFeatureExtraction } from './tasks.js';
 // the original Hub repositories are, works through every public class and task helper: the graphs are built from
 // the checkpoint at load (graphSource 'auto') and answer every case of the fixture.
 
-const classes = { ViTModel, ViTForImageClassification, ViTForMaskedImageModeling };
+const classes: Record<string, LoadableForwardModelClass> = {
+  ViTModel,
+  ViTForImageClassification,
+  ViTForMaskedImageModeling,
+};
 
 let dir: string;
 beforeAll(async () => {
@@ -47,7 +52,7 @@ describe('a ViT folder with the checkpoint and no onnx/', () => {
     async (name) => {
       const folder = await checkpointFolder(name);
       const { manifest } = await loadFixture(fixturePath(name));
-      const ModelClass = classes[manifest.graphs['onnx/model.onnx']!.describes as keyof typeof classes];
+      const ModelClass = classes[manifest.graphs['onnx/model.onnx']!.describes]!;
       const model = await ModelClass.fromPretrained(folder);
       try {
         expect(failedCases(await checkModelCases(model, name))).toEqual([]);

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import {
   type WeightEntry,
   classifyLogits,
   defaultSessionOptions,
+  graphFileName,
   writeSafetensors,
 } from '@ortvision/core';
 import {
@@ -428,7 +429,9 @@ async function graphColdStart(
   graphCacheDir: string,
   feeds: Record<string, ort.Tensor>,
 ): Promise<GraphColdStart> {
-  const dims = Object.fromEntries(Object.entries(feeds).map(([name, tensor]) => [name, tensor.dims]));
+  const dims = Object.fromEntries(
+    Object.entries(feeds).map(([name, tensor]) => [name, { type: tensor.type, dims: tensor.dims }]),
+  );
   const { stdout } = await execFileAsync(
     process.execPath,
     [
@@ -549,15 +552,27 @@ export interface BuiltGraphSuite {
   suite: string;
   /** The model's name in the table, e.g. 'LeViT-256'. */
   label: string;
-  /** A bench model with `weights-shapes.json` and `onnx/model.onnx`, the exported graph. */
+  /** A bench model with `weights-shapes.json` and the exported graphs under `onnx/`. */
   hubId: string;
   /** The package and class the graph is built for (`'levit'`, `'LevitForImageClassificationWithTeacher'`). */
   packageName: string;
   className: string;
   /** The checkpoint file the Hub repository holds: facebook/levit-* have only pytorch_model.bin. */
   checkpoint: 'model.safetensors' | 'pytorch_model.bin';
-  /** The graph's inputs, the same for every variant; default pixel_values [1, 3, 224, 224] (a fixed pattern). */
-  feeds?: Record<string, ort.Tensor>;
+  /**
+   * The built graphs to time, each against the exported graph of the same file name (`onnx/<graph>.onnx`); default
+   * `['model']`.
+   */
+  graphs?: readonly string[];
+  /**
+   * The inputs, the same for every variant (each graph takes those it declares): a record, or made from the built
+   * fp32 graphs (a head's inputs are its tower's outputs); default pixel_values [1, 3, 224, 224] (a fixed pattern).
+   */
+  feeds?:
+    | Record<string, ort.Tensor>
+    | ((builtFp32: (graph: string) => string) => Promise<Record<string, ort.Tensor>>);
+  /** A second or more per run: one warm-up and 10 runs instead of 2 and 20. */
+  slow?: boolean;
   /** The goal for q8 / built fp32, when the issue states one. */
   q8Goal?: number;
   /** The goal for built fp32 / exported session.run; default 1.02. */
@@ -570,37 +585,103 @@ export interface BuiltGraphSuite {
    * graph (optimizedModelFilePath), so that creation includes writing it.
    */
   nodeCounts?: boolean;
+  /** What the first result's notes add. */
+  notes?: readonly string[];
+  /**
+   * Further results from the built model folder (config, processor and tokenizer files, the checkpoint and `onnx/`
+   * with both dtypes' graphs), before it is removed: the package's own API on graphs built from the checkpoint.
+   */
+  more?: (folder: string, quick: boolean) => Promise<SuiteResult[]>;
 }
 
 /**
- * A graph built from a random full-size checkpoint (`benchWeights`) against the graph torch exported, side by side:
- * session.run medians of the exported graph, the built fp32 graph and the built q8 graph, interleaved on the same
- * ready tensors (goal: built fp32 <= 1.02x exported, or `fp32Goal`); the build (time and peak RSS, each dtype in a
- * process of its own), session creation (median of 3, 1 in quick mode) and, with `nodeCounts`, node counts before
- * and after ONNX Runtime's optimizations of each graph; how far q8's outputs are from fp32's (worst difference over
- * the largest value, on random weights: a sanity figure, not an accuracy measure); then the load path's cold start
- * from the build cache against the exported folder (`cachedBuildColdStart`).
+ * Graphs built from a random full-size checkpoint (`benchWeights`) against the graphs torch exported, side by side:
+ * per graph, session.run medians of the exported graph, the built fp32 graph and the built q8 graph, interleaved on
+ * the same ready tensors (goal: built fp32 <= 1.02x exported, or `fp32Goal`), session creation (median of 3, 1 in
+ * quick mode), with `nodeCounts` node counts before and after ONNX Runtime's optimizations, and how far q8's outputs
+ * are from fp32's (worst difference over the largest value, on random weights: a sanity figure, not an accuracy
+ * measure); the build (time and peak RSS, each dtype in a process of its own) with the first graph's result; then
+ * the load path's cold start from the build cache against the exported folder (`cachedBuildColdStart`), on the
+ * class's first graph.
  */
 export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Promise<SuiteResult[]> {
   const model = benchModel(spec.hubId);
   const dir = await mkdtemp(join(tmpdir(), `ortvision-bench-${spec.suite}-`));
-  const sessions: ort.InferenceSession[] = [];
   try {
     const checkpointPath = join(dir, spec.checkpoint);
     const weights = benchWeights(await readWeightsShapes(join(model, 'weights-shapes.json')));
     if (spec.checkpoint === 'model.safetensors') await writeSafetensors(checkpointPath, weights);
     else await writeTorchCheckpoint(checkpointPath, weights);
     const checkpointMB = (await stat(checkpointPath)).size / 1e6;
-    await copyFile(join(model, 'config.json'), join(dir, 'config.json'));
+    // The model folder as the Hub repository has it, so that `more` can load it with the package's classes.
+    for (const file of await readdir(model)) {
+      if (/\.(json|txt|model)$/.test(file) && file !== 'weights-shapes.json') {
+        await copyFile(join(model, file), join(dir, file));
+      }
+    }
     const builds: Partial<Record<GraphDtype, GraphBuildRun>> = {};
     for (const dtype of ['fp32', 'q8'] as const) {
       builds[dtype] = await buildInChild(spec.packageName, spec.className, dir, dtype, join(dir, 'onnx'));
     }
-    const graphs = [
-      [EXPORTED_GRAPH, join(model, 'onnx', 'model.onnx')],
-      [BUILT_FP32, builds.fp32!.paths[0]!],
-      [BUILT_Q8, builds.q8!.paths[0]!],
-    ] as const;
+    const built = (dtype: GraphDtype, graph: string): string => {
+      const path = builds[dtype]!.paths.find((p) => basename(p) === graphFileName(graph, dtype));
+      if (!path)
+        throw new Error(`${spec.className} built no ${graph} graph (${builds[dtype]!.paths.join(', ')})`);
+      return path;
+    };
+    const feeds =
+      typeof spec.feeds === 'function'
+        ? await spec.feeds((graph) => built('fp32', graph))
+        : (spec.feeds ?? {
+            pixel_values: new ort.Tensor(
+              'float32',
+              new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i)),
+              [1, 3, 224, 224],
+            ),
+          });
+    const names = spec.graphs ?? ['model'];
+    const results: SuiteResult[] = [];
+    for (const graph of names) {
+      results.push(
+        await compareBuiltGraph(spec, quick, dir, names.length === 1 ? '' : ` ${graph}.onnx`, feeds, [
+          [EXPORTED_GRAPH, join(model, 'onnx', `${graph}.onnx`)],
+          [BUILT_FP32, built('fp32', graph)],
+          [BUILT_Q8, built('q8', graph)],
+        ]),
+      );
+    }
+    results[0]!.ratios = {
+      ...results[0]!.ratios,
+      [`build ms, fp32 (${round(checkpointMB)} MB ${spec.checkpoint})`]: round(builds.fp32!.ms),
+      'build ms, q8': round(builds.q8!.ms),
+      'build peak RSS MiB, fp32 (own process)': builds.fp32!.peakRssMiB,
+      'build process baseline RSS MiB (before building)': builds.fp32!.baselineRssMiB,
+      'build peak RSS MiB, q8 (own process)': builds.q8!.peakRssMiB,
+    };
+    results[0]!.notes!.push(...(spec.notes ?? []));
+    if (spec.more) results.push(...(await spec.more(dir, quick)));
+    // The class's forward takes the first graph's inputs only.
+    const first = built('fp32', names[0]!);
+    const firstInputs = (await readOnnxModel(first)).inputs.map((input) => input.name);
+    const firstFeeds = Object.fromEntries(firstInputs.map((name) => [name, feeds[name]!]));
+    results.push(await cachedBuildColdStart(spec, dir, first, firstFeeds, quick));
+    return results;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** One graph of `builtGraphSuite`: session creation and session.run of the exported, fp32 and q8 graphs. */
+async function compareBuiltGraph(
+  spec: BuiltGraphSuite,
+  quick: boolean,
+  dir: string,
+  which: string,
+  feeds: Record<string, ort.Tensor>,
+  graphs: readonly (readonly [name: string, path: string])[],
+): Promise<SuiteResult> {
+  const sessions: ort.InferenceSession[] = [];
+  try {
     // Session creation, interleaved; the last session of each graph is kept for the run comparison.
     const createMs: number[][] = graphs.map(() => []);
     const creations = quick ? 1 : 3;
@@ -620,21 +701,23 @@ export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Pr
         else await session.release();
       }
     }
-    const feeds = spec.feeds ?? {
-      pixel_values: new ort.Tensor(
-        'float32',
-        new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i)),
-        [1, 3, 224, 224],
-      ),
-    };
-    const variants = graphs.map(([name], g) => ({ name, run: () => sessions[g]!.run(feeds) }));
-    const result = await compare(spec.suite, `${spec.label} session.run: built vs exported graph`, variants, {
-      ...benchOptions(quick),
-      ...(quick ? {} : { iterations: 20 }),
+    const ownFeeds = (session: ort.InferenceSession) =>
+      Object.fromEntries(session.inputNames.map((input) => [input, feeds[input]!]));
+    const variants = graphs.map(([name], g) => {
+      const own = ownFeeds(sessions[g]!);
+      return { name, run: () => sessions[g]!.run(own) };
     });
+    const result = await compare(
+      spec.suite,
+      `${spec.label}${which} session.run: built vs exported graph`,
+      variants,
+      spec.slow
+        ? benchOptions(quick, { slow: true })
+        : { ...benchOptions(quick), ...(quick ? {} : { iterations: 20 }) },
+    );
     const fp32 = medianOf(result, BUILT_FP32);
     const createMedians = createMs.map((ms) => median(ms));
-    const q8Difference = await outputDifference(sessions[1]!, sessions[2]!, feeds);
+    const q8Difference = await outputDifference(sessions[1]!, sessions[2]!, ownFeeds(sessions[1]!));
     result.ratios = {
       [`built fp32 / exported (goal <= ${spec.fp32Goal ?? 1.02})`]: round(
         ratio(fp32, medianOf(result, EXPORTED_GRAPH)),
@@ -642,11 +725,6 @@ export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Pr
       [`q8 / built fp32${spec.q8Goal === undefined ? '' : ` (goal <= ${spec.q8Goal})`}`]: round(
         ratio(medianOf(result, BUILT_Q8), fp32),
       ),
-      [`build ms, fp32 (${round(checkpointMB)} MB ${spec.checkpoint})`]: round(builds.fp32!.ms),
-      'build ms, q8': round(builds.q8!.ms),
-      'build peak RSS MiB, fp32 (own process)': builds.fp32!.peakRssMiB,
-      'build process baseline RSS MiB (before building)': builds.fp32!.baselineRssMiB,
-      'build peak RSS MiB, q8 (own process)': builds.q8!.peakRssMiB,
       ...Object.fromEntries(
         graphs.map(([name], g) => [
           `session create ms, ${name} (median)${g === 1 && spec.createGoal ? ` (goal <= ${spec.createGoal.maxMs})` : ''}`,
@@ -671,11 +749,8 @@ export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Pr
     result.notes = [
       'weights from weights-shapes.json (benchWeights); the exported graph regenerates its weights at session creation, so its creation time is not a real export’s; its session.run is',
     ];
-    // The sessions of the run comparison are released first: the cold starts are processes of their own.
-    for (const session of sessions.splice(0)) await session.release();
-    return [result, await cachedBuildColdStart(spec, dir, builds.fp32!.paths[0]!, feeds, quick)];
+    return result;
   } finally {
     for (const session of sessions) await session.release();
-    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,7 @@
 // fromPretrained to the first result (imports excluded, so the TypeScript loader costs nothing), builds the number
 // of graph-build events (0 when the graph came from the build cache or from onnx/).
 // Usage: node --conditions=@ortvision/source --import tsx graph-cold-start-child.ts <package> <class> <model dir>
-//   <graphSource> <graphCacheDir> <feeds: { name: dims } JSON> <sessionOptions JSON>
+//   <graphSource> <graphCacheDir> <feeds: { name: { type, dims } } JSON> <sessionOptions JSON>
 import { type GraphSource, type NamedTensors, Tensor } from '@ortvision/core';
 
 type LoadableClass = {
@@ -19,13 +19,19 @@ const exports = (await import(`@ortvision/${packageName}`)) as Record<string, un
 const modelClass = exports[className] as LoadableClass | undefined;
 if (!modelClass) throw new Error(`@ortvision/${packageName} has no class ${className}`);
 const feeds: NamedTensors = {};
-for (const [name, dims] of Object.entries(JSON.parse(feedsJson) as Record<string, number[]>)) {
+for (const [name, { type, dims }] of Object.entries(
+  JSON.parse(feedsJson) as Record<string, { type: string; dims: number[] }>,
+)) {
   const size = dims.reduce((a, b) => a * b, 1);
-  feeds[name] = new Tensor(
-    'float32',
-    Float32Array.from({ length: size }, (_, i) => Math.sin(i)),
-    dims,
-  );
+  // Token ids and attention masks of 1: a valid id in every vocabulary, and no row fully masked.
+  feeds[name] =
+    type === 'int64'
+      ? new Tensor('int64', new BigInt64Array(size).fill(1n), dims)
+      : new Tensor(
+          'float32',
+          Float32Array.from({ length: size }, (_, i) => Math.sin(i)),
+          dims,
+        );
 }
 let builds = 0;
 const start = performance.now();

@@ -40,8 +40,8 @@ import {
 // 2. The same query-many comparison on the tiny fixture's split graphs (fixtures/owlv2), which quick mode runs
 //    alone, with ortvision's whole-graph route as a third contender.
 
-const hubId = 'google/owlv2-base-patch16-ensemble';
-const labels = ['a photo of a cat', 'a photo of a remote control'];
+export const hubId = 'google/owlv2-base-patch16-ensemble';
+export const labels = ['a photo of a cat', 'a photo of a remote control'];
 const labelSets: string[][] = [
   ['a cat'],
   ['a remote control', 'a sofa'],
@@ -59,7 +59,11 @@ const labelSets: string[][] = [
  * Embed once, query many with ortvision: decode and preprocess the photo and run vision_model once, then per
  * label set tokenize, run text_model + class_head and post-process.
  */
-function embedOnceVariant(model: Owlv2ForObjectDetection, processor: Owlv2Processor, photo: Buffer): Variant {
+export function embedOnceVariant(
+  model: Owlv2ForObjectDetection,
+  processor: Owlv2Processor,
+  photo: Buffer,
+): Variant {
   return {
     name: 'ortvision embed once, 10 label sets (vision_model once; text_model + class_head per set)',
     run: async () => {
@@ -76,7 +80,11 @@ function embedOnceVariant(model: Owlv2ForObjectDetection, processor: Owlv2Proces
 }
 
 /** transformers.js's pipeline asked the 10 label sets one after another: each call runs the whole graph. */
-function transformersJsQueryManyVariant(tjs: TransformersJs, pipe: TransformersJs, photo: Buffer): Variant {
+export function transformersJsQueryManyVariant(
+  tjs: TransformersJs,
+  pipe: TransformersJs,
+  photo: Buffer,
+): Variant {
   return {
     name: 'transformers.js pipeline x 10',
     run: async () => {

@@ -40,7 +40,12 @@ export {
   checkPipelineCases,
   failedCases,
 } from './model-cases.js';
-export type { ForwardModel, ModelCaseResult, PipelineCaseResult } from './model-cases.js';
+export type {
+  ForwardModel,
+  LoadableForwardModelClass,
+  ModelCaseResult,
+  PipelineCaseResult,
+} from './model-cases.js';
 export { crc32, writeZip } from './zip-writer.js';
 export type { ZipRecord, ZipWriteOptions } from './zip-writer.js';
 export {
@@ -68,3 +73,13 @@ export type {
 } from './onnx-reader.js';
 export { memoryCheckpoint } from './memory-checkpoint.js';
 export { runOnnxGraph } from './run-graph.js';
+export {
+  boundaryDifferences,
+  checkFixtureGraphs,
+  fixtureCheckpointWith,
+  graphBoundary,
+  relativeErrors,
+  runFixtureModelCases,
+  writeCheckpointGraphs,
+} from './checkpoint-graphs.js';
+export type { BoundaryValueInfo, FixtureGraphsCheck, GraphCaseResult } from './checkpoint-graphs.js';

@@ -12,6 +12,14 @@ export interface ForwardModel {
 }
 
 /**
+ * A model class as the case runners need it, whatever its own forward output type: a table of a package's classes
+ * typed `Record<string, LoadableForwardModelClass>` can be indexed by a manifest's class name.
+ */
+export interface LoadableForwardModelClass {
+  fromPretrained(path: string): Promise<ForwardModel & { dispose(): Promise<void> }>;
+}
+
+/**
  * Runs a fixture's model case through a model class (feeds from the case's .npy files) and compares each expected
  * output at the case's atol/rtol. An output the model does not return counts as a shape mismatch.
  */
@@ -51,6 +59,8 @@ export interface ModelCaseResult {
   readonly case: string;
   readonly output: string;
   readonly comparison: Comparison;
+  /** What the graph returned for this output (to compare a q8 or fp16 build with fp32 on the same case). */
+  readonly actual?: Tensor;
 }
 
 /**
@@ -73,11 +83,17 @@ export async function checkGraphModelCases(
   const { manifest } = await loadFixture(fixturePath(fixture));
   const session = await ModelSession.create(graphPath);
   try {
-    const model = { forward: (feeds: NamedTensors) => session.run(feeds) };
+    let outputs: NamedTensors = {};
+    const model = {
+      forward: async (feeds: NamedTensors) => {
+        outputs = await session.run(feeds);
+        return outputs;
+      },
+    };
     const results: ModelCaseResult[] = [];
     for (const testCase of manifest.model.filter((c) => c.graph === graph)) {
       for (const { output, comparison } of await checkModelCase(model, fixture, testCase)) {
-        results.push({ case: testCase.name, output, comparison });
+        results.push({ case: testCase.name, output, comparison, actual: outputs[output] });
       }
     }
     return results;

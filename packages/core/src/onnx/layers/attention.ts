@@ -177,3 +177,38 @@ export function invertAttentionMask(m: Module, mask: Value): Value {
   );
   return m.op('Unsqueeze', [bias, m.int64s('mask_axes', [1, 2])], {}, { label: 'Unsqueeze_attention_mask' });
 }
+
+/**
+ * A causal mask for a sequence as long as `ids`' last axis (transformers' `_create_4d_causal_attention_mask`, CLIP's
+ * text tower): float32 [seq, seq], 0 where key <= query and finfo(float32).min above the diagonal, built from the
+ * input's shape so one graph serves every length. Added to `invertAttentionMask`'s bias it gives CLIP's [batch, 1,
+ * seq, seq] mask; a key masked twice sums to -inf, as in PyTorch, and gets weight 0 either way.
+ *
+ * @example
+ * ```ts
+ * const scoreBias = m.op('Add', [invertAttentionMask(m, attentionMask), causalMaskBias(m, inputIds)]);
+ * ```
+ */
+export function causalMaskBias(m: Module, ids: Value): Value {
+  const length = m.op(
+    'Gather',
+    [m.op('Shape', [ids]), m.int64('seq_axis', -1)],
+    { axis: 0 },
+    { label: 'Gather_length' },
+  );
+  const positions = m.op('Range', [m.int64('zero', 0), length, m.int64('one', 1)]);
+  const queries = m.op(
+    'Unsqueeze',
+    [positions, m.int64s('query_axis', [1])],
+    {},
+    { label: 'Unsqueeze_queries' },
+  );
+  const keys = m.op('Unsqueeze', [positions, m.int64s('key_axis', [0])], {}, { label: 'Unsqueeze_keys' });
+  const future = m.op('Greater', [keys, queries]);
+  return m.op(
+    'Where',
+    [future, m.float32('float32_min', FLOAT32_MIN), m.float32('keep', 0)],
+    {},
+    { label: 'Where_causal' },
+  );
+}

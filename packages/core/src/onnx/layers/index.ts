@@ -1,6 +1,36 @@
 export { activation, ACTIVATION_NAMES } from './activation.js';
-export { attendHeads, invertAttentionMask, scaledDotProductAttention, selfAttention } from './attention.js';
+export {
+  attendHeads,
+  causalMaskBias,
+  invertAttentionMask,
+  scaledDotProductAttention,
+  selfAttention,
+} from './attention.js';
 export type { AttendHeadsOptions, AttentionOptions, SelfAttentionOptions } from './attention.js';
+export {
+  clipAttention,
+  clipContrastiveLogits,
+  clipEncoder,
+  clipEncoderLayer,
+  clipImageFeatures,
+  clipMlp,
+  clipTextEmbeddings,
+  clipTextFeatures,
+  clipTextPooling,
+  clipTextTransformer,
+  clipVisionEmbeddings,
+  clipVisionPooledOutput,
+  clipVisionTransformer,
+} from './clip.js';
+export type {
+  CLIPContrastiveOutputs,
+  CLIPEncoderConfig,
+  CLIPEncoderOutputs,
+  CLIPTextPooling,
+  CLIPTextTowerConfig,
+  CLIPVisionTowerConfig,
+  CLIPVisionTowerOptions,
+} from './clip.js';
 export type { FoldedBatchNorm } from './batch-norm.js';
 export { conv, convTranspose } from './conv.js';
 export type { ConvOptions, ConvTransposeOptions } from './conv.js';
@@ -15,3 +45,5 @@ export { linear } from './linear.js';
 export type { LinearOptions, PackedRows } from './linear.js';
 export { multiheadAttention } from './multihead-attention.js';
 export type { MultiheadAttentionOptions } from './multihead-attention.js';
+export { l2NormalizeLastAxis } from './normalize.js';
+export type { L2NormalizeLastAxisOptions } from './normalize.js';
