@@ -43,8 +43,11 @@ async function classifyIn(folder: string): Promise<unknown> {
 }
 
 describe('model folders AltCLIP cannot use', () => {
+  // Without the checkpoint too: with it, a missing graph is built from it (checkpoint-folder.test.ts).
   const missing = (graph: string) =>
-    new RegExp(`has none of onnx/${graph}\\.onnx, ${graph}\\.onnx \\(it has: config\\.json`);
+    new RegExp(
+      `has neither onnx/${graph}\\.onnx nor ${graph}\\.onnx nor a checkpoint \\(model\\.safetensors or pytorch_model\\.bin, sharded or not\\) to build it from \\(it has: config\\.json`,
+    );
   it.each([
     ['no config.json', { 'config.json': null }, ConfigError, /has no config\.json/],
     [
@@ -83,9 +86,24 @@ describe('model folders AltCLIP cannot use', () => {
       ModelNotFoundError,
       /has no tokenizer\.json, nor XLMRobertaTokenizer's sentencepiece\.bpe\.model to build it from \(missing: sentencepiece\.bpe\.model\); either would do/,
     ],
-    ['no model.onnx', { 'onnx/model.onnx': null }, ModelNotFoundError, missing('model')],
-    ['no text_model.onnx', { 'onnx/text_model.onnx': null }, ModelNotFoundError, missing('text_model')],
-    ['no vision_model.onnx', { 'onnx/vision_model.onnx': null }, ModelNotFoundError, missing('vision_model')],
+    [
+      'no model.onnx',
+      { 'onnx/model.onnx': null, 'pytorch_model.bin': null },
+      ModelNotFoundError,
+      missing('model'),
+    ],
+    [
+      'no text_model.onnx',
+      { 'onnx/text_model.onnx': null, 'pytorch_model.bin': null },
+      ModelNotFoundError,
+      missing('text_model'),
+    ],
+    [
+      'no vision_model.onnx',
+      { 'onnx/vision_model.onnx': null, 'pytorch_model.bin': null },
+      ModelNotFoundError,
+      missing('vision_model'),
+    ],
     [
       "OWLv2's vision tower (48 px) as vision_model.onnx",
       { 'onnx/vision_model.onnx': 'from:owlv2/onnx/vision_model.onnx' },

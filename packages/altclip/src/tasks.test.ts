@@ -158,9 +158,8 @@ describe('logitScale, truncation, graphs and signal', () => {
     const folder = await fixtureVariant(
       'altclip',
       await mkdtemp(join(tmpdir(), 'ortvision-altclip-towers-')),
-      {
-        'onnx/model.onnx': null,
-      },
+      // and no checkpoint, from which model.onnx would be built
+      { 'onnx/model.onnx': null, 'pytorch_model.bin': null },
     );
     try {
       const towers = await zeroShotImageClassification(folder, { logitScale: Math.log(100) });
