@@ -588,6 +588,8 @@ export interface BuiltGraphSuite {
   nodeCounts?: boolean;
   /** What the first result's notes add. */
   notes?: readonly string[];
+  /** Whether to measure the load path's cold start (`cachedBuildColdStart`); default true. */
+  coldStart?: boolean;
   /**
    * Further results from the built model folder (config, processor and tokenizer files, the checkpoint and `onnx/`
    * with both dtypes' graphs), before it is removed: the package's own API on graphs built from the checkpoint.
@@ -661,6 +663,7 @@ export async function builtGraphSuite(spec: BuiltGraphSuite, quick: boolean): Pr
     };
     results[0]!.notes!.push(...(spec.notes ?? []));
     if (spec.more) results.push(...(await spec.more(dir, quick)));
+    if (spec.coldStart === false) return results;
     // The class's forward takes the first graph's inputs; the exported folder holds every graph the build wrote (as
     // `ortvision export` does), so that both folders offer the class the same graphs to load.
     const firstInputs = (await readOnnxModel(built('fp32', names[0]!))).inputs.map((input) => input.name);

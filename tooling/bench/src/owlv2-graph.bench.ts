@@ -66,7 +66,9 @@ async function queryMany(folder: string, quick: boolean): Promise<SuiteResult[]>
       'owlv2-graph',
       `OWLv2-B/16 960 px embed once, query many: 1 photo (${photo!.name}) x 10 label sets, graphs BUILT from the checkpoint`,
       variants,
-      benchOptions(quick, { slow: true }),
+      // transformers.js takes about a minute a run here: 3 interleaved runs keep the suite under 10 minutes, and the
+      // ratio is far from its goal either way (the owlv2 suite measures the exported graphs at 10 runs).
+      quick ? benchOptions(quick, { slow: true }) : { warmup: 1, iterations: 3 },
     );
     result.ratios = {
       'throughput embed-once (built graphs) / transformers.js x 10 (goal >= 8)': round(
@@ -87,7 +89,7 @@ export const run: Suite = ({ quick }) =>
   builtGraphSuite(
     {
       suite: 'owlv2-graph',
-      label: 'OWLv2-B/16 960 px, 1 photo x 2 labels,',
+      label: 'OWLv2-B/16 960 px, 1 photo x 2 labels',
       hubId,
       packageName: 'owlv2',
       className: 'Owlv2ForObjectDetection',
