@@ -2,12 +2,10 @@ import {
   type ImageInput,
   InvalidArgumentError,
   type IsGiven,
-  PRETRAINED_OPTIONS,
   type PaddingTruncationOptions,
   type PreprocessOptions,
-  type ResolveOptions,
   type Tensor,
-  Tokenizer,
+  TextImageProcessor,
   checkOptions,
   optionNames,
 } from '@ortvision/core';
@@ -73,24 +71,8 @@ export type CLIPSegProcessorResult<I extends CLIPSegProcessorInputs> = CLIPSegPr
  * // input_ids / attention_mask int64 [2, seq], pixel_values float32 [1, 3, 352, 352]
  * ```
  */
-export class CLIPSegProcessor {
-  readonly imageProcessor: CLIPSegImageProcessor;
-  readonly tokenizer: Tokenizer;
-
-  constructor(imageProcessor: CLIPSegImageProcessor, tokenizer: Tokenizer) {
-    this.imageProcessor = imageProcessor;
-    this.tokenizer = tokenizer;
-  }
-
-  /** Reads preprocessor_config.json and the tokenizer files of a folder or Hub id. */
-  static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<CLIPSegProcessor> {
-    checkOptions(options, PRETRAINED_OPTIONS, 'CLIPSegProcessor.fromPretrained');
-    const [imageProcessor, tokenizer] = await Promise.all([
-      CLIPSegImageProcessor.fromPretrained(idOrPath, options),
-      Tokenizer.fromPretrained(idOrPath, options),
-    ]);
-    return new CLIPSegProcessor(imageProcessor, tokenizer);
-  }
+export class CLIPSegProcessor extends TextImageProcessor<CLIPSegImageProcessor> {
+  static override readonly imageProcessorClass = CLIPSegImageProcessor;
 
   /**
    * Text prompts -> `input_ids` / `attention_mask` (padding off by default, as in Python: pass `padding: true` for
@@ -128,10 +110,5 @@ export class CLIPSegProcessor {
       ).pixel_values;
     }
     return outputs as CLIPSegProcessorResult<I>;
-  }
-
-  /** Token ids back to text, as the tokenizer's `batchDecode`. */
-  batchDecode(...args: Parameters<Tokenizer['batchDecode']>): string[] {
-    return this.tokenizer.batchDecode(...args);
   }
 }
