@@ -6,6 +6,7 @@ import {
   type PreprocessOptions,
   type Tensor,
   TextImageProcessor,
+  type TextImageTensors,
   checkOptions,
   optionNames,
 } from '@ortvision/core';
@@ -38,10 +39,7 @@ export const CLIPSEG_PROCESSOR_INPUTS = optionNames<CLIPSegProcessorInputs>({
 });
 
 /** What `CLIPSegProcessor.process` returns: the tensors named as in Python, those of the inputs given. */
-export interface CLIPSegProcessorOutputs {
-  input_ids?: Tensor<'int64'>;
-  attention_mask?: Tensor<'int64'>;
-  pixel_values?: Tensor<'float32'>;
+export interface CLIPSegProcessorOutputs extends TextImageTensors {
   conditional_pixel_values?: Tensor<'float32'>;
 }
 

@@ -10,6 +10,7 @@ import {
   type PreprocessOptions,
   type Tensor,
   TextImageProcessor,
+  type TextImageTensors,
   checkOptions,
   optionNames,
 } from '@ortvision/core';
@@ -59,12 +60,11 @@ export const OWLV2_PROCESS_OPTIONS: OptionNames<Owlv2ProcessOptions> = [
   }),
 ];
 
-/** What `process` returns, named as Python's `Owlv2Processor.__call__` names them. */
-export interface Owlv2ProcessorOutput {
-  /** [batch * queries, seq] int64, image-major. */
-  input_ids?: Tensor<'int64'>;
-  attention_mask?: Tensor<'int64'>;
-  pixel_values?: Tensor<'float32'>;
+/**
+ * What `process` returns, named as Python's `Owlv2Processor.__call__` names them; `input_ids` is
+ * [batch * queries, seq], image-major.
+ */
+export interface Owlv2ProcessorOutput extends TextImageTensors {
   query_pixel_values?: Tensor<'float32'>;
 }
 

@@ -12,4 +12,8 @@ export type { CLIPTowerConfig } from './tower-models.js';
 export { LruCache, textEmbeddingCacheSize } from './text-embedding-cache.js';
 export type { TextEmbeddingCacheOptions } from './text-embedding-cache.js';
 export { TextImageProcessor } from './text-image-processor.js';
-export type { ImageProcessorClass, TextImageProcessorClass } from './text-image-processor.js';
+export type {
+  ImageProcessorClass,
+  TextImageProcessorClass,
+  TextImageTensors,
+} from './text-image-processor.js';

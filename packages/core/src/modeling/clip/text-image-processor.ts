@@ -6,6 +6,16 @@ import { type DecodeOptions, type TokenIds, Tokenizer } from '../../text/tokeniz
 import { checkOptions } from '../../validation/option-names.js';
 import { PRETRAINED_OPTIONS } from '../pretrained-options.js';
 
+/** The tensors a CLIP-family processor returns, named as in Python: those of the inputs it was given. */
+export interface TextImageTensors {
+  /** int64 [texts, seq]. */
+  input_ids?: Tensor<'int64'>;
+  /** int64 [texts, seq]: 1 for tokens, 0 for padding. */
+  attention_mask?: Tensor<'int64'>;
+  /** float32 [images, 3, H, W]. */
+  pixel_values?: Tensor<'float32'>;
+}
+
 /** An image processor class as `TextImageProcessor.fromPretrained` loads it. */
 export interface ImageProcessorClass<I extends ImageProcessor> {
   new (config: ImageProcessorConfig, source?: string): I;
