@@ -114,7 +114,7 @@ describe('model folders AltCLIP cannot use', () => {
       "ViT's classifier (32 px, logits) as vision_model.onnx",
       { 'onnx/vision_model.onnx': 'from:vit-cls/onnx/model.onnx' },
       InputShapeError,
-      /vision_model\.onnx returned no 'image_embeds', expected float32 \[1, 16\] \(batch, config projection_dim\)/,
+      /the vision_model graph returned no 'image_embeds' \(it has: logits\), expected float32 \[1, 16\] \(batch, config projection_dim\)/,
     ],
     [
       "OWLv2's model.onnx",

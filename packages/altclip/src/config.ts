@@ -1,4 +1,4 @@
-import { CLIPVisionConfig, type ConfigSchema, PretrainedConfig } from '@ortvision/core';
+import { CLIPCompositeConfig, CLIPVisionConfig, type ConfigSchema, PretrainedConfig } from '@ortvision/core';
 
 /** The `model_type` of config.json that this package handles. */
 export const MODEL_TYPE = 'altclip';
@@ -92,8 +92,8 @@ export class AltCLIPVisionConfig extends CLIPVisionConfig {
 }
 
 /**
- * transformers' `AltCLIPConfig`: `text_config` and `vision_config` as typed sub-configs (built from `{}` when
- * config.json lacks them, as transformers does), `projection_dim` (the size of `text_embeds` / `image_embeds`) and
+ * transformers' `AltCLIPConfig`: `text_config` and `vision_config` as typed sub-configs (core's
+ * `CLIPCompositeConfig`: built from `{}` when config.json lacks them, as transformers does), `projection_dim` (the size of `text_embeds` / `image_embeds`) and
  * `logit_scale_init_value`. The trained `logit_scale` itself is a weight inside `onnx/model.onnx`, not a config
  * field (`AltCLIPModel.logitScale()` reads it from the graph).
  *
@@ -104,34 +104,12 @@ export class AltCLIPVisionConfig extends CLIPVisionConfig {
  * console.log(config.projection_dim, config.text_config.vocab_size, config.vision_config.image_size);
  * ```
  */
-export class AltCLIPConfig extends PretrainedConfig {
+export class AltCLIPConfig extends CLIPCompositeConfig<AltCLIPTextConfig, AltCLIPVisionConfig> {
   static override readonly modelTypes = [MODEL_TYPE];
+  static override readonly textConfigClass = AltCLIPTextConfig;
+  static override readonly visionConfigClass = AltCLIPVisionConfig;
   static override readonly schema: ConfigSchema = {
-    ...PretrainedConfig.schema,
-    text_config: { type: 'object', nullable: true },
-    vision_config: { type: 'object', nullable: true },
+    ...CLIPCompositeConfig.schema,
     projection_dim: { type: 'integer', default: 768 },
-    logit_scale_init_value: { type: 'number', default: 2.6592 },
-    initializer_factor: { type: 'number', default: 1.0 },
   };
-
-  declare readonly text_config: AltCLIPTextConfig;
-  declare readonly vision_config: AltCLIPVisionConfig;
-  declare readonly projection_dim: number;
-  declare readonly logit_scale_init_value: number;
-  declare readonly initializer_factor: number;
-
-  constructor(json: Record<string, unknown>, source = 'config.json') {
-    super(json, source);
-    // The schema has checked that both are objects (or absent/null: transformers then builds them from {}).
-    const target = this as unknown as Record<string, unknown>;
-    target.text_config = new AltCLIPTextConfig(
-      (json.text_config ?? {}) as Record<string, unknown>,
-      `${source} text_config`,
-    );
-    target.vision_config = new AltCLIPVisionConfig(
-      (json.vision_config ?? {}) as Record<string, unknown>,
-      `${source} vision_config`,
-    );
-  }
 }

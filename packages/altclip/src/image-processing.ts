@@ -1,10 +1,7 @@
-import { ImageProcessor, type ImageProcessorConfig } from '@ortvision/core';
-
 /**
- * transformers' `CLIPImageProcessor` (the image half of `AltCLIPProcessor`): resize the short side to
- * `size.shortest_edge` with the long side `int(shortest * long / short)` (bicubic by default), center crop to
- * `crop_size` (zero-padded when the image is smaller, before rescale), rescale 1/255, normalize with OpenAI
- * CLIP's mean/std. A bare int `size` means {shortest_edge}. Fixture case altclip `no-resize-crop-pads`.
+ * transformers' `CLIPImageProcessor` (the image half of `AltCLIPProcessor`) lives in core: resize the short side
+ * to `size.shortest_edge`, center crop to `crop_size` (zero-padded when smaller), rescale, normalize with OpenAI
+ * CLIP's mean/std. Fixture case altclip `no-resize-crop-pads`.
  *
  * @example
  * ```ts
@@ -13,21 +10,4 @@ import { ImageProcessor, type ImageProcessorConfig } from '@ortvision/core';
  * const { pixel_values } = await processor.preprocess('cats.png'); // [1, 3, 224, 224]
  * ```
  */
-export class CLIPImageProcessor extends ImageProcessor {
-  static override readonly defaults: Readonly<ImageProcessorConfig> = {
-    ...ImageProcessor.defaults,
-    do_resize: true,
-    size: { shortest_edge: 224 },
-    resample: 3,
-    do_center_crop: true,
-    crop_size: { height: 224, width: 224 },
-    do_rescale: true,
-    rescale_factor: 1 / 255,
-    do_normalize: true,
-    image_mean: [0.48145466, 0.4578275, 0.40821073],
-    image_std: [0.26862954, 0.26130258, 0.27577711],
-    do_convert_rgb: true,
-  };
-
-  static override readonly sizeDefaultToSquare = false;
-}
+export { CLIPImageProcessor } from '@ortvision/core';

@@ -1,9 +1,12 @@
 import {
+  CLIPDualTowerModel,
+  type CLIPTextInputs,
+  CLIPTextTowerModel,
+  type CLIPVisionInputs,
+  CLIPVisionTowerModel,
   type CheckpointGraphs,
-  InputShapeError,
   type ModelClassRegistry,
   OrtVisionError,
-  PreTrainedModel,
   type RunOptions,
   Tensor,
 } from '@ortvision/core';
@@ -25,13 +28,11 @@ function checkpointGraphs(
   };
 }
 
-// Inputs are type aliases, not interfaces: aliases are assignable to the base class's `NamedTensors` record.
-
 /** The text tower's inputs: int64 [batch, seq] ids padded with `<pad>` (1); the mask defaults to all ones. */
-export type AltCLIPTextInputs = { input_ids: Tensor<'int64'>; attention_mask?: Tensor<'int64'> };
+export type AltCLIPTextInputs = CLIPTextInputs;
 
 /** The image tower's input: float32 [batch, 3, image_size, image_size] from `CLIPImageProcessor`. */
-export type AltCLIPVisionInputs = { pixel_values: Tensor<'float32'> };
+export type AltCLIPVisionInputs = CLIPVisionInputs;
 
 /** `AltCLIPModel.forward`'s inputs: a batch of texts and a batch of images (the two sizes are independent). */
 export type AltCLIPInputs = AltCLIPTextInputs & AltCLIPVisionInputs;
@@ -47,82 +48,6 @@ export type AltCLIPOutput = {
   /** [images, projection_dim], L2-normalized. */
   image_embeds: Tensor<'float32'>;
 };
-
-function textFeeds(
-  config: AltCLIPConfig,
-  { input_ids, attention_mask }: AltCLIPTextInputs,
-): { input_ids: Tensor<'int64'>; attention_mask: Tensor<'int64'> } {
-  if (!(input_ids instanceof Tensor) || input_ids.dtype !== 'int64' || input_ids.rank !== 2) {
-    throw new InputShapeError(
-      `input_ids must be an int64 Tensor [batch, seq] (AltCLIPProcessor.process gives one), got ${describeTensor(input_ids)}`,
-    );
-  }
-  const [batch, seq] = input_ids.dims as [number, number];
-  const limit = config.text_config.maxSequenceLength;
-  if (seq > limit) {
-    throw new InputShapeError(
-      `input_ids has ${seq} tokens per text, but the text tower has positions for at most ${limit} (max_position_embeddings ${config.text_config.max_position_embeddings}); tokenize with truncation: true`,
-    );
-  }
-  if (attention_mask === undefined) {
-    return {
-      input_ids,
-      attention_mask: new Tensor('int64', new BigInt64Array(batch * seq).fill(1n), [batch, seq]),
-    };
-  }
-  if (
-    !(attention_mask instanceof Tensor) ||
-    attention_mask.dtype !== 'int64' ||
-    attention_mask.dims.join() !== input_ids.dims.join()
-  ) {
-    throw new InputShapeError(
-      `attention_mask must be an int64 Tensor shaped like input_ids [${batch}, ${seq}], got ${describeTensor(attention_mask)}`,
-    );
-  }
-  return { input_ids, attention_mask };
-}
-
-function pixelFeeds(
-  config: AltCLIPConfig,
-  { pixel_values }: AltCLIPVisionInputs,
-): { pixel_values: Tensor<'float32'> } {
-  const { num_channels, image_size } = config.vision_config;
-  const ok =
-    pixel_values instanceof Tensor &&
-    pixel_values.dtype === 'float32' &&
-    pixel_values.rank === 4 &&
-    pixel_values.dims[1] === num_channels &&
-    pixel_values.dims[2] === image_size &&
-    pixel_values.dims[3] === image_size;
-  if (!ok) {
-    throw new InputShapeError(
-      `pixel_values must be a float32 Tensor [batch, ${num_channels}, ${image_size}, ${image_size}] (vision_config.image_size), got ${describeTensor(pixel_values)}`,
-    );
-  }
-  return { pixel_values };
-}
-
-function describeTensor(value: unknown): string {
-  if (value instanceof Tensor) return `${value.dtype} [${value.dims.join(', ')}]`;
-  return value === null ? 'null' : typeof value;
-}
-
-/** A tower's output checked as float32 [batch, projection_dim]: another model's graph in its place gives other names or shapes. */
-function towerEmbeddings(
-  embeds: Tensor | undefined,
-  batch: number,
-  config: AltCLIPConfig,
-  graph: string,
-  name: string,
-): Tensor<'float32'> {
-  const width = config.projection_dim;
-  if (embeds?.dtype !== 'float32' || embeds.dims.join() !== [batch, width].join()) {
-    throw new InputShapeError(
-      `onnx/${graph}.onnx returned ${embeds ? `${name} ${embeds.dtype} [${embeds.dims.join(', ')}]` : `no '${name}'`}, expected float32 [${batch}, ${width}] (batch, config projection_dim)`,
-    );
-  }
-  return embeds as Tensor<'float32'>;
-}
 
 /**
  * transformers' `AltCLIPModel` over three ONNX graphs: `onnx/model.onnx` (`forward`: texts x images ->
@@ -142,7 +67,7 @@ function towerEmbeddings(
  * await model.dispose();
  * ```
  */
-export class AltCLIPModel extends PreTrainedModel<AltCLIPConfig> {
+export class AltCLIPModel extends CLIPDualTowerModel<AltCLIPConfig> {
   static override readonly configClass = AltCLIPConfig;
   static override readonly checkpointGraphs = checkpointGraphs(altclipGraphBuilders.AltCLIPModel);
   static override readonly graphs = {
@@ -160,28 +85,8 @@ export class AltCLIPModel extends PreTrainedModel<AltCLIPConfig> {
 
   /** Runs `onnx/model.onnx` (transformers' `AltCLIPModel.forward`). */
   override async forward(inputs: AltCLIPInputs, options?: RunOptions): Promise<AltCLIPOutput> {
-    const feeds = { ...textFeeds(this.config, inputs), ...pixelFeeds(this.config, inputs) };
-    return (await super.forward(feeds, options)) as AltCLIPOutput;
-  }
-
-  /** `get_text_features`: [batch, projection_dim] text embeddings, not normalized (`onnx/text_model.onnx`). */
-  async getTextFeatures(inputs: AltCLIPTextInputs, options?: RunOptions): Promise<Tensor<'float32'>> {
-    const feeds = textFeeds(this.config, inputs);
-    const { text_embeds } = await this.runGraph('text_model', feeds, options);
-    return towerEmbeddings(text_embeds, feeds.input_ids.dims[0]!, this.config, 'text_model', 'text_embeds');
-  }
-
-  /** `get_image_features`: [batch, projection_dim] image embeddings, not normalized (`onnx/vision_model.onnx`). */
-  async getImageFeatures(inputs: AltCLIPVisionInputs, options?: RunOptions): Promise<Tensor<'float32'>> {
-    const feeds = pixelFeeds(this.config, inputs);
-    const { image_embeds } = await this.runGraph('vision_model', feeds, options);
-    return towerEmbeddings(
-      image_embeds,
-      feeds.pixel_values.dims[0]!,
-      this.config,
-      'vision_model',
-      'image_embeds',
-    );
+    const feeds = { ...this.textFeeds(inputs), pixel_values: this.pixelValues(inputs.pixel_values) };
+    return (await this.runGraph('model', feeds, options)) as AltCLIPOutput;
   }
 
   /**
@@ -263,22 +168,13 @@ export class AltCLIPModel extends PreTrainedModel<AltCLIPConfig> {
  * const { text_embeds } = await model.forward(await processor.process({ text: ['一只猫', '猫'], padding: true }));
  * ```
  */
-export class AltCLIPTextModel extends PreTrainedModel<AltCLIPConfig> {
+export class AltCLIPTextModel extends CLIPTextTowerModel<AltCLIPConfig> {
   static override readonly configClass = AltCLIPConfig;
   static override readonly checkpointGraphs = checkpointGraphs(altclipGraphBuilders.AltCLIPTextModel, [
     /^vision_model\./,
     /^visual_projection\./,
     /^logit_scale$/,
   ]);
-  static override readonly graphs = { text_model: 'text_model' };
-
-  override async forward(
-    inputs: AltCLIPTextInputs,
-    options?: RunOptions,
-  ): Promise<{ text_embeds: Tensor<'float32'> }> {
-    const outputs = await this.runGraph('text_model', textFeeds(this.config, inputs), options);
-    return outputs as { text_embeds: Tensor<'float32'> };
-  }
 }
 
 /**
@@ -293,22 +189,13 @@ export class AltCLIPTextModel extends PreTrainedModel<AltCLIPConfig> {
  * const { image_embeds } = await model.forward(await processor.process({ images: ['a.png', 'b.jpg'] }));
  * ```
  */
-export class AltCLIPVisionModel extends PreTrainedModel<AltCLIPConfig> {
+export class AltCLIPVisionModel extends CLIPVisionTowerModel<AltCLIPConfig> {
   static override readonly configClass = AltCLIPConfig;
   static override readonly checkpointGraphs = checkpointGraphs(altclipGraphBuilders.AltCLIPVisionModel, [
     /^text_model\./,
     /^text_projection\./,
     /^logit_scale$/,
   ]);
-  static override readonly graphs = { vision_model: 'vision_model' };
-
-  override async forward(
-    inputs: AltCLIPVisionInputs,
-    options?: RunOptions,
-  ): Promise<{ image_embeds: Tensor<'float32'> }> {
-    const outputs = await this.runGraph('vision_model', pixelFeeds(this.config, inputs), options);
-    return outputs as { image_embeds: Tensor<'float32'> };
-  }
 }
 
 /**

@@ -1,17 +1,13 @@
 import {
   type BatchEncoding,
-  type DecodeOptions,
   ENCODE_OPTIONS,
   type EncodeOptions,
   type ImageInput,
   InvalidArgumentError,
   PREPROCESS_OPTIONS,
-  PRETRAINED_OPTIONS,
   type PreprocessOptions,
-  type ResolveOptions,
   type Tensor,
-  type TokenIds,
-  Tokenizer,
+  TextImageProcessor,
   checkOptions,
   encodeOptionsFromKwargs,
   preprocessOptionsFromKwargs,
@@ -80,24 +76,8 @@ export function processorOptionsFromKwargs(
  * processor.batchDecode(inputs.input_ids, { skipSpecialTokens: true }); // the three texts back
  * ```
  */
-export class AltCLIPProcessor {
-  readonly imageProcessor: CLIPImageProcessor;
-  readonly tokenizer: Tokenizer;
-
-  constructor(imageProcessor: CLIPImageProcessor, tokenizer: Tokenizer) {
-    this.imageProcessor = imageProcessor;
-    this.tokenizer = tokenizer;
-  }
-
-  /** Loads preprocessor_config.json and tokenizer.json (+ tokenizer_config.json) from a folder or Hub id. */
-  static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<AltCLIPProcessor> {
-    checkOptions(options, PRETRAINED_OPTIONS, 'AltCLIPProcessor.fromPretrained');
-    const [imageProcessor, tokenizer] = await Promise.all([
-      CLIPImageProcessor.fromPretrained(idOrPath, options),
-      Tokenizer.fromPretrained(idOrPath, options),
-    ]);
-    return new AltCLIPProcessor(imageProcessor, tokenizer);
-  }
+export class AltCLIPProcessor extends TextImageProcessor<CLIPImageProcessor> {
+  static override readonly imageProcessorClass = CLIPImageProcessor;
 
   /**
    * Tokenizes `text` and preprocesses `images`, as transformers' `processor(text=..., images=...,
@@ -131,18 +111,5 @@ export class AltCLIPProcessor {
       ).pixel_values;
     }
     return output as AltCLIPProcessorOutput<I>;
-  }
-
-  /** transformers' `batch_decode`: each row of [batch, seq] ids back to text (the slow tokenizer's strip()). */
-  batchDecode(
-    ids: Tensor<'int64'> | Tensor<'int32'> | readonly TokenIds[],
-    options: DecodeOptions = {},
-  ): string[] {
-    return this.tokenizer.batchDecode(ids, options);
-  }
-
-  /** transformers' `decode`: one sequence of ids back to text. */
-  decode(ids: TokenIds, options: DecodeOptions = {}): string {
-    return this.tokenizer.decode(ids, options);
   }
 }

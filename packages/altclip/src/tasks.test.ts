@@ -65,6 +65,36 @@ describe('text embeddings are computed once per label', () => {
   });
 });
 
+describe('the text embedding cache option', () => {
+  it.each([
+    [{ textEmbeddingCacheSize: 0 }, 2],
+    [{ textEmbeddingCacheSize: 8 }, 1],
+    [{ textCacheSize: 0 }, 2], // the deprecated name still works
+  ])('with %o embeds a text asked twice %i time(s)', async (options, runs) => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const model = await AltCLIPModel.fromPretrained(dir);
+    try {
+      const embed = await embedText(model, options);
+      const spy = vi.spyOn(model, 'getTextFeatures');
+      await embed('a cat');
+      await embed('a cat');
+      expect(spy).toHaveBeenCalledTimes(runs);
+      await embed.dispose();
+    } finally {
+      await model.dispose();
+      warn.mockRestore();
+    }
+  });
+
+  it('refuses the deprecated textCacheSize beside textEmbeddingCacheSize', async () => {
+    await expect(embedText(dir, { textCacheSize: 4, textEmbeddingCacheSize: 4 })).rejects.toThrowError(
+      new InvalidArgumentError(
+        'textCacheSize is the old name of textEmbeddingCacheSize: give only textEmbeddingCacheSize (got both, 4 and 4)',
+      ),
+    );
+  });
+});
+
 describe('embedText, embedImage and similarity', () => {
   it('give L2-normalized vectors whose scaled dot products are the logits of model.onnx', async () => {
     const model = await AltCLIPModel.fromPretrained(dir);

@@ -4,10 +4,12 @@ import {
   type ImageInput,
   InvalidArgumentError,
   type LabelScore,
+  LruCache,
   type TaskFunction,
   type TaskHelper,
   type TaskLoadOptions,
   Tensor,
+  type TextEmbeddingCacheOptions,
   batchedTaskCall,
   checkFinite,
   checkFlag,
@@ -19,6 +21,7 @@ import {
   optionNames,
   prepareInputs,
   taskCall,
+  textEmbeddingCacheSize,
   textInputs,
 } from '@ortvision/core';
 import { AltCLIPModel } from './modeling.js';
@@ -32,20 +35,29 @@ import {
 import { type AltCLIPImages, AltCLIPProcessor } from './processing.js';
 
 /** The AltCLIP task helpers' own loading options. */
-export interface AltCLIPTaskSettings {
+export interface AltCLIPTaskSettings extends TextEmbeddingCacheOptions {
   /**
    * The raw `logit_scale` (Python's `model.logit_scale`): the natural LOG of the scale, 4.6052 = ln 100 for
    * BAAI/AltCLIP (not 100). By default it is measured once from `onnx/model.onnx` (`AltCLIPModel.logitScale()`);
    * give it to run without that graph.
    */
   logitScale?: number;
-  /** How many text embeddings to keep, by token ids, for reuse across calls (default 4096; 0 keeps none). */
+  /**
+   * How many text embeddings to keep, by token ids, for reuse across calls (default 4096; 0 keeps none; least
+   * recently used dropped first).
+   */
+  textEmbeddingCacheSize?: number;
+  /**
+   * @deprecated the old name of `textEmbeddingCacheSize` (one name across the CLIP family): still works, warns once
+   * (a `DeprecationWarning`); giving both is an `InvalidArgumentError`.
+   */
   textCacheSize?: number;
 }
 
 /** The keys of `AltCLIPTaskSettings`. */
 export const ALTCLIP_TASK_SETTINGS = optionNames<AltCLIPTaskSettings>({
   logitScale: true,
+  textEmbeddingCacheSize: true,
   textCacheSize: true,
 });
 
@@ -122,17 +134,16 @@ export function formatHypothesis(template: string, label: string): string {
 class AltCLIPEmbedder {
   readonly #model: AltCLIPModel;
   readonly #processor: AltCLIPProcessor;
-  readonly #cache = new Map<string, Float32Array>();
-  readonly #cacheSize: number;
+  readonly #cache: LruCache<string, Float32Array>;
   readonly #maxLength: number;
   #logitScale: number | undefined;
 
   constructor(model: AltCLIPModel, processor: AltCLIPProcessor, settings: AltCLIPTaskSettings) {
     this.#model = model;
     this.#processor = processor;
-    const { logitScale, textCacheSize = 4096 } = settings;
+    const { logitScale } = settings;
     this.#logitScale = logitScale === undefined ? undefined : checkLogitScale(logitScale);
-    this.#cacheSize = checkInteger(textCacheSize, 'textCacheSize', { min: 0 });
+    this.#cache = new LruCache(textEmbeddingCacheSize(settings, 4096, ['textCacheSize']));
     // With truncation, texts longer than the text tower's positions are cut (Python would fail on them instead).
     this.#maxLength = Math.min(
       processor.tokenizer.modelMaxLength,
@@ -178,7 +189,7 @@ class AltCLIPEmbedder {
         found.set(key, normalized.data.slice(row * d, (row + 1) * d));
       });
     }
-    for (const key of keys) this.#remember(key, found.get(key)!);
+    for (const key of keys) this.#cache.set(key, found.get(key)!);
     const d = found.get(keys[0]!)!.length;
     const out = new Float32Array(texts.length * d);
     keys.forEach((key, i) => out.set(found.get(key)!, i * d));
@@ -191,14 +202,6 @@ class AltCLIPEmbedder {
     const embeds = await this.#model.getImageFeatures({ pixel_values });
     checkFinite(embeds.data, 'the image embeddings');
     return l2Normalize(embeds);
-  }
-
-  #remember(key: string, embedding: Float32Array): void {
-    if (this.#cacheSize === 0) return;
-    // Map keeps insertion order: re-inserting marks the entry as recently used; the oldest goes first.
-    this.#cache.delete(key);
-    this.#cache.set(key, embedding);
-    if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
   }
 }
 

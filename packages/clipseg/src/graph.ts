@@ -44,7 +44,7 @@ const BATCH = 'batch_size';
 function pixelInput(root: Module, config: CLIPSegConfig): Value {
   return root.graph.input('pixel_values', 'float32', [
     BATCH,
-    config.visionConfig.num_channels,
+    config.vision_config.num_channels,
     'height',
     'width',
   ]);
@@ -60,7 +60,7 @@ function textInputs(root: Module): [ids: Value, mask: Value] {
 
 /** CLIPSegModel.get_text_features at `clip` (`clip` of CLIPSegForImageSegmentation, or the model root). */
 function textFeatures(clip: Module, ids: Value, mask: Value, config: CLIPSegConfig): Value {
-  const text = config.textConfig;
+  const text = config.text_config;
   return clipTextFeatures(clip, ids, mask, text, config.projection_dim, clipTextPooling(text.eos_token_id));
 }
 
@@ -75,7 +75,7 @@ function decoderConfig(config: CLIPSegConfig): CLIPEncoderConfig {
     intermediate_size: config.decoder_intermediate_size,
     num_hidden_layers: config.extract_layers.length,
     hidden_act: 'relu',
-    layer_norm_eps: config.visionConfig.layer_norm_eps,
+    layer_norm_eps: config.vision_config.layer_norm_eps,
   };
 }
 
@@ -121,7 +121,7 @@ function film(m: Module, x: Value, conditional: Value, config: CLIPSegConfig): V
  */
 function transposedConvolution(m: Module, x: Value, config: CLIPSegConfig): Value {
   const reduce = config.reduce_dim;
-  const patch = config.visionConfig.patch_size;
+  const patch = config.vision_config.patch_size;
   if (!config.use_complex_transposed_convolution) {
     return convTranspose(m, x, {
       inChannels: reduce,
@@ -164,7 +164,7 @@ function decoder(
   config: CLIPSegConfig,
 ): Value {
   const layers = decoderConfig(config);
-  const hidden = config.visionConfig.hidden_size;
+  const hidden = config.vision_config.hidden_size;
   let output: Value | undefined;
   for (const [i, activation] of [...activations].reverse().entries()) {
     const reduced = linear(m.child('reduces', i), activation, {
@@ -184,7 +184,7 @@ function decoder(
     {},
     { label: 'Slice_patches' },
   );
-  const patch = config.visionConfig.patch_size;
+  const patch = config.vision_config.patch_size;
   const grid = m.op(
     'Div',
     [
@@ -218,7 +218,7 @@ function decoder(
  * logits (torch's export leaves them out too).
  */
 function visionActivations(clip: Module, pixels: Value, config: CLIPSegConfig): Value[] {
-  const vision = config.visionConfig;
+  const vision = config.vision_config;
   const layers = config.extract_layers;
   const bad = layers.find((i) => !Number.isInteger(i) || i < 0 || i >= vision.num_hidden_layers);
   if (bad !== undefined) {
@@ -311,7 +311,7 @@ function visionModelBuilder(name: string, prefixed: boolean): ModelGraphBuilder<
     buildModelGraph(name, checkpoint, options, (root) => {
       const pixels = pixelInput(root, config);
       const clip = prefixed ? root.child('clip') : root;
-      const features = clipImageFeatures(clip, pixels, config.visionConfig, config.projection_dim, {
+      const features = clipImageFeatures(clip, pixels, config.vision_config, config.projection_dim, {
         interpolatePositions: true,
       });
       root.graph.output(features, 'image_embeds', 'float32', [BATCH, config.projection_dim]);

@@ -310,7 +310,9 @@ describe('bad input', () => {
         pixel_values: Tensor.zeros('float32', [3, 48, 48]),
         conditional_embeddings: Tensor.zeros('float32', [1, 16]),
       }),
-    ).rejects.toThrow('pixel_values must be float32 of rank 4, got float32 [3, 48, 48]');
+    ).rejects.toThrow(
+      'pixel_values must be a float32 Tensor [batch, 3, height, width], got float32 [3, 48, 48]',
+    );
     await expect(
       model.forward({ pixel_values, input_ids: Tensor.zeros('int32', [2, 3]) as unknown as Tensor<'int64'> }),
     ).rejects.toThrow(InputShapeError);
@@ -319,14 +321,18 @@ describe('bad input', () => {
     ).rejects.toThrow('got 2 images and 3 prompts: pass one image per prompt');
     await expect(
       model.forward({ pixel_values, conditional_embeddings: Tensor.zeros('float32', [2, 8]) }),
-    ).rejects.toThrow('conditional_embeddings [2, 8] must be [prompts, 16] (config projection_dim)');
+    ).rejects.toThrow(
+      'conditional_embeddings must be a float32 Tensor [prompts, 16] (config projection_dim), got float32 [2, 8]',
+    );
     await expect(
       model.forward({
         pixel_values,
         input_ids: Tensor.zeros('int64', [2, 3]),
         attention_mask: Tensor.zeros('int64', [2, 4]),
       }),
-    ).rejects.toThrow('attention_mask [2, 4] must have the shape of input_ids [2, 3]');
+    ).rejects.toThrow(
+      'attention_mask must be an int64 Tensor shaped like input_ids [2, 3], got int64 [2, 4]',
+    );
     await expect(
       model.forward(
         { pixel_values, input_ids: Tensor.zeros('int64', [2, 3]) },

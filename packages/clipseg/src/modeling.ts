@@ -1,6 +1,11 @@
 import {
+  CLIPDualTowerModel,
+  type CLIPTextInputs,
+  CLIPTextTowerModel,
+  CLIPTowerModel,
+  type CLIPVisionInputs,
+  CLIPVisionTowerModel,
   type CheckpointGraphs,
-  type DataType,
   InputShapeError,
   InvalidArgumentError,
   type ModelClassRegistry,
@@ -10,6 +15,7 @@ import {
   type PretrainedOptions,
   type RunOptions,
   Tensor,
+  describeValue,
   throwIfAborted,
   withAbortSignal,
 } from '@ortvision/core';
@@ -41,14 +47,10 @@ function checkpointGraphs(
 // Inputs are type aliases, not interfaces: aliases are assignable to the base class's `NamedTensors` record.
 
 /** Tokenized text prompts, as `CLIPSegProcessor` / the tokenizer make them: int64 [prompts, seq]. */
-export type CLIPSegTextInputs = {
-  input_ids: Tensor<'int64'>;
-  /** 1 for tokens, 0 for padding; all ones when left out. */
-  attention_mask?: Tensor<'int64'>;
-};
+export type CLIPSegTextInputs = CLIPTextInputs;
 
-/** Preprocessed images: float32 [batch, 3, H, W]. */
-export type CLIPSegImageInputs = { pixel_values: Tensor<'float32'> };
+/** Preprocessed images: float32 [batch, 3, H, W] (the graphs interpolate positions: any H and W). */
+export type CLIPSegImageInputs = CLIPVisionInputs;
 
 /**
  * What `CLIPSegForImageSegmentation.forward` takes: the images to segment and exactly one kind of prompt: text
@@ -70,70 +72,6 @@ export type CLIPSegSegmentationOutput = {
   /** float32 [prompts, projection_dim], when the split graphs computed them or they were given. */
   conditional_embeddings?: Tensor<'float32'>;
 };
-
-function checkTensor(name: string, tensor: unknown, dtype: DataType, rank: number): asserts tensor is Tensor {
-  if (!(tensor instanceof Tensor)) {
-    throw new InvalidArgumentError(`${name} must be a ${dtype} Tensor, got ${describe(tensor)}`);
-  }
-  if (tensor.dtype !== dtype || tensor.rank !== rank) {
-    throw new InputShapeError(
-      `${name} must be ${dtype} of rank ${rank}, got ${tensor.dtype} [${tensor.dims.join(', ')}]`,
-    );
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === undefined || value === null) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object'
-    ? (value.constructor?.name ?? 'an object')
-    : `${typeof value} ${String(value)}`;
-}
-
-/**
- * input_ids / attention_mask checked, the mask filled with ones when absent. Rows longer than the text tower's
- * position embeddings are refused here: ONNX Runtime would fail on them inside the graph.
- */
-function textFeeds(
-  { input_ids, attention_mask }: CLIPSegTextInputs,
-  config: CLIPSegConfig,
-): Record<string, Tensor<'int64'>> {
-  checkTensor('input_ids', input_ids, 'int64', 2);
-  const positions = config.textConfig.max_position_embeddings;
-  if (input_ids.dims[1]! > positions) {
-    throw new InputShapeError(
-      `input_ids has ${input_ids.dims[1]} tokens per prompt, more than the text tower's ${positions} (max_position_embeddings): shorten the prompt or tokenize with truncation: true`,
-    );
-  }
-  if (attention_mask === undefined) {
-    return {
-      input_ids,
-      attention_mask: new Tensor('int64', new BigInt64Array(input_ids.size).fill(1n), input_ids.dims),
-    };
-  }
-  checkTensor('attention_mask', attention_mask, 'int64', 2);
-  if (attention_mask.dims.join() !== input_ids.dims.join()) {
-    throw new InputShapeError(
-      `attention_mask [${attention_mask.dims.join(', ')}] must have the shape of input_ids [${input_ids.dims.join(', ')}]`,
-    );
-  }
-  return { input_ids, attention_mask };
-}
-
-/** A tower's embeddings checked as [prompts, projection_dim] float32 (another model's graph gives other shapes). */
-function promptEmbeddings(
-  embeds: Tensor | undefined,
-  prompts: number,
-  width: number,
-  graph: string,
-): Tensor<'float32'> {
-  if (embeds?.dtype !== 'float32' || embeds.dims.join() !== [prompts, width].join()) {
-    throw new InputShapeError(
-      `the ${graph} graph returned ${embeds ? `${embeds.dtype} [${embeds.dims.join(', ')}]` : 'no embeddings'}, expected float32 [${prompts}, ${width}] (prompts, config projection_dim)`,
-    );
-  }
-  return embeds as Tensor<'float32'>;
-}
 
 /**
  * The segmentation graphs export HF's `logits.squeeze()` as a Squeeze without axes: [H, W] for one prompt,
@@ -166,22 +104,13 @@ function unsqueezeLogits(logits: Tensor | undefined, batch: number): Tensor<'flo
  * const { text_embeds } = await model.forward(await processor.process({ text: ['a cat', 'a dog'], padding: true }));
  * ```
  */
-export class CLIPSegTextModel extends PreTrainedModel<CLIPSegConfig> {
+export class CLIPSegTextModel extends CLIPTextTowerModel<CLIPSegConfig> {
   static override readonly configClass = CLIPSegConfig;
   static override readonly checkpointGraphs = checkpointGraphs(
     clipsegGraphBuilders.CLIPSegTextModel,
     false,
     unusedVisionTower,
   );
-  static override readonly graphs = { text_model: 'text_model' };
-
-  override async forward(
-    inputs: CLIPSegTextInputs,
-    options?: RunOptions,
-  ): Promise<{ text_embeds: Tensor<'float32'> }> {
-    const outputs = await this.runGraph('text_model', textFeeds(inputs, this.config), options);
-    return outputs as { text_embeds: Tensor<'float32'> };
-  }
 }
 
 /**
@@ -196,23 +125,13 @@ export class CLIPSegTextModel extends PreTrainedModel<CLIPSegConfig> {
  * const { image_embeds } = await model.forward(await processor.preprocess('cat.png'));
  * ```
  */
-export class CLIPSegVisionModel extends PreTrainedModel<CLIPSegConfig> {
+export class CLIPSegVisionModel extends CLIPVisionTowerModel<CLIPSegConfig> {
   static override readonly configClass = CLIPSegConfig;
   static override readonly checkpointGraphs = checkpointGraphs(
     clipsegGraphBuilders.CLIPSegVisionModel,
     false,
     unusedTextTower,
   );
-  static override readonly graphs = { vision_model: 'vision_model' };
-
-  override async forward(
-    inputs: CLIPSegImageInputs,
-    options?: RunOptions,
-  ): Promise<{ image_embeds: Tensor<'float32'> }> {
-    checkTensor('pixel_values', inputs.pixel_values, 'float32', 4);
-    const outputs = await this.runGraph('vision_model', { pixel_values: inputs.pixel_values }, options);
-    return outputs as { image_embeds: Tensor<'float32'> };
-  }
 }
 
 /**
@@ -229,27 +148,9 @@ export class CLIPSegVisionModel extends PreTrainedModel<CLIPSegConfig> {
  * const image = await model.getImageFeatures(await processor.process({ images: 'cat.png' })); // [1, 512]
  * ```
  */
-export class CLIPSegModel extends PreTrainedModel<CLIPSegConfig> {
+export class CLIPSegModel extends CLIPDualTowerModel<CLIPSegConfig> {
   static override readonly configClass = CLIPSegConfig;
   static override readonly checkpointGraphs = checkpointGraphs(clipsegGraphBuilders.CLIPSegModel, false);
-  static override readonly graphs = { text_model: 'text_model', vision_model: 'vision_model' };
-
-  /** Text prompts -> `text_embeds` [batch, projection_dim] (not normalized). */
-  async getTextFeatures(inputs: CLIPSegTextInputs, options?: RunOptions): Promise<Tensor<'float32'>> {
-    const { text_embeds } = await this.runGraph('text_model', textFeeds(inputs, this.config), options);
-    return text_embeds as Tensor<'float32'>;
-  }
-
-  /** Images -> `image_embeds` [batch, projection_dim] (not normalized). */
-  async getImageFeatures(inputs: CLIPSegImageInputs, options?: RunOptions): Promise<Tensor<'float32'>> {
-    checkTensor('pixel_values', inputs.pixel_values, 'float32', 4);
-    const { image_embeds } = await this.runGraph(
-      'vision_model',
-      { pixel_values: inputs.pixel_values },
-      options,
-    );
-    return image_embeds as Tensor<'float32'>;
-  }
 
   /** The features of the inputs given: `text_embeds` for input_ids, `image_embeds` for pixel_values. */
   override async forward(
@@ -303,7 +204,7 @@ const SPLIT_GRAPHS = ['text_model', 'vision_model', 'conditional_model'] as cons
  * const probabilities = sigmoid(logits);
  * ```
  */
-export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> {
+export class CLIPSegForImageSegmentation extends CLIPTowerModel<CLIPSegConfig> {
   static override readonly configClass = CLIPSegConfig;
   static override readonly checkpointGraphs = checkpointGraphs(
     clipsegGraphBuilders.CLIPSegForImageSegmentation,
@@ -401,20 +302,13 @@ export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> 
   ): Promise<Tensor<'float32'>> {
     if ('input_ids' in inputs && inputs.input_ids !== undefined) {
       await this.#requireGraphs('text prompt embeddings need', ['text_model']);
-      const { text_embeds } = await this.runGraph('text_model', textFeeds(inputs, this.config), options);
-      return promptEmbeddings(
-        text_embeds,
-        inputs.input_ids.dims[0]!,
-        this.config.projection_dim,
-        'text_model',
-      );
+      return this.textEmbeddings(inputs, options);
     }
     if ('conditional_pixel_values' in inputs && inputs.conditional_pixel_values !== undefined) {
-      const pixels = inputs.conditional_pixel_values;
-      checkTensor('conditional_pixel_values', pixels, 'float32', 4);
+      const name = 'conditional_pixel_values';
+      const pixel_values = this.pixelValues(inputs.conditional_pixel_values, name);
       await this.#requireGraphs('image prompts need', ['vision_model', 'conditional_model']);
-      const { image_embeds } = await this.runGraph('vision_model', { pixel_values: pixels }, options);
-      return promptEmbeddings(image_embeds, pixels.dims[0]!, this.config.projection_dim, 'vision_model');
+      return this.imageEmbeddings({ pixel_values }, options, name);
     }
     throw new InvalidArgumentError(
       'getConditionalEmbeddings needs input_ids (text prompts) or conditional_pixel_values (image prompts)',
@@ -431,7 +325,7 @@ export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> 
   ): Promise<CLIPSegSegmentationOutput> {
     const { pixel_values, input_ids, attention_mask, conditional_pixel_values, conditional_embeddings } =
       inputs;
-    checkTensor('pixel_values', pixel_values, 'float32', 4);
+    this.pixelValues(pixel_values);
     const kinds = [
       input_ids !== undefined && 'input_ids',
       conditional_pixel_values !== undefined && 'conditional_pixel_values',
@@ -452,7 +346,7 @@ export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> 
       (textRoute ?? ((await this.supportsTextEmbeddings()) ? 'split' : 'model')) === 'model';
     if (viaModel && input_ids !== undefined) {
       await this.#requireGraphs('text prompts need', ['model']);
-      const feeds = textFeeds({ input_ids, attention_mask }, this.config);
+      const feeds = this.textFeeds({ input_ids, attention_mask });
       const batch = outputBatch(pixel_values, input_ids.dims[0]!);
       const { logits } = await this.runGraph('model', { ...feeds, pixel_values }, options);
       return { logits: unsqueezeLogits(logits, batch) };
@@ -465,14 +359,18 @@ export class CLIPSegForImageSegmentation extends PreTrainedModel<CLIPSegConfig> 
           : { conditional_pixel_values: conditional_pixel_values! },
         options,
       ));
-    checkTensor('conditional_embeddings', embeddings, 'float32', 2);
-    const batch = outputBatch(pixel_values, embeddings.dims[0]!);
     const width = this.config.projection_dim;
-    if (embeddings.dims[1] !== width) {
+    if (
+      !(embeddings instanceof Tensor) ||
+      embeddings.dtype !== 'float32' ||
+      embeddings.rank !== 2 ||
+      embeddings.dims[1] !== width
+    ) {
       throw new InputShapeError(
-        `conditional_embeddings [${embeddings.dims.join(', ')}] must be [prompts, ${width}] (config projection_dim)`,
+        `conditional_embeddings must be a float32 Tensor [prompts, ${width}] (config projection_dim), got ${embeddings instanceof Tensor ? `${embeddings.dtype} [${embeddings.dims.join(', ')}]` : describeValue(embeddings)}`,
       );
     }
+    const batch = outputBatch(pixel_values, embeddings.dims[0]!);
     await this.#requireGraphs('segmentation from conditional_embeddings needs', ['conditional_model']);
     const { logits } = await this.runGraph(
       'conditional_model',

@@ -2,12 +2,11 @@ import {
   type ImageInput,
   InvalidArgumentError,
   type IsGiven,
-  PRETRAINED_OPTIONS,
   type PaddingTruncationOptions,
   type PreprocessOptions,
-  type ResolveOptions,
   type Tensor,
-  Tokenizer,
+  TextImageProcessor,
+  type TextImageTensors,
   checkOptions,
   optionNames,
 } from '@ortvision/core';
@@ -40,10 +39,7 @@ export const CLIPSEG_PROCESSOR_INPUTS = optionNames<CLIPSegProcessorInputs>({
 });
 
 /** What `CLIPSegProcessor.process` returns: the tensors named as in Python, those of the inputs given. */
-export interface CLIPSegProcessorOutputs {
-  input_ids?: Tensor<'int64'>;
-  attention_mask?: Tensor<'int64'>;
-  pixel_values?: Tensor<'float32'>;
+export interface CLIPSegProcessorOutputs extends TextImageTensors {
   conditional_pixel_values?: Tensor<'float32'>;
 }
 
@@ -73,24 +69,8 @@ export type CLIPSegProcessorResult<I extends CLIPSegProcessorInputs> = CLIPSegPr
  * // input_ids / attention_mask int64 [2, seq], pixel_values float32 [1, 3, 352, 352]
  * ```
  */
-export class CLIPSegProcessor {
-  readonly imageProcessor: CLIPSegImageProcessor;
-  readonly tokenizer: Tokenizer;
-
-  constructor(imageProcessor: CLIPSegImageProcessor, tokenizer: Tokenizer) {
-    this.imageProcessor = imageProcessor;
-    this.tokenizer = tokenizer;
-  }
-
-  /** Reads preprocessor_config.json and the tokenizer files of a folder or Hub id. */
-  static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<CLIPSegProcessor> {
-    checkOptions(options, PRETRAINED_OPTIONS, 'CLIPSegProcessor.fromPretrained');
-    const [imageProcessor, tokenizer] = await Promise.all([
-      CLIPSegImageProcessor.fromPretrained(idOrPath, options),
-      Tokenizer.fromPretrained(idOrPath, options),
-    ]);
-    return new CLIPSegProcessor(imageProcessor, tokenizer);
-  }
+export class CLIPSegProcessor extends TextImageProcessor<CLIPSegImageProcessor> {
+  static override readonly imageProcessorClass = CLIPSegImageProcessor;
 
   /**
    * Text prompts -> `input_ids` / `attention_mask` (padding off by default, as in Python: pass `padding: true` for
@@ -128,10 +108,5 @@ export class CLIPSegProcessor {
       ).pixel_values;
     }
     return outputs as CLIPSegProcessorResult<I>;
-  }
-
-  /** Token ids back to text, as the tokenizer's `batchDecode`. */
-  batchDecode(...args: Parameters<Tokenizer['batchDecode']>): string[] {
-    return this.tokenizer.batchDecode(...args);
   }
 }

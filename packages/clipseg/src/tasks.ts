@@ -3,17 +3,19 @@ import {
   Image,
   type ImageInput,
   InvalidArgumentError,
+  LruCache,
   type TaskContext,
   type TaskHelper,
   type TaskLoadOptions,
   Tensor,
+  type TextEmbeddingCacheOptions,
   batchedTaskCall,
   checkFlag,
-  checkInteger,
   defineTask,
   describeValue,
   imageInputs,
   optionNames,
+  textEmbeddingCacheSize,
 } from '@ortvision/core';
 import { CLIPSegForImageSegmentation } from './modeling.js';
 import { postProcessPromptMasks } from './post-processing.js';
@@ -52,10 +54,11 @@ export const PROMPT_SEGMENTATION_CALL_OPTIONS = optionNames<PromptSegmentationCa
 });
 
 /** The task's own loading options. */
-export interface PromptSegmentationTaskOptions {
+export interface PromptSegmentationTaskOptions extends TextEmbeddingCacheOptions {
   /**
    * How many text prompts' embeddings to keep for reuse across calls (split graphs only; default 256, 0 turns
-   * the cache off). Embeddings do not depend on the image, so a prompt asked again skips the text tower.
+   * the cache off; least recently used dropped first). Embeddings do not depend on the image, so a prompt asked
+   * again skips the text tower.
    */
   textEmbeddingCacheSize?: number;
 }
@@ -125,36 +128,21 @@ function planes(tensor: Tensor<'float32'>): Tensor<'float32'>[] {
   );
 }
 
-/** A small insertion-ordered cache of text prompt embeddings. */
-class EmbeddingCache {
-  #rows = new Map<string, Float32Array>();
-  constructor(readonly capacity: number) {}
-  get(text: string): Float32Array | undefined {
-    return this.#rows.get(text);
-  }
-  set(text: string, row: Float32Array): void {
-    if (this.capacity <= 0) return;
-    this.#rows.delete(text);
-    this.#rows.set(text, row);
-    while (this.#rows.size > this.capacity) this.#rows.delete(this.#rows.keys().next().value!);
-  }
-}
-
 /** How prompts become the decoder's conditional embeddings, with the text cache kept across calls. */
 class PromptEmbedder {
   readonly #model: CLIPSegForImageSegmentation;
   readonly #processor: CLIPSegProcessor;
-  readonly #cache: EmbeddingCache;
+  readonly #cache: LruCache<string, Float32Array>;
 
   constructor(model: CLIPSegForImageSegmentation, processor: CLIPSegProcessor, cacheSize: number) {
     this.#model = model;
     this.#processor = processor;
-    this.#cache = new EmbeddingCache(cacheSize);
+    this.#cache = new LruCache(cacheSize);
   }
 
   /** Text prompts tokenized, cut to the text tower's positions with `truncation`. */
   async tokenize(texts: readonly string[], truncation: boolean) {
-    const positions = this.#model.config.textConfig.max_position_embeddings;
+    const positions = this.#model.config.text_config.max_position_embeddings;
     return this.#processor.process({
       text: texts,
       padding: true,
@@ -245,12 +233,8 @@ export const promptSegmentation: TaskHelper<
   model: (id, options) => CLIPSegForImageSegmentation.fromPretrained(id, options),
   parts: { processor: (id, options) => CLIPSegProcessor.fromPretrained(id, options) },
   options: PROMPT_SEGMENTATION_TASK_OPTIONS,
-  create: ({ model, parts: { processor }, options: { textEmbeddingCacheSize = 256 } }) => {
-    const embedder = new PromptEmbedder(
-      model,
-      processor,
-      checkInteger(textEmbeddingCacheSize, 'textEmbeddingCacheSize', { min: 0 }),
-    );
+  create: ({ model, parts: { processor }, options }) => {
+    const embedder = new PromptEmbedder(model, processor, textEmbeddingCacheSize(options, 256));
     return batchedTaskCall({
       name: 'promptSegmentation',
       input: imageInputs,

@@ -1,6 +1,6 @@
 import {
+  CLIPImageProcessor,
   type Image,
-  ImageProcessor,
   type ImageProcessorConfig,
   type ImageSize,
   type ResolvedPreprocessOptions,
@@ -11,7 +11,8 @@ import {
  * transformers' `LevitImageProcessor`: `size.shortest_edge` is first scaled by 256/224 (DeiT's crop ratio:
  * 224 -> 256, 64 -> 73), the short side resized to it and the long side to `int(short' * long / short)`; then a
  * center crop to `crop_size` (zero-padded when the image is smaller), rescale 1/255, ImageNet mean/std.
- * A `size` {height, width} resizes directly (no scaling); a bare int means {shortest_edge}.
+ * A `size` {height, width} resizes directly (no scaling); a bare int means {shortest_edge}. Core's
+ * `CLIPImageProcessor` with ImageNet's mean/std and that 256/224 ratio.
  * Fixture cases: levit-cls `size-shortest-edge` (88 -> 100), `size-int`, `size-height-width`.
  *
  * @example
@@ -21,22 +22,12 @@ import {
  * const { pixel_values } = await processor.preprocess('cats.png'); // [1, 3, 224, 224]
  * ```
  */
-export class LevitImageProcessor extends ImageProcessor {
+export class LevitImageProcessor extends CLIPImageProcessor {
   static override readonly defaults: Readonly<ImageProcessorConfig> = {
-    ...ImageProcessor.defaults,
-    do_resize: true,
-    size: { shortest_edge: 224 },
-    resample: 3,
-    do_center_crop: true,
-    crop_size: { height: 224, width: 224 },
-    do_rescale: true,
-    rescale_factor: 1 / 255,
-    do_normalize: true,
+    ...CLIPImageProcessor.defaults,
     image_mean: [0.485, 0.456, 0.406],
     image_std: [0.229, 0.224, 0.225],
   };
-
-  static override readonly sizeDefaultToSquare = false;
 
   protected override resizeSize(image: Image, options: ResolvedPreprocessOptions): ImageSize {
     const { size } = options;

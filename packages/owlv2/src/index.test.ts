@@ -37,7 +37,7 @@ describe('@ortvision/owlv2', () => {
   it('refuses a config of another model type or with a malformed sub-config', () => {
     expect(() => new pkg.Owlv2Config({ model_type: 'clip' })).toThrow(/handles "owlv2"/);
     expect(() => new pkg.Owlv2Config({ model_type: 'owlv2', vision_config: { image_size: '48' } })).toThrow(
-      /vision_config.image_size must be a number/,
+      'config.json vision_config: field image_size must be an integer, got "48"',
     );
   });
 });

@@ -3,8 +3,9 @@ export {
   OWLV2_TEXT_CONFIG_DEFAULTS,
   OWLV2_VISION_CONFIG_DEFAULTS,
   Owlv2Config,
+  Owlv2TextConfig,
+  Owlv2VisionConfig,
 } from './config.js';
-export type { Owlv2TextConfig, Owlv2VisionConfig } from './config.js';
 export {
   OWLV2_GRAPH_VERSION,
   buildOwlv2ClassHead,

@@ -1,13 +1,16 @@
 import {
+  type CLIPTextInputs,
+  CLIPTextTowerModel,
+  CLIPTowerModel,
   type CheckpointGraphs,
   InputShapeError,
   type ModelClassRegistry,
   ModelNotFoundError,
   type NamedTensors,
-  PreTrainedModel,
   type RunOptions,
   Tensor,
   centerToCorners,
+  graphOutput,
   iouWithEach,
 } from '@ortvision/core';
 import { Owlv2Config } from './config.js';
@@ -110,16 +113,6 @@ export interface Owlv2ImageGuidedOutput {
   selections: ImageQuerySelection[];
 }
 
-function floatOutput(outputs: NamedTensors, name: string, graph: string): Tensor<'float32'> {
-  const tensor = outputs[name];
-  if (!tensor || tensor.dtype !== 'float32') {
-    throw new InputShapeError(
-      `the ${graph} graph returned no float32 '${name}' (it has: ${Object.keys(outputs).join(', ')})`,
-    );
-  }
-  return tensor as Tensor<'float32'>;
-}
-
 function checkRank(tensor: Tensor, rank: number, name: string, what: string): void {
   if (tensor.dims.length !== rank) {
     throw new InputShapeError(`${name} must be ${what}, got [${tensor.dims.join(', ')}]`);
@@ -186,27 +179,6 @@ export function selectImageQuery(query: Owlv2ImageEmbeddings, i: number): ImageQ
 }
 
 /**
- * The OWLv2 classes share their config and the split-graph hint; each lists in `graphGroups` the sets of graphs
- * that are enough to use it, so that a Hub repo with only `model.onnx` loads (core's PreTrainedModel loads the
- * first complete set eagerly and the other graphs when first run).
- */
-abstract class Owlv2GraphModel extends PreTrainedModel<Owlv2Config> {
-  static override readonly configClass = Owlv2Config;
-
-  /** Runs a split graph; a missing one says how to get it. */
-  protected async runSplit(graph: string, feeds: NamedTensors, options?: RunOptions): Promise<NamedTensors> {
-    try {
-      return await this.runGraph(graph, feeds, options);
-    } catch (error) {
-      if (error instanceof ModelNotFoundError) {
-        throw new ModelNotFoundError(`${error.message}; ${SPLIT_HINT}`, { cause: error });
-      }
-      throw error;
-    }
-  }
-}
-
-/**
  * OWLv2's text tower with its projection (`text_model.onnx`): queries -> L2-normalized `text_embeds`
  * [num_texts, projection], the embeddings the detection head compares with image regions.
  *
@@ -216,25 +188,13 @@ abstract class Owlv2GraphModel extends PreTrainedModel<Owlv2Config> {
  * const { text_embeds } = await textModel.forward(processor.tokenize(['a cat', 'a dog']));
  * ```
  */
-export class Owlv2TextModel extends Owlv2GraphModel {
+export class Owlv2TextModel extends CLIPTextTowerModel<Owlv2Config> {
+  static override readonly configClass = Owlv2Config;
+  static override readonly missingGraphHint = SPLIT_HINT;
   static override readonly checkpointGraphs = checkpointGraphs(
     owlv2GraphBuilders.Owlv2TextModel,
     unusedVisionSide,
   );
-  static override readonly graphs = { text_model: 'text_model' };
-  static override readonly graphGroups = [['text_model']];
-
-  override async forward(
-    inputs: { input_ids: Tensor<'int64'>; attention_mask: Tensor<'int64'> },
-    options?: RunOptions,
-  ): Promise<{ text_embeds: Tensor<'float32'> }> {
-    const outputs = await this.runSplit(
-      'text_model',
-      { input_ids: inputs.input_ids, attention_mask: inputs.attention_mask },
-      options,
-    );
-    return { text_embeds: floatOutput(outputs, 'text_embeds', 'text_model') };
-  }
 }
 
 /**
@@ -247,7 +207,9 @@ export class Owlv2TextModel extends Owlv2GraphModel {
  * const { pred_boxes, objectness_logits } = await visionModel.forward({ pixel_values });
  * ```
  */
-export class Owlv2VisionModel extends Owlv2GraphModel {
+export class Owlv2VisionModel extends CLIPTowerModel<Owlv2Config> {
+  static override readonly configClass = Owlv2Config;
+  static override readonly missingGraphHint = SPLIT_HINT;
   static override readonly checkpointGraphs = checkpointGraphs(owlv2GraphBuilders.Owlv2VisionModel, [
     ...unusedTextSide,
     ...unusedQueryScoring,
@@ -259,16 +221,17 @@ export class Owlv2VisionModel extends Owlv2GraphModel {
     inputs: { pixel_values: Tensor<'float32'> },
     options?: RunOptions,
   ): Promise<Owlv2ImageEmbeddings> {
-    return visionOutputs(await this.runSplit('vision_model', { pixel_values: inputs.pixel_values }, options));
+    const pixel_values = this.pixelValues(inputs.pixel_values);
+    return visionOutputs(await this.runTower('vision_model', { pixel_values }, options));
   }
 }
 
 function visionOutputs(outputs: NamedTensors): Owlv2ImageEmbeddings {
   return {
-    image_embeds: floatOutput(outputs, 'image_embeds', 'vision_model'),
-    pred_boxes: floatOutput(outputs, 'pred_boxes', 'vision_model'),
-    objectness_logits: floatOutput(outputs, 'objectness_logits', 'vision_model'),
-    class_embeds: floatOutput(outputs, 'class_embeds', 'vision_model'),
+    image_embeds: graphOutput(outputs, 'image_embeds', 'vision_model'),
+    pred_boxes: graphOutput(outputs, 'pred_boxes', 'vision_model'),
+    objectness_logits: graphOutput(outputs, 'objectness_logits', 'vision_model'),
+    class_embeds: graphOutput(outputs, 'class_embeds', 'vision_model'),
   };
 }
 
@@ -282,7 +245,9 @@ function visionOutputs(outputs: NamedTensors): Owlv2ImageEmbeddings {
  * const { class_embeds } = await model.getImageFeatures(pixel_values);
  * ```
  */
-export class Owlv2Model extends Owlv2GraphModel {
+export class Owlv2Model extends CLIPTowerModel<Owlv2Config> {
+  static override readonly configClass = Owlv2Config;
+  static override readonly missingGraphHint = SPLIT_HINT;
   static override readonly checkpointGraphs = checkpointGraphs(
     owlv2GraphBuilders.Owlv2Model,
     unusedQueryScoring,
@@ -291,19 +256,17 @@ export class Owlv2Model extends Owlv2GraphModel {
   static override readonly graphGroups = [['text_model', 'vision_model']];
 
   /** L2-normalized query embeddings [num_texts, projection]. */
-  async getTextFeatures(inputs: { input_ids: Tensor<'int64'>; attention_mask: Tensor<'int64'> }): Promise<
-    Tensor<'float32'>
-  > {
-    const outputs = await this.runSplit('text_model', {
-      input_ids: inputs.input_ids,
-      attention_mask: inputs.attention_mask,
-    });
-    return floatOutput(outputs, 'text_embeds', 'text_model');
+  getTextFeatures(inputs: CLIPTextInputs, options?: RunOptions): Promise<Tensor<'float32'>> {
+    return this.textEmbeddings(inputs, options);
   }
 
   /** Per-patch features, boxes, objectness and class embeddings. */
-  async getImageFeatures(pixelValues: Tensor<'float32'>): Promise<Owlv2ImageEmbeddings> {
-    return visionOutputs(await this.runSplit('vision_model', { pixel_values: pixelValues }));
+  async getImageFeatures(
+    pixelValues: Tensor<'float32'>,
+    options?: RunOptions,
+  ): Promise<Owlv2ImageEmbeddings> {
+    const pixel_values = this.pixelValues(pixelValues);
+    return visionOutputs(await this.runTower('vision_model', { pixel_values }, options));
   }
 
   /** Both towers: `text_embeds` [num_texts, projection] and the image side's tensors. */
@@ -329,7 +292,9 @@ export class Owlv2Model extends Owlv2GraphModel {
  * const [found] = processor.postProcessObjectDetection(outputs, { threshold: 0.2, targetSizes: [[side, side]] });
  * ```
  */
-export class Owlv2ForObjectDetection extends Owlv2GraphModel {
+export class Owlv2ForObjectDetection extends CLIPTowerModel<Owlv2Config> {
+  static override readonly configClass = Owlv2Config;
+  static override readonly missingGraphHint = SPLIT_HINT;
   static override readonly checkpointGraphs = checkpointGraphs(
     owlv2GraphBuilders.Owlv2ForObjectDetection,
     [],
@@ -365,8 +330,8 @@ export class Owlv2ForObjectDetection extends Owlv2GraphModel {
     }
     return {
       ...outputs,
-      logits: floatOutput(outputs, 'logits', 'model'),
-      pred_boxes: floatOutput(outputs, 'pred_boxes', 'model'),
+      logits: graphOutput(outputs, 'logits', 'model'),
+      pred_boxes: graphOutput(outputs, 'pred_boxes', 'model'),
     };
   }
 
@@ -396,7 +361,7 @@ export class Owlv2ForObjectDetection extends Owlv2GraphModel {
         'detection needs input_ids, attention_mask and pixel_values (Owlv2Processor.process with text and images)',
       );
     }
-    checkRank(pixel_values, 4, 'pixel_values', '[batch, 3, height, width]');
+    this.pixelValues(pixel_values);
     queryMaskOf(input_ids, pixel_values.dims[0]!);
   }
 
@@ -405,23 +370,19 @@ export class Owlv2ForObjectDetection extends Owlv2GraphModel {
    * (`batchSize` images sharing the rows image-major; default 1) and `query_mask` (`input_ids[:, 0] > 0`).
    */
   async embedText(
-    inputs: { input_ids: Tensor<'int64'>; attention_mask: Tensor<'int64'> },
+    inputs: CLIPTextInputs,
     { batchSize = 1 }: { batchSize?: number } = {},
   ): Promise<Owlv2QueryEmbeddings> {
-    const query_mask = queryMaskOf(inputs.input_ids, batchSize);
-    const outputs = await this.runSplit('text_model', {
-      input_ids: inputs.input_ids,
-      attention_mask: inputs.attention_mask,
-    });
-    const textEmbeds = floatOutput(outputs, 'text_embeds', 'text_model');
+    const query_mask = queryMaskOf(this.textFeeds(inputs).input_ids, batchSize);
+    const textEmbeds = await this.textEmbeddings(inputs);
     const [texts, dim] = textEmbeds.dims as [number, number];
     return { query_embeds: textEmbeds.reshape([batchSize, texts / batchSize, dim]), query_mask };
   }
 
   /** The image side, once per image: features, boxes, objectness and class embeddings (`vision_model.onnx`). */
   async embedImage(pixelValues: Tensor<'float32'>): Promise<Owlv2ImageEmbeddings> {
-    checkRank(pixelValues, 4, 'pixel_values', '[batch, 3, height, width]');
-    return visionOutputs(await this.runSplit('vision_model', { pixel_values: pixelValues }));
+    const pixel_values = this.pixelValues(pixelValues);
+    return visionOutputs(await this.runTower('vision_model', { pixel_values }));
   }
 
   /** Python's `class_predictor` (`class_head.onnx`): logits [batch, boxes, queries] and normalized class_embeds. */
@@ -442,14 +403,14 @@ export class Owlv2ForObjectDetection extends Owlv2GraphModel {
     if (mask.dims.join() !== [batch, queries].join()) {
       throw new InputShapeError(`query_mask must be [${batch}, ${queries}], got [${mask.dims.join(', ')}]`);
     }
-    const outputs = await this.runSplit('class_head', {
+    const outputs = await this.runTower('class_head', {
       image_embeds: imageEmbeds,
       query_embeds: queryEmbeds,
       query_mask: mask,
     });
     return {
-      logits: floatOutput(outputs, 'logits', 'class_head'),
-      class_embeds: floatOutput(outputs, 'class_embeds', 'class_head'),
+      logits: graphOutput(outputs, 'logits', 'class_head'),
+      class_embeds: graphOutput(outputs, 'class_embeds', 'class_head'),
     };
   }
 

@@ -7,11 +7,10 @@ import {
   type IsGiven,
   type OptionNames,
   PREPROCESS_OPTIONS,
-  PRETRAINED_OPTIONS,
   type PreprocessOptions,
-  type ResolveOptions,
   type Tensor,
-  Tokenizer,
+  TextImageProcessor,
+  type TextImageTensors,
   checkOptions,
   optionNames,
 } from '@ortvision/core';
@@ -61,12 +60,11 @@ export const OWLV2_PROCESS_OPTIONS: OptionNames<Owlv2ProcessOptions> = [
   }),
 ];
 
-/** What `process` returns, named as Python's `Owlv2Processor.__call__` names them. */
-export interface Owlv2ProcessorOutput {
-  /** [batch * queries, seq] int64, image-major. */
-  input_ids?: Tensor<'int64'>;
-  attention_mask?: Tensor<'int64'>;
-  pixel_values?: Tensor<'float32'>;
+/**
+ * What `process` returns, named as Python's `Owlv2Processor.__call__` names them; `input_ids` is
+ * [batch * queries, seq], image-major.
+ */
+export interface Owlv2ProcessorOutput extends TextImageTensors {
   query_pixel_values?: Tensor<'float32'>;
 }
 
@@ -126,24 +124,8 @@ function imageCount(images: ImageInput | readonly ImageInput[]): number {
  * const [found] = processor.postProcessObjectDetection(outputs, { threshold: 0.2, targetSizes: [[side, side]] });
  * ```
  */
-export class Owlv2Processor {
-  readonly imageProcessor: Owlv2ImageProcessor;
-  readonly tokenizer: Tokenizer;
-
-  constructor(imageProcessor: Owlv2ImageProcessor, tokenizer: Tokenizer) {
-    this.imageProcessor = imageProcessor;
-    this.tokenizer = tokenizer;
-  }
-
-  /** Loads preprocessor_config.json and the tokenizer files of a model folder or Hub id. */
-  static async fromPretrained(idOrPath: string, options: ResolveOptions = {}): Promise<Owlv2Processor> {
-    checkOptions(options, PRETRAINED_OPTIONS, 'Owlv2Processor.fromPretrained');
-    const [imageProcessor, tokenizer] = await Promise.all([
-      Owlv2ImageProcessor.fromPretrained(idOrPath, options),
-      Tokenizer.fromPretrained(idOrPath, options),
-    ]);
-    return new Owlv2Processor(imageProcessor, tokenizer);
-  }
+export class Owlv2Processor extends TextImageProcessor<Owlv2ImageProcessor> {
+  static override readonly imageProcessorClass = Owlv2ImageProcessor;
 
   /**
    * Tokenizes text queries as the processor does: `input_ids` / `attention_mask` [images * queries, seq], padded

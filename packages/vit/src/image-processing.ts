@@ -1,15 +1,8 @@
-import {
-  type Image,
-  ImageProcessor,
-  type ImageProcessorConfig,
-  type ImageSize,
-  InvalidArgumentError,
-  type ResolvedPreprocessOptions,
-} from '@ortvision/core';
+import { ViTImageProcessor } from '@ortvision/core';
 
 /**
- * transformers' `ViTImageProcessor`: resize to `size` {height, width} (PIL bilinear by default), rescale 1/255,
- * normalize with mean = std = 0.5. No center crop. A bare int `size` means a square.
+ * transformers' `ViTImageProcessor` lives in core (CLIPSeg's processor is the same class): resize to `size`
+ * {height, width} (PIL bilinear by default), rescale 1/255, normalize with mean = std = 0.5, no center crop.
  *
  * @example
  * ```ts
@@ -18,29 +11,7 @@ import {
  * const { pixel_values } = await processor.preprocess('cats.png'); // [1, 3, 224, 224]
  * ```
  */
-export class ViTImageProcessor extends ImageProcessor {
-  static override readonly defaults: Readonly<ImageProcessorConfig> = {
-    ...ImageProcessor.defaults,
-    do_resize: true,
-    size: { height: 224, width: 224 },
-    resample: 2,
-    do_center_crop: false,
-    do_rescale: true,
-    rescale_factor: 1 / 255,
-    do_normalize: true,
-    image_mean: [0.5, 0.5, 0.5],
-    image_std: [0.5, 0.5, 0.5],
-  };
-
-  protected override resizeSize(_image: Image, { size }: ResolvedPreprocessOptions): ImageSize {
-    if (!('height' in size)) {
-      throw new InvalidArgumentError(
-        `ViTImageProcessor needs size {height, width}, got ${JSON.stringify(size)}`,
-      );
-    }
-    return size;
-  }
-}
+export { ViTImageProcessor };
 
 /** transformers' fast variant computes the same values; one class serves both names. */
 export const ViTImageProcessorFast = ViTImageProcessor;

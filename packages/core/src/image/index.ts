@@ -16,6 +16,8 @@ export type { SizeDict, SizeInput } from './size.js';
 export { centerCrop, padImage, pixelLookup, stackPlanar, toPlanar, writePlanar } from './transforms.js';
 export type { ImageSize, ImagePadding, PixelScaling, PlanarImage } from './transforms.js';
 export { ImageProcessor, PREPROCESS_OPTIONS, readPreprocessorConfig } from './image-processor.js';
+export { CLIPImageProcessor } from './clip-image-processor.js';
+export { ViTImageProcessor } from './vit-image-processor.js';
 export type {
   ImageProcessorConfig,
   ImageProcessorOutput,

@@ -46,4 +46,12 @@ export class CLIPVisionConfig extends PretrainedConfig {
   declare readonly attention_dropout: number;
   declare readonly initializer_range: number;
   declare readonly initializer_factor: number;
+
+  /**
+   * Whether the tower interpolates its position embeddings to the input's size (CLIPSeg's does, so its processors
+   * resize to 352 px while `image_size` is 224); CLIP's own tower takes `image_size` only.
+   */
+  get interpolatesPositionEmbeddings(): boolean {
+    return false;
+  }
 }

@@ -1,5 +1,6 @@
 export { PretrainedConfig } from './config.js';
 export { CLIPVisionConfig } from './clip-vision-config.js';
+export * from './clip/index.js';
 export type {
   ConfigClass,
   ConfigField,
