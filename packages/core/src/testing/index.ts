@@ -34,6 +34,7 @@ export type { ImagePreprocessor } from './image-processor-cases.js';
 export { FILE_LIST, HubServer, closedEndpoint, fileSize } from './hub-server.js';
 export type { Fault, HubServerOptions, MetadataFault, RecordedRequest } from './hub-server.js';
 export {
+  checkClassModelCases,
   checkGraphModelCases,
   checkModelCase,
   checkModelCases,

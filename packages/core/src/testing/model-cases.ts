@@ -128,6 +128,41 @@ export async function checkModelCases(
   return results;
 }
 
+/**
+ * Runs every model case of each graph of a model class the way the class runs that graph: `forwards` maps each
+ * graph key of the class (`graphs`, as `PreTrainedModel.graphs` names them) to a function of a case's feeds,
+ * typically a method of the loaded model. Every graph of the class is checked or the call fails: it throws when
+ * `forwards` and `graphs` name different graphs, or when the fixture has no case on one of them.
+ *
+ * @example
+ * ```ts
+ * const model = await CLIPSegModel.fromPretrained(folderWithoutOnnx);
+ * const results = await checkClassModelCases('clipseg', CLIPSegModel.graphs, {
+ *   text_model: async (feeds) => ({ text_embeds: await model.getTextFeatures(feeds as never) }),
+ *   vision_model: async (feeds) => ({ image_embeds: await model.getImageFeatures(feeds as never) }),
+ * });
+ * expect(failedCases(results)).toEqual([]);
+ * ```
+ */
+export async function checkClassModelCases(
+  fixture: string,
+  graphs: Readonly<Record<string, string>>,
+  forwards: Readonly<Record<string, (feeds: NamedTensors) => Promise<NamedTensors>>>,
+): Promise<ModelCaseResult[]> {
+  const names = (record: object) => Object.keys(record).sort().join(', ');
+  if (names(forwards) !== names(graphs)) {
+    throw new Error(`the class has the graphs ${names(graphs)}, but forwards run ${names(forwards)}`);
+  }
+  const results: ModelCaseResult[] = [];
+  for (const [graph, forward] of Object.entries(forwards)) {
+    const file = `onnx/${graphs[graph]}.onnx`;
+    const ofGraph = await checkModelCases({ forward }, fixture, file);
+    if (ofGraph.length === 0) throw new Error(`${fixture} has no model case on ${file}`);
+    results.push(...ofGraph);
+  }
+  return results;
+}
+
 /** One pipeline case, compared as JSON (numbers within the case's atol). */
 export interface PipelineCaseResult {
   readonly case: string;
