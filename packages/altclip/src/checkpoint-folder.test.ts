@@ -1,17 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { NamedTensors, PretrainedOptions, Tensor } from '@ortvision/core';
+import type { NamedTensors, Tensor } from '@ortvision/core';
 import {
+  type CheckpointFolders,
+  type ClassModelCases,
   type ModelCase,
   checkClassModelCases,
   checkPipelineCases,
+  checkpointFolders,
+  classModelCases,
   compareTensors,
   describeComparison,
   failedCases,
   fixtureImagePath,
   fixturePath,
-  fixtureVariant,
   loadFixture,
   readNpy,
 } from '@ortvision/core/testing';
@@ -31,28 +31,18 @@ import { embedImage, embedText, similarity, zeroShotImageClassification } from '
 
 const FIXTURE = 'altclip';
 
-let dir: string;
+// A copy of the fixture without onnx/, and a graph cache of this file's own.
+let folders: CheckpointFolders;
 let folder: string;
-/** A graph cache of this file's own: the tests never find graphs another test file (or the user) built. */
-let options: PretrainedOptions;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ortvision-altclip-checkpoint-folder-'));
-  folder = await fixtureVariant(FIXTURE, join(dir, FIXTURE), { onnx: null });
-  options = { graphCacheDir: join(dir, 'graph-cache') };
+  folders = await checkpointFolders('altclip');
+  folder = await folders.folder(FIXTURE);
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-type Forwards = Record<string, (feeds: NamedTensors) => Promise<NamedTensors>>;
-type LoadableClass = {
-  readonly graphs: Readonly<Record<string, string>>;
-  fromPretrained(path: string, options: PretrainedOptions): Promise<{ dispose(): Promise<void> }>;
-};
+afterAll(() => folders.remove());
 
 /** How each class runs each of its graphs on a model case's feeds. */
-const forwardsOf = {
-  AltCLIPModel: (model: AltCLIPModel) => ({
+const classCases: Record<keyof typeof modelClasses, ClassModelCases> = {
+  AltCLIPModel: classModelCases(modelClasses.AltCLIPModel, (model: AltCLIPModel) => ({
     model: async (feeds: NamedTensors) => ({ ...(await model.forward(feeds as AltCLIPInputs)) }),
     text_model: async (feeds: NamedTensors) => ({
       text_embeds: await model.getTextFeatures(feeds as AltCLIPInputs),
@@ -60,13 +50,13 @@ const forwardsOf = {
     vision_model: async (feeds: NamedTensors) => ({
       image_embeds: await model.getImageFeatures(feeds as AltCLIPInputs),
     }),
-  }),
-  AltCLIPTextModel: (model: AltCLIPTextModel) => ({
+  })),
+  AltCLIPTextModel: classModelCases(modelClasses.AltCLIPTextModel, (model: AltCLIPTextModel) => ({
     text_model: async (feeds: NamedTensors) => model.forward(feeds as AltCLIPInputs),
-  }),
-  AltCLIPVisionModel: (model: AltCLIPVisionModel) => ({
+  })),
+  AltCLIPVisionModel: classModelCases(modelClasses.AltCLIPVisionModel, (model: AltCLIPVisionModel) => ({
     vision_model: async (feeds: NamedTensors) => model.forward(feeds as AltCLIPInputs),
-  }),
+  })),
 };
 
 /** A model case's expected output. */
@@ -94,27 +84,16 @@ const MULTILINGUAL = [
 const IMAGES = ['cats.png', 'chelsea.png'].map((name) => fixtureImagePath(name));
 
 describe('an AltCLIP folder with the checkpoint (pytorch_model.bin) and no onnx/', () => {
-  it('the table runs every class of the package', () => {
-    expect(Object.keys(forwardsOf).sort()).toEqual(Object.keys(modelClasses).sort());
-  });
-
-  it.each(Object.keys(forwardsOf) as (keyof typeof forwardsOf)[])(
+  it.each(Object.keys(classCases) as (keyof typeof classCases)[])(
     '%s builds its graphs and answers every model case of each',
     async (name) => {
-      // One class of the table at a time: the union of the classes has no common fromPretrained signature.
-      const ModelClass = modelClasses[name] as unknown as LoadableClass;
-      const model = await ModelClass.fromPretrained(folder, options);
-      try {
-        const forwards = (forwardsOf[name] as unknown as (model: unknown) => Forwards)(model);
-        expect(failedCases(await checkClassModelCases(FIXTURE, ModelClass.graphs, forwards))).toEqual([]);
-      } finally {
-        await model.dispose();
-      }
+      const results = await checkClassModelCases(FIXTURE, classCases[name], folder, folders.options);
+      expect(failedCases(results)).toEqual([]);
     },
   );
 
   it('zeroShotImageClassification answers every pipeline case', async () => {
-    const classify = await zeroShotImageClassification(folder, options);
+    const classify = await zeroShotImageClassification(folder, folders.options);
     try {
       const results = await checkPipelineCases(
         FIXTURE,
@@ -135,7 +114,10 @@ describe('an AltCLIP folder with the checkpoint (pytorch_model.bin) and no onnx/
   });
 
   it('tower embeddings: embedText and embedImage give the normalized embeddings of model.onnx’s cases', async () => {
-    const [embedT, embedI] = await Promise.all([embedText(folder, options), embedImage(folder, options)]);
+    const [embedT, embedI] = await Promise.all([
+      embedText(folder, folders.options),
+      embedImage(folder, folders.options),
+    ]);
     try {
       expectClose(await embedT(ENGLISH), await expected('full-2img-3txt', 'text_embeds'));
       expectClose(await embedT(MULTILINGUAL), await expected('full-3img-5txt-multilingual', 'text_embeds'));
@@ -146,7 +128,7 @@ describe('an AltCLIP folder with the checkpoint (pytorch_model.bin) and no onnx/
   });
 
   it('similarity gives model.onnx’s logits (its logit_scale measured on the built graph)', async () => {
-    const score = await similarity(folder, options);
+    const score = await similarity(folder, folders.options);
     try {
       const result = await score(IMAGES, ENGLISH);
       expectClose(result.logits_per_image, await expected('full-2img-3txt', 'logits_per_image'));

@@ -1,14 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type NamedTensors, type PretrainedOptions, Tensor } from '@ortvision/core';
+import { type NamedTensors, Tensor } from '@ortvision/core';
 import {
+  type CheckpointFolders,
+  type ClassModelCases,
   checkClassModelCases,
   checkModelCases,
   checkPipelineCases,
+  checkpointFolders,
+  classModelCases,
   failedCases,
   fixtureImagePath,
-  fixtureVariant,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -28,18 +28,14 @@ import { promptSegmentation } from './tasks.js';
 
 const FIXTURE = 'clipseg';
 
-let dir: string;
+// A copy of the fixture without onnx/, and a graph cache of this file's own.
+let folders: CheckpointFolders;
 let folder: string;
-/** A graph cache of this file's own: the tests never find graphs another test file (or the user) built. */
-let options: PretrainedOptions;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ortvision-clipseg-checkpoint-folder-'));
-  folder = await fixtureVariant(FIXTURE, join(dir, FIXTURE), { onnx: null });
-  options = { graphCacheDir: join(dir, 'graph-cache') };
+  folders = await checkpointFolders('clipseg');
+  folder = await folders.folder(FIXTURE);
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => folders.remove());
 
 /** The fixture keeps HF's squeezed logits: [H, W] for one prompt; the model returns [1, H, W]. */
 function squeezed(logits: Tensor<'float32'>): Tensor<'float32'> {
@@ -60,63 +56,49 @@ const segmentation = (route: 'model' | 'split') => async (model: Segmenter, feed
   return { logits: squeezed(logits) };
 };
 
-type Forwards = Record<string, (feeds: NamedTensors) => Promise<NamedTensors>>;
-type LoadableClass = {
-  readonly graphs: Readonly<Record<string, string>>;
-  fromPretrained(path: string, options: PretrainedOptions): Promise<{ dispose(): Promise<void> }>;
-};
-
 /** How each class runs each of its graphs on a model case's feeds. */
-const forwardsOf = {
-  CLIPSegTextModel: (model: CLIPSegTextModel) => ({
+const classCases: Record<keyof typeof modelClasses, ClassModelCases> = {
+  CLIPSegTextModel: classModelCases(modelClasses.CLIPSegTextModel, (model: CLIPSegTextModel) => ({
     text_model: (feeds: NamedTensors) => model.forward(feeds as never),
-  }),
-  CLIPSegVisionModel: (model: CLIPSegVisionModel) => ({
+  })),
+  CLIPSegVisionModel: classModelCases(modelClasses.CLIPSegVisionModel, (model: CLIPSegVisionModel) => ({
     vision_model: (feeds: NamedTensors) => model.forward(feeds as never),
-  }),
-  CLIPSegModel: (model: CLIPSegModel) => ({
+  })),
+  CLIPSegModel: classModelCases(modelClasses.CLIPSegModel, (model: CLIPSegModel) => ({
     text_model: async (feeds: NamedTensors) => ({ text_embeds: await model.getTextFeatures(feeds as never) }),
     vision_model: async (feeds: NamedTensors) => ({
       image_embeds: await model.getImageFeatures(feeds as never),
     }),
-  }),
-  CLIPSegForImageSegmentation: (model: Segmenter) => ({
-    model: (feeds: NamedTensors) => segmentation('model')(model, feeds),
-    conditional_model: (feeds: NamedTensors) => segmentation('split')(model, feeds),
-    text_model: async (feeds: NamedTensors) => ({
-      text_embeds: await model.getConditionalEmbeddings(feeds as never),
-    }),
-    // An image prompt's embeddings: the case's pixel_values as conditional_pixel_values.
-    vision_model: async (feeds: NamedTensors) => ({
-      image_embeds: await model.getConditionalEmbeddings({
-        conditional_pixel_values: feeds.pixel_values as Tensor<'float32'>,
+  })),
+  CLIPSegForImageSegmentation: classModelCases(
+    modelClasses.CLIPSegForImageSegmentation,
+    (model: Segmenter) => ({
+      model: (feeds: NamedTensors) => segmentation('model')(model, feeds),
+      conditional_model: (feeds: NamedTensors) => segmentation('split')(model, feeds),
+      text_model: async (feeds: NamedTensors) => ({
+        text_embeds: await model.getConditionalEmbeddings(feeds as never),
+      }),
+      // An image prompt's embeddings: the case's pixel_values as conditional_pixel_values.
+      vision_model: async (feeds: NamedTensors) => ({
+        image_embeds: await model.getConditionalEmbeddings({
+          conditional_pixel_values: feeds.pixel_values as Tensor<'float32'>,
+        }),
       }),
     }),
-  }),
+  ),
 };
 
 describe('a CLIPSeg folder with the checkpoint (pytorch_model.bin) and no onnx/', () => {
-  it('the table runs every class of the package', () => {
-    expect(Object.keys(forwardsOf).sort()).toEqual(Object.keys(modelClasses).sort());
-  });
-
-  it.each(Object.keys(forwardsOf) as (keyof typeof forwardsOf)[])(
+  it.each(Object.keys(classCases) as (keyof typeof classCases)[])(
     '%s builds its graphs and answers every model case of each',
     async (name) => {
-      // One class of the table at a time: the union of the classes has no common fromPretrained signature.
-      const ModelClass = modelClasses[name] as unknown as LoadableClass;
-      const model = await ModelClass.fromPretrained(folder, options);
-      try {
-        const forwards = (forwardsOf[name] as unknown as (model: unknown) => Forwards)(model);
-        expect(failedCases(await checkClassModelCases(FIXTURE, ModelClass.graphs, forwards))).toEqual([]);
-      } finally {
-        await model.dispose();
-      }
+      const results = await checkClassModelCases(FIXTURE, classCases[name], folder, folders.options);
+      expect(failedCases(results)).toEqual([]);
     },
   );
 
   it('CLIPSegForImageSegmentation: text prompts through the split graphs give model.onnx’s logits', async () => {
-    const model = await CLIPSegForImageSegmentation.fromPretrained(folder, options);
+    const model = await CLIPSegForImageSegmentation.fromPretrained(folder, folders.options);
     try {
       expect(await model.supportsImagePrompts()).toBe(true);
       expect(await model.supportsTextEmbeddings()).toBe(true);
@@ -128,8 +110,8 @@ describe('a CLIPSeg folder with the checkpoint (pytorch_model.bin) and no onnx/'
   });
 
   it('promptSegmentation answers every pipeline case: text prompts and image prompts', async () => {
-    const segment = await promptSegmentation(folder, options);
-    const model = await CLIPSegForImageSegmentation.fromPretrained(folder, options);
+    const segment = await promptSegmentation(folder, folders.options);
+    const model = await CLIPSegForImageSegmentation.fromPretrained(folder, folders.options);
     const processor = await CLIPSegProcessor.fromPretrained(folder);
     try {
       const run = async (testCase: { inputs: Record<string, unknown> }, images: string[]) => {

@@ -35,9 +35,11 @@ function variant(name: string, changes: Record<string, string | null>): Promise<
   return fixtureVariant('clipseg', join(root, name), changes);
 }
 
-/** Only these graphs kept. */
-const keep = (...graphs: string[]) =>
-  Object.fromEntries(GRAPHS.filter((g) => !graphs.includes(g)).map((g) => [g, null]));
+/** Only these graphs kept, and no checkpoint, from which the others would be built. */
+const keep = (...graphs: string[]) => ({
+  ...Object.fromEntries(GRAPHS.filter((g) => !graphs.includes(g)).map((g) => [g, null])),
+  'pytorch_model.bin': null,
+});
 
 /** Loads promptSegmentation on `folder` and segments cats.png by `prompts` once: the mask shapes. */
 async function segmentIn(folder: string, prompts: SegmentationPrompt[]): Promise<number[][]> {
@@ -127,7 +129,12 @@ describe('model folders CLIPSeg cannot use', () => {
     ],
     [
       "OWLv2's model.onnx (same inputs, other logits)",
-      { 'onnx/model.onnx': 'from:owlv2/onnx/model.onnx', 'onnx/text_model.onnx': null },
+      // no checkpoint either, from which text_model.onnx would be built
+      {
+        'onnx/model.onnx': 'from:owlv2/onnx/model.onnx',
+        'onnx/text_model.onnx': null,
+        'pytorch_model.bin': null,
+      },
       text,
       InputShapeError,
       'the segmentation graph returned logits [1, 36, 2]: expected [2, H, W]',

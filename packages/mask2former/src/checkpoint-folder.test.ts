@@ -1,13 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type PretrainedOptions, Tensor } from '@ortvision/core';
+import { Tensor } from '@ortvision/core';
 import {
+  type CheckpointFolders,
   checkModelCases,
   checkPipelineCases,
+  checkpointFolders,
   failedCases,
   fixturePath,
-  fixtureVariant,
   loadFixture,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,18 +19,14 @@ import { imageSegmentation } from './tasks.js';
 
 const FIXTURE = 'mask2former';
 
-let dir: string;
+// A copy of the fixture without onnx/, and a graph cache of this file's own.
+let folders: CheckpointFolders;
 let folder: string;
-/** A graph cache of this file's own: the tests never find graphs another test file (or the user) built. */
-let options: PretrainedOptions;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ortvision-mask2former-checkpoint-folder-'));
-  folder = await fixtureVariant(FIXTURE, join(dir, FIXTURE), { onnx: null });
-  options = { graphCacheDir: join(dir, 'graph-cache') };
+  folders = await checkpointFolders('mask2former');
+  folder = await folders.folder(FIXTURE);
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => folders.remove());
 
 describe('a Mask2Former folder with the checkpoint and no onnx/', () => {
   it('has one class, Mask2FormerForUniversalSegmentation, with one graph', () => {
@@ -41,7 +35,7 @@ describe('a Mask2Former folder with the checkpoint and no onnx/', () => {
   });
 
   it('Mask2FormerForUniversalSegmentation builds its graph and answers every model case', async () => {
-    const model = await Mask2FormerForUniversalSegmentation.fromPretrained(folder, options);
+    const model = await Mask2FormerForUniversalSegmentation.fromPretrained(folder, folders.options);
     try {
       expect(failedCases(await checkModelCases(model, FIXTURE))).toEqual([]);
     } finally {
@@ -53,7 +47,7 @@ describe('a Mask2Former folder with the checkpoint and no onnx/', () => {
     const { manifest } = await loadFixture(fixturePath(FIXTURE));
     const subtasks = new Set(manifest.pipeline.map((c) => c.kwargs.subtask));
     expect(subtasks).toEqual(new Set(['semantic', 'instance', 'panoptic']));
-    const segment = await imageSegmentation(folder, options);
+    const segment = await imageSegmentation(folder, folders.options);
     try {
       const results = await checkPipelineCases(FIXTURE, 'image-segmentation', async (testCase, images) => {
         expect(images).toHaveLength(1);

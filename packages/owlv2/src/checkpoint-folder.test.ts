@@ -1,23 +1,24 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type NamedTensors, type PretrainedOptions, Tensor, loadImage } from '@ortvision/core';
+import { type NamedTensors, Tensor, loadImage } from '@ortvision/core';
 import {
+  type CheckpointFolders,
+  type ClassModelCases,
   type ModelCase,
   checkClassModelCases,
   checkModelCases,
   checkPipelineCases,
+  checkpointFolders,
+  classModelCases,
   compareJson,
   compareTensors,
   describeComparison,
   failedCases,
   fixtureImagePath,
   fixturePath,
-  fixtureVariant,
   loadFixture,
   readNpy,
 } from '@ortvision/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { imageGuidedDetections, pythonSelections } from './__fixtures__/owlv2-cases.js';
 import {
   type Owlv2DetectionInputs,
   Owlv2ForObjectDetection,
@@ -36,54 +37,47 @@ import { imageGuidedObjectDetection, zeroShotObjectDetection } from './tasks.js'
 
 const FIXTURE = 'owlv2';
 
-let dir: string;
+// A copy of the fixture without onnx/, and a graph cache of this file's own.
+let folders: CheckpointFolders;
 let folder: string;
-/** A graph cache of this file's own: the tests never find graphs another test file (or the user) built. */
-let options: PretrainedOptions;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ortvision-owlv2-checkpoint-folder-'));
-  folder = await fixtureVariant(FIXTURE, join(dir, FIXTURE), { onnx: null });
-  options = { graphCacheDir: join(dir, 'graph-cache') };
+  folders = await checkpointFolders('owlv2');
+  folder = await folders.folder(FIXTURE);
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => folders.remove());
 
 type Float = Tensor<'float32'>;
 
-type Forwards = Record<string, (feeds: NamedTensors) => Promise<NamedTensors>>;
-type LoadableClass = {
-  readonly graphs: Readonly<Record<string, string>>;
-  fromPretrained(path: string, options: PretrainedOptions): Promise<{ dispose(): Promise<void> }>;
-};
-
 /** How each class runs each of its graphs on a model case's feeds. */
-const forwardsOf = {
-  Owlv2TextModel: (model: Owlv2TextModel) => ({
+const classCases: Record<keyof typeof modelClasses, ClassModelCases> = {
+  Owlv2TextModel: classModelCases(modelClasses.Owlv2TextModel, (model: Owlv2TextModel) => ({
     text_model: (feeds: NamedTensors) => model.forward(feeds as never),
-  }),
-  Owlv2VisionModel: (model: Owlv2VisionModel) => ({
+  })),
+  Owlv2VisionModel: classModelCases(modelClasses.Owlv2VisionModel, (model: Owlv2VisionModel) => ({
     vision_model: (feeds: NamedTensors) => model.forward(feeds as never),
-  }),
-  Owlv2Model: (model: Owlv2Model) => ({
+  })),
+  Owlv2Model: classModelCases(modelClasses.Owlv2Model, (model: Owlv2Model) => ({
     text_model: async (feeds: NamedTensors) => ({ text_embeds: await model.getTextFeatures(feeds as never) }),
     vision_model: (feeds: NamedTensors) => model.getImageFeatures(feeds.pixel_values as Float),
-  }),
-  Owlv2ForObjectDetection: (model: Owlv2ForObjectDetection) => ({
-    model: (feeds: NamedTensors) => model.forward(feeds as Owlv2DetectionInputs),
-    // One query set of one image: the query rows are the texts.
-    text_model: async (feeds: NamedTensors) => {
-      const { query_embeds } = await model.embedText(feeds as never);
-      return { text_embeds: query_embeds.reshape(query_embeds.dims.slice(1)) };
-    },
-    vision_model: (feeds: NamedTensors) => model.embedImage(feeds.pixel_values as Float),
-    class_head: (feeds: NamedTensors) =>
-      model.classPredictor(
-        feeds.image_embeds as Float,
-        feeds.query_embeds as Float,
-        feeds.query_mask as Tensor<'bool'>,
-      ),
-  }),
+  })),
+  Owlv2ForObjectDetection: classModelCases(
+    modelClasses.Owlv2ForObjectDetection,
+    (model: Owlv2ForObjectDetection) => ({
+      model: (feeds: NamedTensors) => model.forward(feeds as Owlv2DetectionInputs),
+      // One query set of one image: the query rows are the texts.
+      text_model: async (feeds: NamedTensors) => {
+        const { query_embeds } = await model.embedText(feeds as never);
+        return { text_embeds: query_embeds.reshape(query_embeds.dims.slice(1)) };
+      },
+      vision_model: (feeds: NamedTensors) => model.embedImage(feeds.pixel_values as Float),
+      class_head: (feeds: NamedTensors) =>
+        model.classPredictor(
+          feeds.image_embeds as Float,
+          feeds.query_embeds as Float,
+          feeds.query_mask as Tensor<'bool'>,
+        ),
+    }),
+  ),
 };
 
 async function modelCase(name: string): Promise<ModelCase> {
@@ -100,29 +94,18 @@ function queryColumn(logits: Float, q: number): Float {
 }
 
 describe('an OWLv2 folder with the checkpoint (model.safetensors) and no onnx/', () => {
-  it('the table runs every class of the package', () => {
-    expect(Object.keys(forwardsOf).sort()).toEqual(Object.keys(modelClasses).sort());
-  });
-
-  it.each(Object.keys(forwardsOf) as (keyof typeof forwardsOf)[])(
+  it.each(Object.keys(classCases) as (keyof typeof classCases)[])(
     '%s builds its graphs and answers every model case of each',
     async (name) => {
-      // One class of the table at a time: the union of the classes has no common fromPretrained signature.
-      const ModelClass = modelClasses[name] as unknown as LoadableClass;
-      const model = await ModelClass.fromPretrained(folder, options);
-      try {
-        const forwards = (forwardsOf[name] as unknown as (model: unknown) => Forwards)(model);
-        expect(failedCases(await checkClassModelCases(FIXTURE, ModelClass.graphs, forwards))).toEqual([]);
-      } finally {
-        await model.dispose();
-      }
+      const results = await checkClassModelCases(FIXTURE, classCases[name], folder, folders.options);
+      expect(failedCases(results)).toEqual([]);
     },
   );
 
   describe('Owlv2ForObjectDetection through the split graphs built from the checkpoint', () => {
     let model: Owlv2ForObjectDetection;
     beforeAll(async () => {
-      model = await Owlv2ForObjectDetection.fromPretrained(folder, options);
+      model = await Owlv2ForObjectDetection.fromPretrained(folder, folders.options);
     });
     afterAll(() => model.dispose());
 
@@ -185,16 +168,7 @@ describe('an OWLv2 folder with the checkpoint (model.safetensors) and no onnx/',
             ]),
           });
           return {
-            embed_image_query: out.selections.map((s) => ({
-              ious: s.ious,
-              giou_fallback: s.giouFallback,
-              iou_threshold: s.iouThreshold,
-              selected_indices: s.selectedIndices,
-              mean_class_embed: s.meanClassEmbed,
-              mean_sim: s.meanSim,
-              best_box_index: s.bestBoxIndex,
-              query_embed: s.queryEmbed,
-            })),
+            embed_image_query: pythonSelections(out.selections),
             query_embeds: out.query_embeds,
             logits: out.logits,
             target_pred_boxes: out.target_pred_boxes,
@@ -208,7 +182,7 @@ describe('an OWLv2 folder with the checkpoint (model.safetensors) and no onnx/',
   });
 
   it('zeroShotObjectDetection answers every zero-shot pipeline case', async () => {
-    const detect = await zeroShotObjectDetection(folder, options);
+    const detect = await zeroShotObjectDetection(folder, folders.options);
     try {
       const results = await checkPipelineCases(FIXTURE, 'zero-shot-object-detection', (testCase, images) => {
         const { threshold, top_k } = testCase.kwargs as { threshold: number; top_k?: number };
@@ -230,16 +204,9 @@ describe('an OWLv2 folder with the checkpoint (model.safetensors) and no onnx/',
     const [target] = testCase.inputs.images as string[];
     const [query] = testCase.inputs.query_images as string[];
     const { threshold, nms_threshold } = testCase.kwargs as Record<string, number>;
-    // The helper's form of the case's result: best first, boxes truncated to ints as the pipeline does.
-    const [first] = (testCase.expected as { results: { scores: number[]; boxes: number[][] }[] }).results;
-    const wanted = first!.scores
-      .map((score, i) => {
-        const [xmin, ymin, xmax, ymax] = first!.boxes[i]!.map(Math.trunc) as [number, number, number, number];
-        return { score, box: { xmin, ymin, xmax, ymax } };
-      })
-      .sort((a, b) => b.score - a.score);
+    const wanted = imageGuidedDetections(testCase);
     expect(wanted.length).toBeGreaterThan(0);
-    const find = await imageGuidedObjectDetection(folder, options);
+    const find = await imageGuidedObjectDetection(folder, folders.options);
     try {
       const found = await find(fixtureImagePath(target!), fixtureImagePath(query!), {
         threshold,

@@ -88,13 +88,15 @@ describe('model folders OWLv2 cannot use', () => {
         'onnx/text_model.onnx': null,
         'onnx/vision_model.onnx': null,
         'onnx/class_head.onnx': null,
+        // and no checkpoint, from which they would be built
+        'model.safetensors': null,
       },
       ModelNotFoundError,
       /lacks the ONNX graphs Owlv2ForObjectDetection needs: onnx\/model\.onnx, or onnx\/text_model\.onnx \+ onnx\/vision_model\.onnx \+ onnx\/class_head\.onnx \(found: none\)/,
     ],
     [
       'split graphs without class_head',
-      { 'onnx/model.onnx': null, 'onnx/class_head.onnx': null },
+      { 'onnx/model.onnx': null, 'onnx/class_head.onnx': null, 'model.safetensors': null },
       ModelNotFoundError,
       /\(found: onnx\/text_model\.onnx, onnx\/vision_model\.onnx\)/,
     ],
@@ -112,7 +114,11 @@ describe('model folders OWLv2 cannot use', () => {
     ],
     [
       "AltCLIP's text tower as text_model.onnx (smaller vocabulary)",
-      { 'onnx/model.onnx': null, 'onnx/text_model.onnx': 'from:altclip/onnx/text_model.onnx' },
+      {
+        'onnx/model.onnx': null,
+        'onnx/text_model.onnx': 'from:altclip/onnx/text_model.onnx',
+        'model.safetensors': null,
+      },
       InputShapeError,
       /ONNX Runtime could not run .*text_model\.onnx on these inputs \(they do not fit the graph; does it belong to this model\?\): .*indices element out of data bounds/,
     ],
@@ -124,7 +130,8 @@ describe('model folders OWLv2 cannot use', () => {
   });
 
   it('only the split graphs: zero-shot detection still runs (through them)', async () => {
-    const folder = await variant('split-only', { 'onnx/model.onnx': null });
+    // No checkpoint either: model.onnx would be built from it, and taken before the split graphs.
+    const folder = await variant('split-only', { 'onnx/model.onnx': null, 'model.safetensors': null });
     const split = (await detectIn(folder)) as { label: string }[];
     expect(split.length).toBeGreaterThan(0);
     expect(split).toEqual(await detectIn(fixturePath('owlv2')));

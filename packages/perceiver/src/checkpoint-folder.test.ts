@@ -1,20 +1,15 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ModelNotFoundError, Tensor, classifyOptionsFromKwargs, loadImage } from '@ortvision/core';
 import {
-  ModelNotFoundError,
-  type PretrainedOptions,
-  Tensor,
-  classifyOptionsFromKwargs,
-  loadImage,
-} from '@ortvision/core';
-import {
+  type CheckpointFolders,
   type LoadableForwardModelClass,
   type ModelCaseResult,
   type PipelineCase,
   checkModelCases,
   checkPipelineCases,
+  checkpointFolders,
   failedCases,
   fixturePath,
   fixtureVariant,
@@ -46,23 +41,12 @@ import {
  */
 const NOT_FROM_CHECKPOINT = { fixture: 'perceiver-base', case: 'embeddings-batch2' } as const;
 
-let dir: string;
-/** A graph cache of this file's own: the tests never find graphs another test file (or the user) built. */
-let options: PretrainedOptions;
+// Copies of the fixtures without onnx/, and a graph cache of this file's own.
+let folders: CheckpointFolders;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ortvision-perceiver-checkpoint-folder-'));
-  options = { graphCacheDir: join(dir, 'graph-cache') };
+  folders = await checkpointFolders('perceiver');
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** A copy of the fixture's model folder without onnx/: config, processor files, checkpoint. */
-async function checkpointFolder(name: PerceiverFixture): Promise<string> {
-  const folder = join(dir, name);
-  if (!existsSync(folder)) await fixtureVariant(name, folder, { onnx: null });
-  return folder;
-}
+afterAll(() => folders.remove());
 
 const fixtures = Object.keys(fixtureClasses) as PerceiverFixture[];
 
@@ -79,7 +63,7 @@ describe('Perceiver folders with the checkpoint and no onnx/', () => {
 
   it.each(fixtures)('%s: its class builds its graphs and answers every model case', async (name) => {
     const ModelClass = fixtureClasses[name] as LoadableForwardModelClass & typeof PerceiverModel;
-    const model = await ModelClass.fromPretrained(await checkpointFolder(name), options);
+    const model = await ModelClass.fromPretrained(await folders.folder(name), folders.options);
     try {
       const results: ModelCaseResult[] = [];
       const { manifest } = await loadFixture(fixturePath(name));
@@ -99,7 +83,7 @@ describe('Perceiver folders with the checkpoint and no onnx/', () => {
   });
 
   it('fillMask answers every fill-mask case of perceiver-mlm', async () => {
-    const fill = await fillMask(await checkpointFolder('perceiver-mlm'), options);
+    const fill = await fillMask(await folders.folder('perceiver-mlm'), folders.options);
     try {
       const results = await checkPipelineCases('perceiver-mlm', 'fill-mask', (testCase) => {
         const { top_k, targets } = testCase.kwargs;
@@ -115,7 +99,7 @@ describe('Perceiver folders with the checkpoint and no onnx/', () => {
   });
 
   it('textClassification answers every text-classification case of perceiver-seq-cls', async () => {
-    const classify = await textClassification(await checkpointFolder('perceiver-seq-cls'), options);
+    const classify = await textClassification(await folders.folder('perceiver-seq-cls'), folders.options);
     try {
       const results = await checkPipelineCases('perceiver-seq-cls', 'text-classification', (testCase) => {
         const { kwargs } = testCase;
@@ -134,7 +118,7 @@ describe('Perceiver folders with the checkpoint and no onnx/', () => {
   it.each(['perceiver-cls-learned', 'perceiver-cls-fourier', 'perceiver-cls-conv'] as const)(
     '%s: imageClassification answers every image-classification case',
     async (name) => {
-      const classify = await imageClassification(await checkpointFolder(name), options);
+      const classify = await imageClassification(await folders.folder(name), folders.options);
       try {
         const results = await checkPipelineCases(name, 'image-classification', (testCase, images) =>
           classify(images.length === 1 ? images[0]! : images, classifyOptionsFromKwargs(testCase.kwargs)),
@@ -147,9 +131,9 @@ describe('Perceiver folders with the checkpoint and no onnx/', () => {
   );
 
   it('opticalFlow answers the tiled optical-flow case of perceiver-flow', async () => {
-    const folder = await checkpointFolder('perceiver-flow');
+    const folder = await folders.folder('perceiver-flow');
     const { train_size } = await PerceiverConfig.fromPretrained(folder);
-    const flowOf = await opticalFlow(folder, options);
+    const flowOf = await opticalFlow(folder, folders.options);
     try {
       const results = await checkPipelineCases('perceiver-flow', 'optical-flow', async (testCase, images) => {
         // Each frame cut to its crop [y, x, height, width].
@@ -182,7 +166,10 @@ describe('Perceiver folders with the checkpoint and no onnx/', () => {
   });
 
   it('multimodalAutoencoding answers every multimodal-autoencoding case of perceiver-multimodal', async () => {
-    const autoencode = await multimodalAutoencoding(await checkpointFolder('perceiver-multimodal'), options);
+    const autoencode = await multimodalAutoencoding(
+      await folders.folder('perceiver-multimodal'),
+      folders.options,
+    );
     try {
       const results = await checkPipelineCases(
         'perceiver-multimodal',
@@ -216,11 +203,11 @@ describe('PerceiverModel on a checkpoint without a text preprocessor (an image c
     // transformers' PerceiverModel (no preprocessor) reads d_model channels: the real vision checkpoints' configs
     // say so (322 for vision-perceiver-conv); the fixture's random config says 32, so the copy says 322.
     const raw = JSON.parse(await readFile(fixturePath('perceiver-cls-conv', 'config.json'), 'utf8'));
-    const folder = await fixtureVariant('perceiver-cls-conv', join(dir, 'perceiver-cls-conv-bare'), {
+    const folder = await fixtureVariant('perceiver-cls-conv', join(folders.dir, 'perceiver-cls-conv-bare'), {
       onnx: null,
       'config.json': JSON.stringify({ ...raw, d_model: 322 }),
     });
-    const model = await PerceiverModel.fromPretrained(folder, options);
+    const model = await PerceiverModel.fromPretrained(folder, folders.options);
     try {
       expect(await model.hasGraph('model')).toBe(false);
       expect(await model.hasGraph('model_no_preprocessor')).toBe(true);
