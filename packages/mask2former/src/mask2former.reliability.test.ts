@@ -87,9 +87,10 @@ describe('model folders Mask2Former cannot use', () => {
     ],
     [
       'no model.onnx',
-      { 'onnx/model.onnx': null },
+      // and no checkpoint, from which model.onnx would be built
+      { 'onnx/model.onnx': null, 'model.safetensors': null },
       ModelNotFoundError,
-      /has none of onnx\/model\.onnx, model\.onnx/,
+      /has neither onnx\/model\.onnx nor model\.onnx nor a checkpoint \(model\.safetensors or pytorch_model\.bin, sharded or not\) to build it from/,
     ],
     [
       "ViT's graph (fixed 32x32 input)",

@@ -81,7 +81,6 @@ describe('model folders OWLv2 cannot use', () => {
       ModelNotFoundError,
       /has no tokenizer\.json, nor CLIPTokenizer's vocab\.json \+ merges\.txt to build it from \(missing: vocab\.json, merges\.txt\); either would do/,
     ],
-    // Without the checkpoint: with it, the graphs a folder lacks are built from it (checkpoint-folder.test.ts).
     [
       'no graph at all',
       {
@@ -89,6 +88,7 @@ describe('model folders OWLv2 cannot use', () => {
         'onnx/text_model.onnx': null,
         'onnx/vision_model.onnx': null,
         'onnx/class_head.onnx': null,
+        // and no checkpoint, from which they would be built
         'model.safetensors': null,
       },
       ModelNotFoundError,
@@ -130,7 +130,7 @@ describe('model folders OWLv2 cannot use', () => {
   });
 
   it('only the split graphs: zero-shot detection still runs (through them)', async () => {
-    // Without the checkpoint, from which model.onnx would be built.
+    // No checkpoint either: model.onnx would be built from it, and taken before the split graphs.
     const folder = await variant('split-only', { 'onnx/model.onnx': null, 'model.safetensors': null });
     const split = (await detectIn(folder)) as { label: string }[];
     expect(split.length).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { AbortedError, InvalidArgumentError } from '@ortvision/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dir, expectJsonClose, image, manifest } from './__fixtures__/owlv2-cases.js';
+import { dir, expectJsonClose, image, imageGuidedDetections, manifest } from './__fixtures__/owlv2-cases.js';
 import { Owlv2ForObjectDetection } from './modeling.js';
 import { Owlv2Processor } from './processing.js';
 import {
@@ -61,13 +61,7 @@ describe('imageGuidedObjectDetection', () => {
       threshold: testCase.kwargs.threshold as number,
       nmsThreshold: testCase.kwargs.nms_threshold as number,
     });
-    const [first] = (testCase.expected as { results: { scores: number[]; boxes: number[][] }[] }).results;
-    const want = first!.scores
-      .map((score, i) => {
-        const [xmin, ymin, xmax, ymax] = first!.boxes[i]!.map(Math.trunc) as [number, number, number, number];
-        return { score, box: { xmin, ymin, xmax, ymax } };
-      })
-      .sort((a, b) => b.score - a.score);
+    const want = imageGuidedDetections(testCase);
     await expectJsonClose(found, want, 1e-4);
     expect(found[0]!.score).toBeCloseTo(1, 5);
   });

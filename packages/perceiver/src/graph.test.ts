@@ -254,15 +254,23 @@ describe('Perceiver graph builders', () => {
     await described.weights.close();
   });
 
-  it('refuse to build PerceiverModel’s text graph from a checkpoint without a text preprocessor', async () => {
-    const config = await PerceiverConfig.fromPretrained(fixturePath('perceiver-cls-conv'));
+  it('leave PerceiverModel’s text graph out on a checkpoint without a text preprocessor; build the bare graph', async () => {
+    // An image checkpoint's encoder reads its preprocessor's channels (322 here): transformers' PerceiverModel
+    // (no preprocessor) reads d_model channels, as the real checkpoints' configs have them; the fixture's config
+    // says 32, which transformers refuses too (size mismatch).
+    const raw = JSON.parse(await readFile(fixturePath('perceiver-cls-conv', 'config.json'), 'utf8'));
     const checkpoint = await openCheckpoint(fixturePath('perceiver-cls-conv'));
     try {
-      expect(() => describeCheckpointGraphs(PerceiverModel, config, checkpoint, 'fp32')).toThrowError(
+      expect(() =>
+        describeCheckpointGraphs(PerceiverModel, new PerceiverConfig(raw), checkpoint, 'fp32'),
+      ).toThrowError(
         new CheckpointError(
-          `${fixturePath('perceiver-cls-conv', 'pytorch_model.bin')} has no weight 'input_preprocessor.embeddings.weight' for PerceiverModel (looked for 'perceiver.input_preprocessor.embeddings.weight': the checkpoint's keys carry the 'perceiver.' prefix)`,
+          `${fixturePath('perceiver-cls-conv', 'pytorch_model.bin')}: 'encoder.cross_attention.attention.self.layernorm2.weight' has shape [322], but the config implies [32]`,
         ),
       );
+      const config = new PerceiverConfig({ ...raw, d_model: 322 });
+      const described = describeCheckpointGraphs(PerceiverModel, config, checkpoint, 'fp32');
+      expect(Object.keys(described.graphs)).toEqual(['model_no_preprocessor']);
     } finally {
       await checkpoint.close();
     }

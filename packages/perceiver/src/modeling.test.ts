@@ -1,6 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InputShapeError, ModelNotFoundError, Tensor } from '@ortvision/core';
-import { checkModelCase, describeComparison, fixturePath, loadFixture } from '@ortvision/core/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import {
+  checkModelCase,
+  describeComparison,
+  fixturePath,
+  fixtureVariant,
+  loadFixture,
+} from '@ortvision/core/testing';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { fixtureClasses } from './__fixtures__/fixture-classes.js';
 import { PerceiverConfig } from './config.js';
 import {
@@ -129,7 +138,16 @@ describe('input checks before ONNX Runtime', () => {
 
 describe('PerceiverModel loading', () => {
   it('loads a folder with only one of its two graphs, and says which is missing when it is asked for', async () => {
-    const model = await PerceiverModel.fromPretrained(fixturePath('perceiver-mlm'));
+    // Without the checkpoint, from which model_no_preprocessor.onnx would be built.
+    const folder = await fixtureVariant(
+      'perceiver-mlm',
+      await mkdtemp(join(tmpdir(), 'ortvision-perceiver-one-')),
+      {
+        'model.safetensors': null,
+      },
+    );
+    onTestFinished(() => rm(folder, { recursive: true, force: true }));
+    const model = await PerceiverModel.fromPretrained(folder);
     await expect(model.forward({ inputs: Tensor.zeros('float32', [1, 2, 32]) })).rejects.toThrowError(
       ModelNotFoundError,
     );

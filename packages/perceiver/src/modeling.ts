@@ -127,15 +127,17 @@ export class PerceiverModel extends PreTrainedModel<PerceiverConfig> {
   static override readonly graphs = { model: 'model', model_no_preprocessor: 'model_no_preprocessor' };
   /**
    * Both graphs from one checkpoint: `model` needs the text preprocessor's weights (`input_preprocessor.*`, as
-   * fixture perceiver-base and deepmind/language-perceiver hold them); a head model's decoder and postprocessor,
-   * which PerceiverModel(config) does not have, are left unread as transformers leaves them.
+   * fixture perceiver-base and deepmind/language-perceiver hold them), so an image, flow or multimodal checkpoint
+   * builds `model_no_preprocessor` only. A head model's preprocessor, decoder and postprocessor, which
+   * PerceiverModel(config) does not have, are left unread as transformers leaves them.
    */
   static override readonly checkpointGraphs: CheckpointGraphs<PerceiverConfig> = {
     version: PERCEIVER_GRAPH_VERSION,
     baseModelPrefix: 'perceiver',
     expectsPrefix: false,
-    ignoreUnused: [/^(perceiver\.)?(decoder|output_postprocessor)\./],
+    ignoreUnused: [/^(perceiver\.)?(input_preprocessor|decoder|output_postprocessor)\./],
     graphs: { model: buildPerceiverModel, model_no_preprocessor: buildPerceiverModelNoPreprocessor },
+    optionalGraphs: { model: 'input_preprocessor.embeddings.weight' },
   };
 
   /** A folder may hold either graph or both; eager loading loads what it has. */

@@ -94,9 +94,10 @@ describe('model folders Perceiver cannot use', () => {
       [
         base,
         'no model.onnx',
-        { 'onnx/model.onnx': null },
+        // and no checkpoint (either kind), from which model.onnx would be built
+        { 'onnx/model.onnx': null, 'model.safetensors': null, 'pytorch_model.bin': null },
         ModelNotFoundError,
-        /has none of onnx\/model\.onnx, model\.onnx/,
+        /has neither onnx\/model\.onnx nor model\.onnx nor a checkpoint \(model\.safetensors or pytorch_model\.bin, sharded or not\) to build it from/,
       ],
     ]) as [string, string, Record<string, string | null>, typeof ConfigError, RegExp][],
   )('%s, %s', async (base, name, changes, ErrorClass, message) => {

@@ -139,7 +139,16 @@ export async function exportModel(
     const written: Record<string, string> = {};
     const sources: Record<string, 'checkpoint' | 'onnx'> = {};
     for (const graph of present) {
-      const path = await abortable(options.signal, operation, () => graphs.file(graph, options.signal));
+      let path: string;
+      try {
+        path = await abortable(options.signal, operation, () => graphs.file(graph, options.signal));
+      } catch (error) {
+        // A graph this checkpoint lacks the weights for (`CheckpointGraphs.optionalGraphs`) is not exported.
+        const optional = modelClass.checkpointGraphs?.optionalGraphs?.[graph] !== undefined;
+        if (error instanceof ModelNotFoundError && optional && graphs.route(graph).kind === 'checkpoint')
+          continue;
+        throw error;
+      }
       const name = graphFileName(modelClass.graphs[graph]!, dtype);
       // The graph names its external data by file name: it and its data files keep their names, beside it.
       for (const file of await readdir(dirname(path))) {

@@ -27,7 +27,8 @@ export interface DescribedCheckpointGraphs {
 }
 
 /**
- * Describes every graph a model class builds from a checkpoint and checks the checkpoint's keys as a whole: a
+ * Describes every graph a model class builds from a checkpoint (an optional graph only when the checkpoint holds
+ * its weights: `CheckpointGraphs.optionalGraphs`) and checks the checkpoint's keys as a whole: a
  * missing weight or a wrong shape fails here (while describing), and so does a stored weight that no graph of
  * the class reads unless the class or the checkpoint's layout makes it ignorable (`StateDict.checkUnused`).
  * Only the index is read: weights are read when `writeDescribedGraph` writes a graph.
@@ -61,6 +62,8 @@ export function describeCheckpointGraphs<C>(
   });
   const graphs: Record<string, BuiltGraph> = {};
   for (const [graph, build] of Object.entries(spec.graphs)) {
+    const needs = spec.optionalGraphs?.[graph];
+    if (needs !== undefined && !weights.has(needs)) continue;
     const built = build(config, weights, { dtype });
     const unused = new Set(built.unusedKeys);
     for (const key of weights.keys()) if (!unused.has(key)) weights.markUsed(key);

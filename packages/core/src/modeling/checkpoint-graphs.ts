@@ -45,4 +45,12 @@ export interface CheckpointGraphs<C = unknown> {
   readonly tiedWeights?: Readonly<Record<string, string>>;
   /** Graph key (as in the class's `graphs`: `model`, `text_model`, ...) -> its builder. */
   readonly graphs: Readonly<Record<string, ModelGraphBuilder<C>>>;
+  /**
+   * Graphs that only some checkpoints of the class hold the weights for: graph key -> a weight (model key) the
+   * graph cannot be built without. A checkpoint lacking it does not build that graph: it is not described (the
+   * weights only it reads must then be in `ignoreUnused`), and a load finds it absent, as a folder without that
+   * ONNX file (`ModelNotFoundError`: `hasGraph` answers false, eager loading takes the next of `graphGroups`).
+   * PerceiverModel's text graph needs the text embeddings, which image and flow checkpoints do not have.
+   */
+  readonly optionalGraphs?: Readonly<Record<string, string>>;
 }

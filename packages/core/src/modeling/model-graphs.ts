@@ -279,6 +279,11 @@ export class ModelGraphs {
       try {
         const described = describeCheckpointGraphs(modelClass, this.#config as never, opened, dtype);
         weights = described.weights;
+        if (!described.graphs[graph]) {
+          throw new ModelNotFoundError(
+            `${route.checkpoint.file} of ${this.repo.idOrPath} cannot build ${route.file}: it has no weight '${spec.optionalGraphs?.[graph]}', which ${modelClass.name}'s graph '${graph}' needs (it builds: ${Object.keys(described.graphs).join(', ')})`,
+          );
+        }
         const { onProgress } = this.#options;
         await writeDescribedGraph(modelClass, described, graph, dir, {
           signal,

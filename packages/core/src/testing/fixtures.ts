@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { cp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FixtureFormatError } from '../errors.js';
@@ -67,4 +68,47 @@ export async function fixtureVariant(
     } else if (content !== null) await writeFile(join(folder, file), content);
   }
   return folder;
+}
+
+/** Copies of fixtures as the original Hub repositories hold them, with a graph cache of their own (`checkpointFolders`). */
+export interface CheckpointFolders {
+  /** Where the copies and the graph cache are. */
+  readonly dir: string;
+  /** Options for every load from the copies: their graph cache (`graphCacheDir`). */
+  readonly options: { readonly graphCacheDir: string };
+  /** The copy of `fixture` without `onnx/`, made on first use. */
+  folder(fixture: string): Promise<string>;
+  /** Removes the copies and the graph cache. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Copies of fixtures without `onnx/` (config, processor and tokenizer files and the checkpoint, as the original Hub
+ * repositories are), in a temporary folder named after `label`, with a graph cache of their own: loading one builds
+ * its graphs from the checkpoint, and no test finds graphs another test file (or the user's cache) built.
+ *
+ * @example
+ * ```ts
+ * const folders = await checkpointFolders('vit');
+ * const classify = await imageClassification(await folders.folder('vit-cls'), folders.options);
+ * await classify.dispose();
+ * await folders.remove();
+ * ```
+ */
+export async function checkpointFolders(label: string): Promise<CheckpointFolders> {
+  const dir = await mkdtemp(join(tmpdir(), `ortvision-${label}-checkpoint-folders-`));
+  const copies = new Map<string, Promise<string>>();
+  return {
+    dir,
+    options: { graphCacheDir: join(dir, 'graph-cache') },
+    folder(fixture) {
+      let copy = copies.get(fixture);
+      if (!copy) {
+        copy = fixtureVariant(fixture, join(dir, fixture), { onnx: null });
+        copies.set(fixture, copy);
+      }
+      return copy;
+    },
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 }

@@ -22,7 +22,14 @@ export type {
   PostprocessCase,
   ProcessorCase,
 } from './manifest.js';
-export { fixtureImagePath, fixturePath, fixtureVariant, fixturesRoot } from './fixtures.js';
+export {
+  checkpointFolders,
+  fixtureImagePath,
+  fixturePath,
+  fixtureVariant,
+  fixturesRoot,
+} from './fixtures.js';
+export type { CheckpointFolders } from './fixtures.js';
 export { prng } from './prng.js';
 export {
   checkImageProcessorCase,
@@ -34,15 +41,20 @@ export type { ImagePreprocessor } from './image-processor-cases.js';
 export { FILE_LIST, HubServer, closedEndpoint, fileSize } from './hub-server.js';
 export type { Fault, HubServerOptions, MetadataFault, RecordedRequest } from './hub-server.js';
 export {
+  checkClassModelCases,
   checkGraphModelCases,
+  classModelCases,
   checkModelCase,
   checkModelCases,
   checkPipelineCases,
   failedCases,
 } from './model-cases.js';
 export type {
+  ClassModelCases,
   ForwardModel,
+  GraphForward,
   LoadableForwardModelClass,
+  LoadableModelClass,
   ModelCaseResult,
   PipelineCaseResult,
 } from './model-cases.js';

@@ -1,8 +1,15 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../tensor/tensor.js';
-import { fixturePath } from './fixtures.js';
+import { checkpointFolders, fixturePath } from './fixtures.js';
 import { loadFixture } from './manifest.js';
-import { checkGraphModelCases, checkModelCase } from './model-cases.js';
+import {
+  checkClassModelCases,
+  checkGraphModelCases,
+  checkModelCase,
+  classModelCases,
+} from './model-cases.js';
 import { readNpy } from './npy.js';
 
 describe('checkModelCase', async () => {
@@ -58,5 +65,67 @@ describe('checkGraphModelCases', () => {
     expect(
       await checkGraphModelCases('vit-cls', fixturePath('vit-cls', 'onnx', 'model.onnx'), 'onnx/x.onnx'),
     ).toEqual([]);
+  });
+});
+
+describe('checkClassModelCases', async () => {
+  const { manifest } = await loadFixture(fixturePath('vit-cls'));
+  const expected = await Promise.all(
+    manifest.model.map((c) => readNpy(fixturePath('vit-cls', c.expected.logits!))),
+  );
+  /** A stand-in model class: records what it was loaded with and whether it was released. */
+  function fakeClass(graphs: Record<string, string>) {
+    const log: string[] = [];
+    const modelClass = {
+      name: 'FakeModel',
+      graphs,
+      fromPretrained: async (path: string, options?: { graphCacheDir?: string }) => {
+        log.push(`load ${path} ${options?.graphCacheDir}`);
+        return { dispose: async () => void log.push('dispose') };
+      },
+    };
+    return { modelClass, log };
+  }
+
+  it('loads the class with the options, runs every case of each graph through its forward, and releases it', async () => {
+    const { modelClass, log } = fakeClass({ model: 'model' });
+    let call = 0;
+    const cases = classModelCases(modelClass, () => ({
+      model: async () => ({ logits: expected[call++]! }),
+    }));
+    const results = await checkClassModelCases('vit-cls', cases, '/some/folder', {
+      graphCacheDir: '/graphs',
+    });
+    expect(results.map((r) => r.case)).toEqual(manifest.model.map((c) => c.name));
+    expect(results.every((r) => r.comparison.ok)).toBe(true);
+    expect(log).toEqual(['load /some/folder /graphs', 'dispose']);
+  });
+
+  it('fails when the forwards and the class name different graphs, or a graph has no case; releases the model', async () => {
+    const other = fakeClass({ model: 'model', text_model: 'text_model' });
+    const partial = classModelCases(other.modelClass, () => ({ model: async () => ({}) }));
+    await expect(checkClassModelCases('vit-cls', partial, '/f')).rejects.toThrowError(
+      'FakeModel has the graphs model, text_model, but the forwards run model',
+    );
+    expect(other.log.at(-1)).toBe('dispose');
+    const uncovered = fakeClass({ text_model: 'text_model' });
+    const noCase = classModelCases(uncovered.modelClass, () => ({ text_model: async () => ({}) }));
+    await expect(checkClassModelCases('vit-cls', noCase, '/f')).rejects.toThrowError(
+      'vit-cls has no model case on onnx/text_model.onnx',
+    );
+  });
+});
+
+describe('checkpointFolders', () => {
+  it('copies a fixture without onnx/ once, gives a graph cache inside, and removes it all', async () => {
+    const folders = await checkpointFolders('core-test');
+    const folder = await folders.folder('vit-cls');
+    expect(await folders.folder('vit-cls')).toBe(folder);
+    expect(existsSync(join(folder, 'config.json'))).toBe(true);
+    expect(existsSync(join(folder, 'model.safetensors'))).toBe(true);
+    expect(existsSync(join(folder, 'onnx'))).toBe(false);
+    expect(folders.options.graphCacheDir.startsWith(folders.dir)).toBe(true);
+    await folders.remove();
+    expect(existsSync(folders.dir)).toBe(false);
   });
 });

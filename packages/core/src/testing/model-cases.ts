@@ -1,3 +1,4 @@
+import type { PretrainedOptions } from '../modeling/pretrained-options.js';
 import { ModelSession, type NamedTensors } from '../runtime/session.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type JsonComparison, type ResultValue, compareJson } from './compare-json.js';
@@ -126,6 +127,83 @@ export async function checkModelCases(
     }
   }
   return results;
+}
+
+/** A case's feeds -> the outputs to compare, as one graph of a loaded model class runs them. */
+export type GraphForward = (feeds: NamedTensors) => Promise<NamedTensors>;
+
+/** What `checkClassModelCases` loads: a model class, whatever its forward's types. */
+export interface LoadableModelClass {
+  readonly name: string;
+  /** Graph key -> file name (`{ model: 'model' }`), as `PreTrainedModel.graphs`. */
+  readonly graphs: Readonly<Record<string, string>>;
+  fromPretrained(path: string, options?: PretrainedOptions): Promise<{ dispose(): Promise<void> }>;
+}
+
+/** A model class and how each of its graphs is run on a model case's feeds (`classModelCases`). */
+export interface ClassModelCases {
+  readonly modelClass: LoadableModelClass;
+  readonly forwards: (model: never) => Readonly<Record<string, GraphForward>>;
+}
+
+/**
+ * Pairs a model class with how its loaded instance runs each of its graphs (graph key -> a function of a case's
+ * feeds, typically a method of the model), for `checkClassModelCases`. `M` is the class's instance type.
+ *
+ * @example
+ * ```ts
+ * const cases = classModelCases(CLIPSegModel, (model: CLIPSegModel) => ({
+ *   text_model: async (feeds) => ({ text_embeds: await model.getTextFeatures(feeds as never) }),
+ *   vision_model: async (feeds) => ({ image_embeds: await model.getImageFeatures(feeds as never) }),
+ * }));
+ * ```
+ */
+export function classModelCases<M>(
+  modelClass: LoadableModelClass,
+  forwards: (model: M) => Readonly<Record<string, GraphForward>>,
+): ClassModelCases {
+  return { modelClass, forwards: forwards as (model: never) => Readonly<Record<string, GraphForward>> };
+}
+
+/**
+ * Loads a model class from `path` and runs every model case of each of its graphs the way the class runs that graph
+ * (`classModelCases`), comparing each expected output at the case's tolerance; the model is released at the end.
+ * Every graph of the class is checked or the call fails: it throws when the forwards and the class's `graphs` name
+ * different graphs, or when the fixture has no case on one of them.
+ *
+ * @example
+ * ```ts
+ * const folder = await fixtureVariant('clipseg', join(tmp, 'clipseg'), { onnx: null });
+ * const results = await checkClassModelCases('clipseg', cases, folder, { graphCacheDir: join(tmp, 'graphs') });
+ * expect(failedCases(results)).toEqual([]);
+ * ```
+ */
+export async function checkClassModelCases(
+  fixture: string,
+  { modelClass, forwards }: ClassModelCases,
+  path: string,
+  options: PretrainedOptions = {},
+): Promise<ModelCaseResult[]> {
+  const model = await modelClass.fromPretrained(path, options);
+  try {
+    const table = forwards(model as never);
+    const names = (record: object) => Object.keys(record).sort().join(', ');
+    if (names(table) !== names(modelClass.graphs)) {
+      throw new Error(
+        `${modelClass.name} has the graphs ${names(modelClass.graphs)}, but the forwards run ${names(table)}`,
+      );
+    }
+    const results: ModelCaseResult[] = [];
+    for (const [graph, forward] of Object.entries(table)) {
+      const file = `onnx/${modelClass.graphs[graph]}.onnx`;
+      const ofGraph = await checkModelCases({ forward }, fixture, file);
+      if (ofGraph.length === 0) throw new Error(`${fixture} has no model case on ${file}`);
+      results.push(...ofGraph);
+    }
+    return results;
+  } finally {
+    await model.dispose();
+  }
 }
 
 /** One pipeline case, compared as JSON (numbers within the case's atol). */
