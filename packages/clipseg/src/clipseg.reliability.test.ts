@@ -144,7 +144,7 @@ describe('model folders CLIPSeg cannot use', () => {
       { 'onnx/vision_model.onnx': 'from:owlv2/onnx/vision_model.onnx' },
       image,
       InputShapeError,
-      /the vision_model graph returned float32 \[1, 36, 32\], expected float32 \[1, 16\] \(prompts, config projection_dim\)/,
+      /the vision_model graph returned image_embeds float32 \[1, 36, 32\], expected float32 \[1, 16\] \(batch, config projection_dim\)/,
     ],
     [
       "AltCLIP's text tower as text_model.onnx (smaller vocabulary)",
@@ -205,7 +205,7 @@ describe('promptSegmentation inputs', () => {
     [
       ['cat '.repeat(100)],
       InputShapeError,
-      "input_ids has 102 tokens per prompt, more than the text tower's 77 (max_position_embeddings)",
+      'input_ids has 102 tokens per text, but the text tower has positions for at most 77 (max_position_embeddings 77); tokenize with truncation: true',
     ],
   ])('prompts %j: typed error', async (prompts, ErrorClass, message) => {
     const attempt = segment(cats, prompts as SegmentationPrompt[]);
