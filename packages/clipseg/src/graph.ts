@@ -31,7 +31,7 @@ import type { CLIPSegConfig } from './config.js';
  * Bumped whenever the graphs built here change (nodes, names, numerics), so graphs cached from an older build are
  * rebuilt.
  */
-export const CLIPSEG_GRAPH_VERSION = 1;
+export const CLIPSEG_GRAPH_VERSION = 2;
 
 /** The batch dimension's symbolic name, as in the exported graphs (`fixtures/clipseg/onnx/*.onnx`). */
 const BATCH = 'batch_size';

@@ -45,6 +45,8 @@ const result = which === 'ortvision' ? await ortvision() : await transformersJs(
 if (!Array.isArray(result)) throw new Error('no result');
 // performance.now() counts from the process's time origin: node boot + import + load + first result.
 const ms = performance.now();
-const peakRssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+// VmHWM, not maxRSS: Linux keeps maxRSS across fork + exec, so it would report the bench process's RSS.
+const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+const peakRssMiB = Math.round(((hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS) / 1024) * 10) / 10;
 process.stdout.write(`${JSON.stringify({ ms, peakRssMiB })}\n`);
 process.exit(0);

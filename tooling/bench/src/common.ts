@@ -270,7 +270,7 @@ const coldStartChild = join(dirname(fileURLToPath(import.meta.url)), 'cold-start
 export interface ColdStart {
   /** Process start to first result (node boot + import + load + first result), ms. */
   ms: number;
-  /** Peak RSS of the child process, MiB (`process.resourceUsage().maxRSS`). */
+  /** Peak RSS of the child process, MiB (VmHWM: see `peakRssMiB`). */
   peakRssMiB: number;
 }
 

@@ -9,6 +9,7 @@ import {
   openCheckpoint,
   writeDescribedGraph,
 } from '@ortvision/core';
+import { peakRssMiB } from './harness.js';
 
 type BuildableClass = CheckpointGraphsClass<unknown> & {
   readonly configClass: { fromPretrained(dir: string): Promise<unknown> };
@@ -36,5 +37,4 @@ for (const graph of Object.keys(described.graphs)) {
 }
 await described.weights.close();
 const ms = performance.now() - start;
-const peakRssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
-process.stdout.write(`${JSON.stringify({ ms, baselineRssMiB, peakRssMiB, paths })}\n`);
+process.stdout.write(`${JSON.stringify({ ms, baselineRssMiB, peakRssMiB: peakRssMiB(), paths })}\n`);

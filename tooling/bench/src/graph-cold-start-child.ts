@@ -5,6 +5,7 @@
 // Usage: node --conditions=@ortvision/source --import tsx graph-cold-start-child.ts <package> <class> <model dir>
 //   <graphSource> <graphCacheDir> <feeds: { name: { type, dims } } JSON> <sessionOptions JSON>
 import { type GraphSource, type NamedTensors, Tensor } from '@ortvision/core';
+import { peakRssMiB } from './harness.js';
 
 type LoadableClass = {
   fromPretrained(
@@ -46,5 +47,4 @@ const model = await modelClass.fromPretrained(modelDir, {
 await model.forward(feeds as never);
 const ms = performance.now() - start;
 await model.dispose();
-const peakRssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
-process.stdout.write(`${JSON.stringify({ ms, peakRssMiB, builds })}\n`);
+process.stdout.write(`${JSON.stringify({ ms, peakRssMiB: peakRssMiB(), builds })}\n`);

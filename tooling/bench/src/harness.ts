@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * A small benchmark harness: several variants of the same work are run interleaved (A B C A B C ...) after a
  * warm-up, so that machine drift hits every variant alike; we report medians, min/max and ratios to a baseline.
@@ -143,9 +145,20 @@ export interface SuiteOptions {
 /** A benchmark suite module exports `run`. */
 export type Suite = (options: SuiteOptions) => Promise<SuiteResult[]>;
 
-/** The peak resident set size of this process so far, in MiB (one decimal). */
+/**
+ * The peak resident set size of this process so far, in MiB (one decimal): Linux's VmHWM, else `maxRSS`. Not
+ * `process.resourceUsage().maxRSS` on Linux: it survives fork + exec, so a child spawned by a parent of 800 MiB
+ * reports 800 MiB whatever it used itself (the bench's child processes did, until this was found).
+ */
 export function peakRssMiB(): number {
-  return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+  let kib = process.resourceUsage().maxRSS;
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) kib = Number(hwm[1]);
+  } catch {
+    // not Linux: maxRSS it is
+  }
+  return Math.round((kib / 1024) * 10) / 10;
 }
 
 /** The result of a suite that quick mode skips, saying why, so that the table still lists it. */
