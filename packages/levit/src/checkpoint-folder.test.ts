@@ -1,13 +1,13 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type LoadProgress, classifyOptionsFromKwargs } from '@ortvision/core';
 import {
+  type CheckpointFolders,
   HubServer,
   type LoadableForwardModelClass,
   checkModelCases,
   checkPipelineCases,
+  checkpointFolders,
   failedCases,
   fixturePath,
   fixtureVariant,
@@ -32,19 +32,12 @@ const classes: Record<string, LoadableForwardModelClass> = {
   LevitForImageClassificationWithTeacher,
 };
 
-let dir: string;
+// Copies of the fixtures without onnx/ (config, preprocessor config, checkpoint).
+let folders: CheckpointFolders;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ortvision-levit-checkpoint-folder-'));
+  folders = await checkpointFolders('levit');
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function checkpointFolder(name: string): Promise<string> {
-  const folder = join(dir, name);
-  if (!existsSync(folder)) await fixtureVariant(name, folder, { onnx: null });
-  return folder;
-}
+afterAll(() => folders.remove());
 
 describe('a LeViT folder with the checkpoint and no onnx/', () => {
   it.each(['levit-cls', 'levit-teacher', 'levit-base'])(
@@ -52,7 +45,7 @@ describe('a LeViT folder with the checkpoint and no onnx/', () => {
     async (name) => {
       const { manifest } = await loadFixture(fixturePath(name));
       const ModelClass = classes[manifest.graphs['onnx/model.onnx']!.describes]!;
-      const model = await ModelClass.fromPretrained(await checkpointFolder(name));
+      const model = await ModelClass.fromPretrained(await folders.folder(name));
       try {
         expect(failedCases(await checkModelCases(model, name))).toEqual([]);
       } finally {
@@ -64,7 +57,7 @@ describe('a LeViT folder with the checkpoint and no onnx/', () => {
   it.each(['levit-cls', 'levit-teacher'])(
     '%s: imageClassification answers every pipeline case',
     async (name) => {
-      const classify = await imageClassification(await checkpointFolder(name));
+      const classify = await imageClassification(await folders.folder(name));
       try {
         const results = await checkPipelineCases(name, 'image-classification', (testCase, images) =>
           classify(images.length === 1 ? images[0]! : images, classifyOptionsFromKwargs(testCase.kwargs)),
@@ -77,7 +70,7 @@ describe('a LeViT folder with the checkpoint and no onnx/', () => {
   );
 
   it('levit-base: imageFeatureExtraction answers its pipeline case', async () => {
-    const embed = await imageFeatureExtraction(await checkpointFolder('levit-base'));
+    const embed = await imageFeatureExtraction(await folders.folder('levit-base'));
     try {
       const results = await checkPipelineCases('levit-base', 'image-feature-extraction', async (_c, images) =>
         (await embed(images)).toNested(),
@@ -92,7 +85,7 @@ describe('a LeViT folder with the checkpoint and no onnx/', () => {
 describe('a Hub id in the layout of facebook/levit-256 (pytorch_model.bin only, no onnx/)', () => {
   let server: HubServer;
   beforeAll(async () => {
-    const folder = await fixtureVariant('levit-teacher', join(dir, 'hub-repo'), { onnx: null });
+    const folder = await fixtureVariant('levit-teacher', join(folders.dir, 'hub-repo'), { onnx: null });
     server = await HubServer.start({ repoId: 'facebook/levit-256', folder });
   });
   afterAll(() => server.close());
@@ -103,8 +96,8 @@ describe('a Hub id in the layout of facebook/levit-256 (pytorch_model.bin only, 
       'preprocessor_config.json',
       'pytorch_model.bin',
     ]);
-    const cacheDir = join(dir, 'hub-cache');
-    const graphCacheDir = join(dir, 'graph-cache');
+    const cacheDir = join(folders.dir, 'hub-cache');
+    const graphCacheDir = join(folders.dir, 'graph-cache');
     const first: LoadProgress[] = [];
     const classify = await imageClassification('facebook/levit-256', {
       endpoint: server.endpoint,

@@ -1,18 +1,15 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { classifyOptionsFromKwargs } from '@ortvision/core';
 import {
+  type CheckpointFolders,
   type LoadableForwardModelClass,
   checkModelCases,
   checkPipelineCases,
+  checkpointFolders,
   compareTensors,
   describeComparison,
   failedCases,
   fixtureImagePath,
   fixturePath,
-  fixtureVariant,
   loadFixture,
   readNpy,
 } from '@ortvision/core/testing';
@@ -31,26 +28,18 @@ const classes: Record<string, LoadableForwardModelClass> = {
   ViTForMaskedImageModeling,
 };
 
-let dir: string;
+// Copies of the fixtures without onnx/ (config, preprocessor config, checkpoint).
+let folders: CheckpointFolders;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ortvision-vit-checkpoint-folder-'));
+  folders = await checkpointFolders('vit');
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** A copy of the fixture's model folder without onnx/: config, preprocessor config, checkpoint. */
-async function checkpointFolder(name: string): Promise<string> {
-  const folder = join(dir, name);
-  if (!existsSync(folder)) await fixtureVariant(name, folder, { onnx: null });
-  return folder;
-}
+afterAll(() => folders.remove());
 
 describe('a ViT folder with the checkpoint and no onnx/', () => {
   it.each(['vit-cls', 'vit-base', 'vit-mim', 'vit-digits'])(
     '%s: its class builds the graph and answers every model case',
     async (name) => {
-      const folder = await checkpointFolder(name);
+      const folder = await folders.folder(name);
       const { manifest } = await loadFixture(fixturePath(name));
       const ModelClass = classes[manifest.graphs['onnx/model.onnx']!.describes]!;
       const model = await ModelClass.fromPretrained(folder);
@@ -63,7 +52,7 @@ describe('a ViT folder with the checkpoint and no onnx/', () => {
   );
 
   it.each(['vit-cls', 'vit-digits'])('%s: imageClassification answers every pipeline case', async (name) => {
-    const classify = await imageClassification(await checkpointFolder(name));
+    const classify = await imageClassification(await folders.folder(name));
     try {
       const results = await checkPipelineCases(name, 'image-classification', (testCase, images) =>
         classify(images.length === 1 ? images[0]! : images, classifyOptionsFromKwargs(testCase.kwargs)),
@@ -75,7 +64,7 @@ describe('a ViT folder with the checkpoint and no onnx/', () => {
   });
 
   it('vit-base: imageFeatureExtraction gives the pooler_output of its model case', async () => {
-    const folder = await checkpointFolder('vit-base');
+    const folder = await folders.folder('vit-base');
     const { manifest } = await loadFixture(fixturePath('vit-base'));
     const [testCase] = manifest.model;
     // The case's pixel values are the processor's on cats.png and chelsea.png (checked here, exactly).

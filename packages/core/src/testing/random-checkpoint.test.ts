@@ -12,7 +12,7 @@ import {
   writeRandomCheckpoint,
 } from './random-checkpoint.js';
 
-// The format of ../shared/bench-models/*/weights-shapes.json, in small.
+// The format of tooling/bench/models/<org>/<name>/weights-shapes.json, in small.
 const shapes: WeightsShapes = {
   class: 'LevitForImageClassificationWithTeacher',
   tensors: {

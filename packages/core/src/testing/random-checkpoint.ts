@@ -104,7 +104,7 @@ function float16Bits(value: number): number {
  * Floating weights are uniform in [-scale, scale] (BatchNorm `running_var` around 1); integer weights are zeros.
  *
  * @example
- * const shapes = await readWeightsShapes('../shared/bench-models/google--vit-base-patch16-224/weights-shapes.json');
+ * const shapes = await readWeightsShapes('tooling/bench/models/google/vit-base-patch16-224/weights-shapes.json');
  * await writeSafetensors('/tmp/vit/model.safetensors', randomWeights(shapes, { seed: 1 }));
  */
 export function randomWeights(shapes: WeightsShapes, options: RandomWeightsOptions = {}): WeightEntry[] {
@@ -143,7 +143,7 @@ export async function readWeightsShapes(file: string): Promise<WeightsShapes> {
  * `weights-shapes.json`, one weight in memory at a time.
  *
  * @example
- * await writeRandomCheckpoint('/tmp/altclip/model.safetensors', '../shared/bench-models/BAAI--AltCLIP/weights-shapes.json');
+ * await writeRandomCheckpoint('/tmp/altclip/model.safetensors', 'tooling/bench/models/BAAI/AltCLIP/weights-shapes.json');
  */
 export async function writeRandomCheckpoint(
   path: string,
