@@ -261,20 +261,18 @@ function bicubicMatrix(m: Module, axis: string, outLength: Value, inLength: numb
   const f = (label: string, value: number) => m.float32(`${axis}_${label}`, value);
   const op = (type: string, inputs: Value[], label: string, attributes = {}) =>
     m.op(type, inputs, attributes, { label: `${type}_${axis}_${label}` });
+  const [zero, half, one] = [f('zero', 0), f('half', 0.5), f('one', 1)];
   const outFloat = op('Cast', [outLength], 'out_length', { to: 1 });
-  const index = op('Range', [f('zero', 0), outFloat, f('one', 1)], 'index');
+  const index = op('Range', [zero, outFloat, one], 'index');
   const source = op(
     'Sub',
     [
       op(
         'Mul',
-        [
-          op('Add', [index, f('half', 0.5)], 'centre'),
-          op('Div', [f('in_length', inLength), outFloat], 'scale'),
-        ],
+        [op('Add', [index, half], 'centre'), op('Div', [f('in_length', inLength), outFloat], 'scale')],
         'scaled',
       ),
-      f('half_back', 0.5),
+      half,
     ],
     'source',
   );
@@ -297,7 +295,7 @@ function bicubicMatrix(m: Module, axis: string, outLength: Value, inLength: numb
           ],
           `${label}_4`,
         ),
-        f('one_again', 1),
+        one,
       ],
       label,
     );
@@ -328,12 +326,12 @@ function bicubicMatrix(m: Module, axis: string, outLength: Value, inLength: numb
       ],
       label,
     );
-  const oneMinusT = op('Sub', [f('one_t', 1), t], 'one_minus_t');
+  const oneMinusT = op('Sub', [one, t], 'one_minus_t');
   const weights = [
-    far(op('Add', [t, f('one_w', 1)], 't_plus_1'), 'w0'),
+    far(op('Add', [t, one], 't_plus_1'), 'w0'),
     near(t, 'w1'),
     near(oneMinusT, 'w2'),
-    far(op('Add', [oneMinusT, f('one_w3', 1)], 'two_minus_t'), 'w3'),
+    far(op('Add', [oneMinusT, one], 'two_minus_t'), 'w3'),
   ];
   const columns = m.constant(`${axis}_columns`, {
     dtype: 'float32',
@@ -344,7 +342,7 @@ function bicubicMatrix(m: Module, axis: string, outLength: Value, inLength: numb
   for (const [k, weight] of weights.entries()) {
     const tap = op(
       'Clip',
-      [op('Add', [floor, f(`offset_${k}`, k - 1)], `tap_${k}`), f('first', 0), f('last', inLength - 1)],
+      [op('Add', [floor, f(`offset_${k}`, k - 1)], `tap_${k}`), zero, f('last', inLength - 1)],
       `tap_${k}_clamped`,
     );
     const hits = op(
